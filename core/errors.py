@@ -1,0 +1,77 @@
+"""orderdesk's error tree.
+
+Every error a user may be shown derives from ``OrderdeskError``; its message is written for the
+user and is safe to display as is. Driver errors are translated once, in ``core.store``. Anything
+that is not an ``OrderdeskError`` is a bug: pages log it and show a generic message.
+
+    OrderdeskError
+    ├── InvalidInput          a value typed or sent by a user is not acceptable
+    │   ├── InvalidAmount     an amount that is not a positive decimal with at most 2 places
+    │   └── InvalidQuery      a filter, search, sort or page that cannot be applied
+    ├── OrderNotFound         no such order, or not in the user's scope (indistinguishable)
+    ├── ActionNotAllowed      the user's role or the order's state forbids the action
+    │   ├── CancelNotAllowed
+    │   └── RefundNotAllowed
+    ├── ExportTooLarge        more rows than one sheet holds
+    ├── ImportRejected        an import file has bad rows; ``problems`` lists each one
+    ├── UsersFileError        the users file is missing, malformed or names an unknown role
+    └── DataUnavailable       the database cannot be read or written
+        └── DatabaseBusy      another process holds the database file
+"""
+from __future__ import annotations
+
+
+class OrderdeskError(Exception):
+    """Base of every error whose message a user may read."""
+
+
+class InvalidInput(OrderdeskError):
+    pass
+
+
+class InvalidAmount(InvalidInput):
+    pass
+
+
+class InvalidQuery(InvalidInput):
+    pass
+
+
+class OrderNotFound(OrderdeskError):
+    def __init__(self, order_id: object = None) -> None:
+        super().__init__("Order not found")
+        self.order_id = order_id
+
+
+class ActionNotAllowed(OrderdeskError):
+    pass
+
+
+class CancelNotAllowed(ActionNotAllowed):
+    pass
+
+
+class RefundNotAllowed(ActionNotAllowed):
+    pass
+
+
+class ExportTooLarge(OrderdeskError):
+    pass
+
+
+class ImportRejected(OrderdeskError):
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class UsersFileError(OrderdeskError):
+    pass
+
+
+class DataUnavailable(OrderdeskError):
+    pass
+
+
+class DatabaseBusy(DataUnavailable):
+    pass

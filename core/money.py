@@ -1,0 +1,58 @@
+"""Money: exact decimals with two places, parsed from user text and formatted for screens.
+
+Money is ``Decimal`` from the database to the screen; floats never carry an amount.
+"""
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from core.errors import InvalidAmount
+
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999999999.99")  # DECIMAL(18,2)
+_AMOUNT_TEXT = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
+
+
+def quantize_amount(value: Decimal | int | str) -> Decimal:
+    """Round to cents, half up (as DuckDB casts do)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_amount(text: object) -> Decimal:
+    """A positive amount typed by a user: digits, optionally ',' or '.' and 1–2 decimals.
+
+    ``339,99`` and ``339.99`` are accepted; zero, negatives, three decimals, exponents, NaN,
+    infinity, thousands separators and any other text are refused with a message.
+    """
+    if isinstance(text, Decimal):
+        text = format(text, "f")
+    if not isinstance(text, str):
+        raise InvalidAmount("Enter the amount as text, for example 339.99.")
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidAmount("Enter an amount.")
+    if cleaned.startswith("-"):
+        raise InvalidAmount("The amount must be greater than zero.")
+    if not _AMOUNT_TEXT.match(cleaned):
+        if re.match(r"^\d+[.,]\d{3,}$", cleaned):
+            raise InvalidAmount("The amount can have at most 2 decimal places.")
+        raise InvalidAmount(
+            f"“{cleaned[:40]}” is not an amount: use digits with at most 2 decimals, e.g. 339.99."
+        )
+    try:
+        amount = Decimal(cleaned.replace(",", "."))
+    except InvalidOperation as exc:  # unreachable after the pattern, kept as a backstop
+        raise InvalidAmount("That is not an amount.") from exc
+    if amount <= 0:
+        raise InvalidAmount("The amount must be greater than zero.")
+    if amount > MAX_AMOUNT:
+        raise InvalidAmount("The amount is too large.")
+    return quantize_amount(amount)
+
+
+def format_amount(amount: Decimal | None) -> str:
+    """``12345.6`` → ``12,345.60``; ``None`` → empty."""
+    if amount is None:
+        return ""
+    return f"{quantize_amount(amount):,.2f}"
