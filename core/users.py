@@ -21,7 +21,7 @@ import fcntl
 import os
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import bcrypt

@@ -1,0 +1,75 @@
+"""orderdesk: sign-in, the user's role and scope, navigation by role, and the shared sidebar.
+
+Nothing of the app — no page, no row, no file — is reachable before sign-in: signed out, the only
+page is the sign-in form, whatever URL was asked for. Each page also checks the user itself.
+"""
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from core.errors import OrderdeskError
+from core.users import authenticator_credentials, load_users
+from ui.context import get_settings, require_user
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+COOKIE_NAME = "orderdesk_session"
+COOKIE_EXPIRY_DAYS = 0.5  # a short-lived sign-in; logout does not revoke a stolen cookie
+
+st.set_page_config(page_title="orderdesk", page_icon=":material/receipt_long:", layout="wide")
+
+
+def _authenticator() -> stauth.Authenticate:
+    settings = get_settings()
+    users = load_users(settings.users_path)
+    return stauth.Authenticate(
+        authenticator_credentials(users),
+        COOKIE_NAME,
+        settings.require_cookie_key(),
+        COOKIE_EXPIRY_DAYS,
+        login_sleep_time=0,
+    )
+
+
+def _sign_in_page() -> None:
+    """The only page a signed-out visitor gets."""
+    left, middle, right = st.columns([1, 1.3, 1])
+    with middle:
+        st.title("orderdesk")
+        st.caption("Orders desk of the merchant cabinet. Sign in to continue.")
+        authenticator.login(location="main")
+        if st.session_state.get("authentication_status") is False:
+            st.error("Username or password is incorrect.")
+
+
+try:
+    authenticator = _authenticator()
+except OrderdeskError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if not st.session_state.get("authentication_status"):
+    st.navigation([st.Page(_sign_in_page, title="Sign in", url_path="signin")],
+                  position="hidden").run()
+    if st.session_state.get("authentication_status"):
+        st.rerun()  # signed in just now: draw the app without the form
+    st.stop()
+
+user = require_user()
+pages = [
+    st.Page("pages/orders.py", title="Orders", icon=":material/list_alt:", default=True),
+    st.Page("pages/order.py", title="Order", icon=":material/receipt:", url_path="order"),
+]
+navigation = st.navigation(pages)
+
+with st.sidebar:
+    st.markdown(f"**{user.name}**  \n{user.role.capitalize()} · {user.username}")
+    authenticator.logout("Logout", location="sidebar", key="app.logout")
+if not st.session_state.get("authentication_status"):
+    st.session_state.clear()  # nothing of this user's view survives into the next sign-in
+    st.rerun()
+
+navigation.run()

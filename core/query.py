@@ -1,0 +1,328 @@
+"""The order query object: filters, search, sort and page → SQL with bound parameters.
+
+One ``OrderQuery`` describes what a user is looking at. ``where_clause`` turns it and the user's
+``Scope`` into ``(sql, params)``; the Orders page, its counts, the Overview and the export all run
+the same clause, so none of them can disagree with the screen. Every value is a bound parameter;
+sort keys come from an allowlist (DuckDB cannot bind ``ORDER BY ?``), and the order ID always
+breaks ties. ``describe`` says the same filters in words for captions and the export's info sheet.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from core.errors import InvalidQuery
+from core.schema import CHANNELS, STATUSES
+from core.users import Scope
+
+PAGE_SIZE = 15
+MAX_SEARCH_LENGTH = 200
+MAX_BIGINT = 2**63 - 1
+
+# Column label (the export's names where they overlap) → SQL over ``orders o JOIN stores s``.
+COLUMNS: dict[str, str] = {
+    "Order date": "o.created_at",
+    "Order ID": "o.order_id",
+    "Offline Barcode / Online order ID": "o.merchant_order_id",
+    "Status": "o.status",
+    "Captured amount": "o.amount",
+    "Refunded amount": "o.refunded_amount",
+    "Customer registration kind": "o.channel",
+    "Customer email": "o.email",
+    "Customer phone": "o.phone",
+    "Store name": "s.store_name",
+    "Store ID": "s.merchant_store_id",
+    "Region": "s.region",
+    "Legal entity": "s.legal_entity",
+    "Zone": "s.zone",
+}
+DEFAULT_SORT = "Order date"
+FROM_SQL = "orders o JOIN stores s ON s.store_id = o.store_id"
+
+_SEARCH_DIGIT_NOISE = re.compile(r"[\s+\-()]")
+
+
+@dataclass(frozen=True)
+class Search:
+    """How a search text is matched, decided from its shape (DESIGN §2)."""
+
+    kind: str  # "email", "digits", "text" or "" (no search)
+    value: str
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Search":
+        text = (text or "").strip()
+        if not text:
+            return cls("", "")
+        if len(text) > MAX_SEARCH_LENGTH:
+            raise InvalidQuery(
+                f"The search is too long ({len(text):,} characters); "
+                f"use at most {MAX_SEARCH_LENGTH}."
+            )
+        if "@" in text:
+            return cls("email", text.lower())
+        digits = _SEARCH_DIGIT_NOISE.sub("", text)
+        if digits.isdigit() and digits.isascii():
+            return cls("digits", digits)
+        return cls("text", text)
+
+    def sql(self) -> tuple[str, list]:
+        if self.kind == "email":
+            return "contains(lower(o.email), ?)", [self.value]
+        if self.kind == "digits":
+            parts = ["o.merchant_order_id = ?", "contains(o.phone_digits, ?)"]
+            params: list = [self.value, self.value]
+            if int(self.value) <= MAX_BIGINT:
+                parts.insert(0, "o.order_id = ?")
+                params.insert(0, int(self.value))
+            return "(" + " OR ".join(parts) + ")", params
+        if self.kind == "text":
+            return (
+                "(o.merchant_order_id = ? OR contains(lower(o.email), ?))",
+                [self.value, self.value.lower()],
+            )
+        return "", []
+
+    def describe(self) -> str:
+        return {
+            "email": "e-mail contains “{}”",
+            "digits": "order ID or merchant order ID is {0}, or phone contains {0}",
+            "text": "merchant order ID is “{0}” or e-mail contains “{0}”",
+        }.get(self.kind, "").format(self.value)
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """What the user filters, searches and sorts by. Empty fields restrict nothing."""
+
+    start: date | None = None
+    end: date | None = None
+    statuses: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    legal_entities: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    stores: tuple[str, ...] = ()
+    search: str = ""
+    sort: str = DEFAULT_SORT
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise InvalidQuery(
+                f"The period starts ({self.start:%d.%m.%Y}) after it ends ({self.end:%d.%m.%Y})."
+            )
+        if unknown := set(self.statuses) - set(STATUSES):
+            raise InvalidQuery(f"Unknown status: {', '.join(sorted(unknown))}.")
+        if unknown := set(self.channels) - set(CHANNELS):
+            raise InvalidQuery(f"Unknown channel: {', '.join(sorted(unknown))}.")
+        if self.sort not in COLUMNS:
+            raise InvalidQuery(f"Orders cannot be sorted by “{self.sort[:60]}”.")
+        Search.parse(self.search)  # refuses an over-long search early
+
+    def with_changes(self, **changes) -> "OrderQuery":
+        return replace(self, **changes)
+
+    # -- SQL -------------------------------------------------------------------------------------
+
+    def where_clause(self, scope: Scope, tz: ZoneInfo) -> tuple[str, list]:
+        """The WHERE clause (without the keyword) and its parameters, scope first."""
+        clauses, params = _scope_sql(scope)
+        if self.start:
+            clauses.append("o.created_at >= ?")
+            params.append(_utc_start_of(self.start, tz))
+        if self.end:
+            clauses.append("o.created_at < ?")
+            params.append(_utc_start_of(self.end + timedelta(days=1), tz))
+        for sql, values in (
+            ("o.status", self.statuses),
+            ("o.channel", self.channels),
+            ("s.legal_entity", self.legal_entities),
+            ("s.region", self.regions),
+            ("o.store_id", self.stores),
+        ):
+            if values:
+                clauses.append(f"{sql} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        search_sql, search_params = Search.parse(self.search).sql()
+        if search_sql:
+            clauses.append(search_sql)
+            params.extend(search_params)
+        return " AND ".join(clauses) or "TRUE", params
+
+    def order_by(self) -> str:
+        direction = "DESC" if self.descending else "ASC"
+        column = COLUMNS[self.sort]
+        tie = f"o.order_id {direction}"
+        if column == "o.order_id":
+            return tie
+        return f"{column} {direction} NULLS LAST, {tie}"
+
+    # -- words -----------------------------------------------------------------------------------
+
+    def describe_filters(self) -> str:
+        parts = []
+        if self.start or self.end:
+            start = f"{self.start:%d.%m.%Y}" if self.start else "the first order"
+            end = f"{self.end:%d.%m.%Y}" if self.end else "today"
+            parts.append(f"Period {start} – {end}")
+        for label, values in (
+            ("Status", self.statuses),
+            ("Channel", self.channels),
+            ("Legal entity", self.legal_entities),
+            ("Region", self.regions),
+            ("Store", self.stores),
+        ):
+            if values:
+                parts.append(f"{label}: {', '.join(values)}")
+        return "; ".join(parts) or "No filters"
+
+    def describe_search(self) -> str:
+        return Search.parse(self.search).describe()
+
+    def describe_sort(self) -> str:
+        if self.sort == "Order date":
+            return "Order date, " + ("newest first" if self.descending else "oldest first")
+        return f"{self.sort}, " + ("descending" if self.descending else "ascending")
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(
+            (self.start, self.end, self.statuses, self.channels, self.legal_entities,
+             self.regions, self.stores, self.search.strip())
+        )
+
+
+def _scope_sql(scope: Scope) -> tuple[list[str], list]:
+    if scope.all_orders:
+        return [], []
+    parts, params = [], []
+    if scope.legal_entities:
+        parts.append(f"s.legal_entity IN ({', '.join('?' * len(scope.legal_entities))})")
+        params.extend(sorted(scope.legal_entities))
+    if scope.stores:
+        parts.append(f"o.store_id IN ({', '.join('?' * len(scope.stores))})")
+        params.extend(sorted(scope.stores))
+    if not parts:
+        return ["FALSE"], []
+    return ["(" + " OR ".join(parts) + ")"], params
+
+
+def _utc_start_of(day: date, tz: ZoneInfo) -> datetime:
+    """Midnight of ``day`` in the display time zone, as a naive UTC timestamp."""
+    local = datetime.combine(day, time.min, tzinfo=tz)
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def page_count(total: int, page_size: int = PAGE_SIZE) -> int:
+    return max(1, -(-total // page_size))
+
+
+def clamp_page(page: int, total: int, page_size: int = PAGE_SIZE) -> int:
+    return min(max(1, page), page_count(total, page_size))
+
+
+# -- the view in the URL ---------------------------------------------------------------------------
+# Query parameter names. Lists repeat the parameter (``status=Pending&status=Completed``).
+URL_KEYS = ("from", "to", "status", "channel", "le", "region", "store", "q", "sort", "desc", "page")
+
+
+def to_url_params(query: OrderQuery, page: int = 1) -> dict[str, str | list[str]]:
+    """The query as URL parameters; defaults are left out so a plain view has a plain URL."""
+    params: dict[str, str | list[str]] = {}
+    if query.start:
+        params["from"] = query.start.isoformat()
+    if query.end:
+        params["to"] = query.end.isoformat()
+    for key, values in (
+        ("status", query.statuses),
+        ("channel", query.channels),
+        ("le", query.legal_entities),
+        ("region", query.regions),
+        ("store", query.stores),
+    ):
+        if values:
+            params[key] = list(values)
+    if query.search.strip():
+        params["q"] = query.search.strip()
+    if query.sort != DEFAULT_SORT:
+        params["sort"] = query.sort
+    if not query.descending:
+        params["desc"] = "0"
+    if page > 1:
+        params["page"] = str(page)
+    return params
+
+
+def from_url_params(
+    params: dict[str, list[str]],
+    *,
+    legal_entities: tuple[str, ...] = (),
+    regions: tuple[str, ...] = (),
+    stores: tuple[str, ...] = (),
+) -> tuple[OrderQuery, int, list[str]]:
+    """A query from URL parameters, keeping only what is valid and within the given choices.
+
+    Returns the query, the page and one message per ignored value: a forged or stale URL never
+    fails the page and never widens the scope (the scope is applied in SQL regardless).
+    """
+    problems: list[str] = []
+
+    def one(key: str) -> str:
+        values = params.get(key) or []
+        return values[-1] if values else ""
+
+    def pick(key: str, label: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        chosen = []
+        for value in dict.fromkeys(params.get(key) or []):
+            if value in allowed:
+                chosen.append(value)
+            else:
+                problems.append(f"Ignored {label} “{value[:60]}”: not one of your choices.")
+        return tuple(chosen)
+
+    def day(key: str, label: str) -> date | None:
+        text = one(key)
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            problems.append(f"Ignored the period’s {label} “{text[:30]}”: not a date (YYYY-MM-DD).")
+            return None
+
+    start, end = day("from", "start"), day("to", "end")
+    if start and end and start > end:
+        problems.append(
+            f"Ignored the period: it starts ({start:%d.%m.%Y}) after it ends ({end:%d.%m.%Y})."
+        )
+        start = end = None
+    search = one("q")
+    try:
+        Search.parse(search)
+    except InvalidQuery as exc:
+        problems.append(f"Ignored the search: {exc}")
+        search = ""
+    sort = one("sort") or DEFAULT_SORT
+    if sort not in COLUMNS:
+        problems.append(f"Ignored the sort “{sort[:60]}”: not a column.")
+        sort = DEFAULT_SORT
+    query = OrderQuery(
+        start=start,
+        end=end,
+        statuses=pick("status", "status", STATUSES),
+        channels=pick("channel", "channel", CHANNELS),
+        legal_entities=pick("le", "legal entity", legal_entities),
+        regions=pick("region", "region", regions),
+        stores=pick("store", "store", stores),
+        search=search,
+        sort=sort,
+        descending=one("desc") != "0",
+    )
+    page_text = one("page") or "1"
+    page = int(page_text) if page_text.isdigit() and len(page_text) < 10 else 0
+    if page < 1:
+        problems.append(f"Ignored the page “{page_text[:20]}”: not a page number.")
+        page = 1
+    return query, page, problems

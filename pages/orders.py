@@ -1,0 +1,117 @@
+"""The Orders page: the filtered, searched, sorted list of orders in scope, 15 a page, and export."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from core.money import format_amount
+from core.query import PAGE_SIZE, page_count
+from ui import exporting
+from ui.context import (
+    data_as_of,
+    fetch_page,
+    fetch_scope_options,
+    get_settings,
+    refresh_data,
+    require_user,
+    show_error,
+)
+from ui.filters import PAGE, filter_sidebar, load_view, save_view, search_sort_bar, show_notices
+
+user = require_user()
+settings = get_settings()
+
+try:
+    options = fetch_scope_options(user.scope)
+except Exception as exc:  # noqa: BLE001 - shown to the user by its kind, logged when a bug
+    show_error(exc)
+    st.stop()
+
+query, page = load_view(options)
+filter_sidebar(options, settings.tz, settings.tz_name)
+
+title_col, refresh_col = st.columns([6, 1.2], vertical_alignment="bottom")
+title_col.title("Orders")
+if refresh_col.button("Refresh", icon=":material/refresh:", width="stretch",
+                      help="Re-read the database"):
+    refresh_data()
+st.caption(f"Data as of {data_as_of():%H:%M:%S} ({settings.tz_name})")
+
+search_sort_bar()
+show_notices()
+query, page = st.session_state["view.query"], st.session_state[PAGE]
+
+try:
+    result = fetch_page(user.scope, query, page)
+except Exception as exc:  # noqa: BLE001
+    show_error(exc)
+    st.stop()
+if result.page != page:
+    if page > 1:
+        st.info(f"Page {page:,} is past the last page; showing page {result.page:,}.")
+    page = result.page
+save_view(query, page)
+
+pages = page_count(result.total)
+
+
+def _go_to(target: int) -> None:
+    st.session_state[PAGE] = min(max(1, target), pages)
+
+
+def _on_page_input() -> None:
+    _go_to(int(st.session_state["orders.page_input"]))
+
+
+if result.total == 0:
+    st.info("No orders match these filters and search." if query.is_filtered
+            else "There are no orders in your scope yet.")
+else:
+    table = pd.DataFrame(result.rows)
+    for column in ("Captured amount", "Refunded amount"):
+        table[column] = table[column].map(format_amount)
+    table["Refunded amount"] = [
+        "" if amount == "0.00" else amount for amount in table["Refunded amount"]
+    ]
+    table["Order date"] = table["Order date"].map(lambda moment: moment.strftime("%d.%m.%Y %H:%M"))
+    table["Order ID"] = table["Order ID"].astype(str)
+    event = st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=35 * (len(table) + 1) + 3,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"orders.table.{page}.{hash(query)}",
+        column_config={
+            "Captured amount": st.column_config.TextColumn(alignment="right"),
+            "Refunded amount": st.column_config.TextColumn(alignment="right"),
+        },
+    )
+    selected = event.selection.rows if event else []
+    if selected:
+        order_id = result.rows[selected[0]]["Order ID"]
+        st.switch_page("pages/order.py", query_params={"id": str(order_id)})
+
+first = (page - 1) * PAGE_SIZE + 1 if result.total else 0
+last = min(page * PAGE_SIZE, result.total)
+prev_col, page_col, next_col, caption_col = st.columns(
+    [1, 1.1, 1, 5], vertical_alignment="bottom"
+)
+prev_col.button("Previous", on_click=_go_to, args=(page - 1,), disabled=page <= 1,
+                width="stretch")
+st.session_state["orders.page_input"] = page
+page_col.number_input("Page", min_value=1, max_value=pages, step=1, key="orders.page_input",
+                      on_change=_on_page_input)
+next_col.button("Next", on_click=_go_to, args=(page + 1,), disabled=page >= pages,
+                width="stretch")
+caption_col.caption(
+    f"{first:,}–{last:,} of {result.total:,} orders · page {page:,} of {pages:,}"
+    f" · captured {format_amount(result.total_amount)}"
+)
+
+st.divider()
+exporting.export_section(user, query, result.total, result.total_amount, settings,
+                         at=datetime.now(settings.tz))

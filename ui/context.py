@@ -1,0 +1,103 @@
+"""The signed-in user, the settings and the database, as the pages see them.
+
+Roles and scope are re-read from the users file on every run (``core.users.load_users`` only
+re-parses it when it changed), so a revoked right takes effect on the user's next action.
+Cached reads take the scope as an argument and key on it: a cache never reads session state.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import streamlit as st
+
+from core.errors import OrderdeskError, UsersFileError
+from core.query import OrderQuery
+from core.settings import Settings
+from core.store import OrderPage, ScopeOptions, Store
+from core.users import Scope, User, load_users
+
+log = logging.getLogger("orderdesk")
+
+AUTH_KEYS = ("authentication_status", "username", "name", "roles")
+
+
+@st.cache_resource
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+@st.cache_resource
+def get_store() -> Store:
+    """One read-write connection for the whole server process (DuckDB allows one process)."""
+    return Store(get_settings().db_path)
+
+
+def current_user() -> User | None:
+    """The signed-in user as the users file describes them now, or None."""
+    if not st.session_state.get("authentication_status"):
+        return None
+    username = st.session_state.get("username")
+    try:
+        users = load_users(get_settings().users_path)
+    except UsersFileError:
+        log.exception("users file unreadable")
+        return None
+    return users.get(username)
+
+
+def require_user(*, admin: bool = False) -> User:
+    """The signed-in user, or stop the page: nothing of the app is shown before sign-in."""
+    user = current_user()
+    if user is None:
+        st.info("Please sign in to see orders.")
+        st.stop()
+    if admin and not user.is_admin:
+        st.error("This page is for administrators.")
+        st.stop()
+    return user
+
+
+def show_error(exc: Exception) -> None:
+    """A user-facing error as its message; anything else is a bug: logged, and a generic line."""
+    if isinstance(exc, OrderdeskError):
+        st.error(str(exc))
+    else:
+        log.exception("unexpected error", exc_info=exc)
+        st.error("Something went wrong on our side. It has been logged; please try again.")
+
+
+@st.cache_resource
+def _data_clock() -> dict:
+    return {"as_of": datetime.now(get_settings().tz)}
+
+
+def data_as_of() -> datetime:
+    """When the cached reads were last cleared (or first filled) in this server process."""
+    return _data_clock()["as_of"]
+
+
+def refresh_data() -> None:
+    """Forget every cached read so the next one re-reads the database."""
+    _cached_page.clear()
+    _cached_options.clear()
+    _data_clock()["as_of"] = datetime.now(get_settings().tz)
+
+
+@st.cache_data(ttl=600, max_entries=2000, show_spinner=False)
+def _cached_page(key: str, _scope: Scope, _query: OrderQuery, page: int) -> OrderPage:
+    return get_store().fetch_page(_scope, _query, get_settings().tz, page)
+
+
+def fetch_page(scope: Scope, query: OrderQuery, page: int) -> OrderPage:
+    return _cached_page(repr((scope.key(), query, page)), scope, query, page)
+
+
+
+@st.cache_data(ttl=600, max_entries=500, show_spinner=False)
+def _cached_options(key: tuple, _scope: Scope) -> ScopeOptions:
+    return get_store().fetch_scope_options(_scope)
+
+
+def fetch_scope_options(scope: Scope) -> ScopeOptions:
+    return _cached_options(scope.key(), scope)

@@ -1,0 +1,74 @@
+"""The "Export to xlsx" section: builds the file on request, with progress, for this user only.
+
+The file is built only when the signed-in user asks, from the same query object and scope as the
+page, and is handed to one download button; nothing is prepared for a user who may not see it.
+"""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from decimal import Decimal
+
+import streamlit as st
+
+from core.export import ExportInfo, check_export_size, write_orders_xlsx
+from core.query import OrderQuery
+from core.settings import Settings
+from core.users import User
+from ui.context import get_store, show_error
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PREPARED = "orders.export"
+
+
+def export_section(user: User, query: OrderQuery, total: int, total_amount: Decimal,
+                   settings: Settings, at: datetime) -> None:
+    view_key = repr((user.scope.key(), query))
+    build_col, download_col, note_col = st.columns([1.3, 1.6, 4], vertical_alignment="center")
+    if build_col.button("Export to xlsx", icon=":material/table_view:", disabled=total == 0,
+                        help="Every order that matches the filters and search, in this order"):
+        st.session_state.pop(PREPARED, None)
+        try:
+            content = _build(user, query, total, total_amount, settings, at)
+        except Exception as exc:  # noqa: BLE001 - shown by its kind, logged when a bug
+            show_error(exc)
+            return
+        file_name = f"orders-{at:%Y%m%d-%H%M%S}.xlsx"
+        st.session_state[PREPARED] = (view_key, content, file_name, total)
+    prepared = st.session_state.get(PREPARED)
+    if prepared and prepared[0] == view_key:
+        _, content, file_name, rows = prepared
+        download_col.download_button(
+            f"Download {file_name}", data=content, file_name=file_name, mime=XLSX_MIME,
+            icon=":material/download:", type="primary", on_click="ignore",
+        )
+        note_col.caption(f"{rows:,} orders ready to download.")
+    else:
+        note_col.caption(f"Exports all {total:,} orders that match, in the current sort order.")
+
+
+def _build(user: User, query: OrderQuery, total: int, total_amount: Decimal,
+           settings: Settings, at: datetime) -> bytes:
+    # Counted afresh: the page's figures may come from a cache older than the last refund.
+    total, total_amount = get_store().count_orders(user.scope, query, settings.tz)
+    check_export_size(total)
+    info = ExportInfo(
+        exported_at=at,
+        exported_by=f"{user.name} ({user.username})",
+        filters=query.describe_filters(),
+        search=query.describe_search(),
+        sort=query.describe_sort(),
+        time_zone=settings.tz_name,
+        row_count=total,
+        total_captured_amount=total_amount,
+    )
+    bar = st.progress(0.0, text="Preparing the export…")
+
+    def progress(done: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"Exported {done:,} of {total:,} orders")
+
+    buffer = io.BytesIO()
+    rows = get_store().iter_export_rows(user.scope, query, settings.tz)
+    write_orders_xlsx(buffer, rows, info, progress=progress)
+    bar.empty()
+    return buffer.getvalue()
