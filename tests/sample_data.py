@@ -105,6 +105,8 @@ def load_sample(store: Store, sample: Sample) -> None:
                 for o in sample.orders
             ],
         )
+        if not sample.items:
+            return
         cur.executemany(
             "INSERT INTO order_items (order_id, line_no, name, quantity, unit_price)"
             " VALUES (?, ?, ?, ?, ?)",

@@ -1,0 +1,14 @@
+"""Shared fixtures: a small seeded database on a real DuckDB file."""
+from __future__ import annotations
+
+import pytest
+
+from tests.sample_data import sample_store
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    """(store, sample): 300 orders in 12 stores of 3 legal entities, read-only use."""
+    store, sample = sample_store(tmp_path_factory.mktemp("db") / "orders.duckdb")
+    yield store, sample
+    store.close()
