@@ -1,0 +1,64 @@
+"""Page tests: the real app.py through the real sign-in form, on a sample database."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.users import User, hash_password, save_users
+from tests.sample_data import sample_store
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PASSWORDS = {"admin": "admin-pass-1", "viewer": "viewer-pass-1", "refunder": "refunder-pass-1"}
+
+
+@pytest.fixture(scope="session")
+def page_data(tmp_path_factory):
+    """A sample database and users file shared by the page tests (they only read)."""
+    root = tmp_path_factory.mktemp("app")
+    store, sample = sample_store(root / "orders.duckdb")
+    store.close()
+    save_users(
+        root / "users.yaml",
+        {
+            "admin": User("admin", "Ada Admin", "ada@example.com",
+                          hash_password(PASSWORDS["admin"]), "admin"),
+            "viewer": User("viewer", "Vera Viewer", "vera@example.com",
+                           hash_password(PASSWORDS["viewer"]), "viewer",
+                           legal_entities=("Alpha SRL",), stores=("S02",)),
+            "refunder": User("refunder", "Rafa Refunder", "rafa@example.com",
+                             hash_password(PASSWORDS["refunder"]), "refunder",
+                             legal_entities=("Beta Sp. z o.o.",)),
+        },
+    )
+    return root, sample
+
+
+@pytest.fixture
+def app_env(page_data, monkeypatch):
+    root, sample = page_data
+    monkeypatch.setenv("ORDERDESK_DB", str(root / "orders.duckdb"))
+    monkeypatch.setenv("ORDERDESK_USERS", str(root / "users.yaml"))
+    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", "k" * 40)
+    monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
+    st.cache_data.clear()
+    yield root, sample
+
+
+def new_app(query_params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in (query_params or {}).items():
+        at.query_params[key] = value
+    return at
+
+
+def sign_in(at: AppTest, username: str, password: str | None = None) -> AppTest:
+    at.run()
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Username"].input(username)
+    inputs["Password"].input(PASSWORDS.get(username, "") if password is None else password)
+    next(b for b in at.button if b.label == "Login").click()
+    at.run()
+    return at

@@ -1,0 +1,134 @@
+"""The Orders and Order pages through the real sign-in form (AppTest)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.pages.conftest import new_app, sign_in
+
+
+def caption_text(at) -> str:
+    return " | ".join(c.value for c in at.caption)
+
+
+def table_ids(at) -> list[int]:
+    frame = at.dataframe[0].value
+    return [int(v) for v in frame["Order ID"]]
+
+
+def in_scope_ids(sample, legal_entities=(), stores=()) -> set[int]:
+    return {o["order_id"] for o in sample.orders
+            if sample.store_of(o)["legal_entity"] in legal_entities or o["store_id"] in stores}
+
+
+def test_nothing_is_shown_before_sign_in(app_env):
+    at = new_app()
+    at.run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert not at.dataframe
+    assert "Orders" not in [t.value for t in at.title]
+
+
+@pytest.mark.parametrize("params", [{"id": "1000"}, {"status": "Completed"}])
+def test_deep_links_show_no_data_before_sign_in(app_env, params):
+    at = new_app(params)
+    at.run()
+    assert not at.dataframe and not at.metric
+    assert not any("Order 1000" in t.value for t in at.title)
+
+
+def test_wrong_password_gives_one_generic_message(app_env):
+    at = sign_in(new_app(), "admin", "wrong")
+    assert [e.value for e in at.error] == ["Username or password is incorrect."]
+    at = sign_in(new_app(), "nobody", "wrong")
+    assert [e.value for e in at.error] == ["Username or password is incorrect."]
+    assert not at.dataframe
+
+
+def test_admin_sees_every_order_with_the_caption(app_env):
+    _, sample = app_env
+    at = sign_in(new_app(), "admin")
+    assert not at.exception
+    assert at.title[0].value == "Orders"
+    assert len(table_ids(at)) == 15
+    assert f"1–15 of {len(sample.orders):,} orders · page 1 of 20" in caption_text(at)
+    newest = sorted(sample.orders, key=lambda o: (o["created_at"], o["order_id"]), reverse=True)
+    assert table_ids(at) == [o["order_id"] for o in newest[:15]]
+
+
+def test_viewer_sees_only_their_scope(app_env):
+    _, sample = app_env
+    at = sign_in(new_app(), "viewer")
+    expected = in_scope_ids(sample, ("Alpha SRL",), ("S02",))
+    assert f"of {len(expected):,} orders" in caption_text(at)
+    assert set(table_ids(at)) <= expected
+    visible_stores = {s["store_id"] for s in sample.stores
+                      if s["legal_entity"] == "Alpha SRL" or s["store_id"] == "S02"}
+    store_options = at.multiselect(key="filters.store").options
+    assert {o.rsplit("(", 1)[1].rstrip(")") for o in store_options} == visible_stores
+    # S02 belongs to Beta: its legal entity is a choice, narrowing to S02's orders only.
+    assert at.multiselect(key="filters.le").options == ["Alpha SRL", "Beta Sp. z o.o."]
+
+
+def test_filter_search_sort_and_pager(app_env):
+    _, sample = app_env
+    at = sign_in(new_app(), "admin")
+    at.multiselect(key="filters.status").select("Return").run()
+    returns = [o for o in sample.orders if o["status"] == "Return"]
+    assert f"of {len(returns):,} orders" in caption_text(at)
+    assert at.query_params["status"] in ("Return", ["Return"])
+
+    at.selectbox(key="orders.sort").select("Captured amount").run()
+    at.toggle(key="orders.desc").set_value(False).run()
+    cheapest = sorted(returns, key=lambda o: (o["amount"], o["order_id"]))
+    assert table_ids(at) == [o["order_id"] for o in cheapest[:15]]
+
+    next_button = next(b for b in at.button if b.label == "Next")
+    next_button.click().run()
+    assert table_ids(at) == [o["order_id"] for o in cheapest[15:30]]
+    assert "page 2 of" in caption_text(at)
+    assert at.query_params["page"] in ("2", ["2"])
+
+    at.text_input(key="orders.search").input("gmail").run()
+    gmail = [o for o in returns if "gmail" in (o["email"] or "").lower()]
+    assert f"of {len(gmail):,} orders · page 1 of" in caption_text(at)
+
+
+def test_period_start_after_end_in_the_url_is_refused_with_a_message(app_env):
+    at = new_app({"from": "2026-05-01", "to": "2026-04-01", "sort": "evil; DROP", "page": "abc"})
+    at = sign_in(at, "admin")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "starts (01.05.2026) after it ends (01.04.2026)" in warnings
+    assert "Ignored the sort" in warnings and "Ignored the page" in warnings
+    assert not at.exception
+
+
+def test_forged_store_in_the_url_does_not_widen_the_scope(app_env):
+    _, sample = app_env
+    at = sign_in(new_app({"store": "S03"}), "viewer")
+    assert any("S03" in w.value for w in at.warning)
+    expected = in_scope_ids(sample, ("Alpha SRL",), ("S02",))
+    assert f"of {len(expected):,} orders" in caption_text(at)
+
+
+def test_page_past_the_last_shows_the_last(app_env):
+    at = sign_in(new_app({"page": "999"}), "admin")
+    assert "page 20 of 20" in caption_text(at)
+
+
+def test_order_page_shows_details_in_scope_and_not_found_otherwise(app_env):
+    _, sample = app_env
+    order = next(o for o in sample.orders if sample.store_of(o)["legal_entity"] == "Alpha SRL")
+    at = sign_in(new_app(), "viewer")
+    at.switch_page("pages/order.py").run()
+    at.query_params["id"] = str(order["order_id"])
+    at.run()
+    assert at.title[0].value == f"Order {order['order_id']}"
+    assert "Contents of the order" in [h.value for h in at.subheader]
+    outside = next(o for o in sample.orders if sample.store_of(o)["legal_entity"] == "Gamma LLC"
+                   and o["store_id"] != "S02")
+    for forged in (str(outside["order_id"]), "424242", "abc", "1 OR 1=1"):
+        at.query_params["id"] = forged
+        at.run()
+        assert [e.value for e in at.error] == ["Order not found"], forged
+        assert not at.metric
