@@ -362,11 +362,11 @@ def _read_file(store, kind: str, path: Path) -> tuple[_Staged | None, list[Impor
             return None, [ImportProblem(name, None, None, f"cannot be read as {kind_name}: {detail}")]
         problems = []
     rows = pa.array(range(1, table.num_rows + 1), pa.int64())
-    problems += _header_problems(kind, name, table.column_names)
+    problems += header_problems(kind, name, table.column_names)
     return _Staged(kind, name, table.append_column("_row", rows)), problems
 
 
-def _header_problems(kind: str, name: str, names: Sequence[str]) -> list[ImportProblem]:
+def header_problems(kind: str, name: str, names: Sequence[str]) -> list[ImportProblem]:
     expected = COLUMNS[kind]
     problems = [
         ImportProblem(name, None, column, "missing column")
@@ -376,7 +376,7 @@ def _header_problems(kind: str, name: str, names: Sequence[str]) -> list[ImportP
     problems += [
         ImportProblem(
             name, None, column,
-            f"unexpected column; a {kind} file has exactly the columns {', '.join(expected)}"
+            f"unexpected column; {kind} files have exactly the columns {', '.join(expected)}"
             + (f" ({', '.join(OPTIONAL_COLUMNS[kind])} optional)" if OPTIONAL_COLUMNS[kind] else ""),
         )
         for column in names

@@ -19,15 +19,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import bcrypt
 import yaml
 
-from core.errors import UsersFileError
+from core.errors import InvalidInput, UsersFileError
 
 ROLES = ("viewer", "refunder", "admin")
 
@@ -228,3 +229,64 @@ def authenticator_credentials(users: dict[str, User]) -> dict:
             for u in users.values()
         }
     }
+
+
+# --- managing users (the command line; later an admin page) --------------------------------------
+
+# streamlit-authenticator lowercases the username typed at sign-in, so stored names are lowercase.
+USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def check_username(username: str) -> str:
+    if not USERNAME_PATTERN.fullmatch(username or ""):
+        raise InvalidInput(
+            f"{username!r} is not a valid username: use 1–64 lowercase letters, digits, '.', '_', "
+            "'-' or '@', starting with a letter or digit (sign-in lowercases what is typed)."
+        )
+    return username
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInput(f"Unknown role {role!r}: use one of {', '.join(ROLES)}.")
+    return role
+
+
+def check_email(email: str) -> str:
+    if email and not EMAIL_PATTERN.fullmatch(email):
+        raise InvalidInput(f"{email!r} is not an e-mail address.")
+    return email
+
+
+def add_user(path: Path | str, user: User) -> None:
+    """Add a new user to the users file; an existing username is refused."""
+    check_username(user.username)
+    check_role(user.role)
+    check_email(user.email)
+    with edit_users(path) as users:
+        if user.username in users:
+            raise InvalidInput(
+                f"User {user.username!r} already exists; change it with 'users set'."
+            )
+        users[user.username] = user
+
+
+def update_user(path: Path | str, username: str, **changes: object) -> User:
+    """Change fields of a user (``role``, ``name``, ``email``, ``password_hash``,
+    ``legal_entities``, ``stores``); returns the changed user."""
+    if "role" in changes:
+        check_role(str(changes["role"]))
+    if "email" in changes:
+        check_email(str(changes["email"]))
+    with edit_users(path) as users:
+        if username not in users:
+            raise InvalidInput(f"There is no user {username!r}.")
+        users[username] = replace(users[username], **changes)
+        return users[username]
+
+
+def remove_user(path: Path | str, username: str) -> None:
+    with edit_users(path) as users:
+        if users.pop(username, None) is None:
+            raise InvalidInput(f"There is no user {username!r}.")

@@ -1,0 +1,225 @@
+"""The importer's value rules, table-driven: what a row of an import file may hold.
+
+tests/store/test_import.py checks that the SQL forms of these rules flag exactly the same values.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from core.importer import (
+    ImportProblem,
+    amount_problem,
+    created_at_problem,
+    header_problems,
+    parse_created_at,
+    parse_import_amount,
+    phone_digits,
+    status_change_problem,
+    whole_number_problem,
+)
+
+# (text, zero_allowed, expected reason or None when valid)
+AMOUNTS = [
+    ("100", False, None),
+    ("100.5", False, None),
+    ("100.50", False, None),
+    ("0.01", False, None),
+    ("007.10", False, None),
+    ("9999999999999999.99", False, None),
+    ("0", True, None),
+    ("0.00", True, None),
+    ("12.345", False, "has 3 decimal places (12.345)"),
+    ("1.0000", False, "has 4 decimal places (1.0000)"),
+    ("0", False, "must be greater than 0 (0)"),
+    ("0.00", False, "must be greater than 0 (0.00)"),
+    ("-5", False, "must be greater than 0 (-5)"),
+    ("-5.5", True, "must be 0 or more (-5.5)"),
+    ("1e3", False, "is not a number with at most 2 decimals, like 339.99 (1e3)"),
+    ("NaN", False, "is not a number with at most 2 decimals, like 339.99 (NaN)"),
+    ("inf", False, "is not a number with at most 2 decimals, like 339.99 (inf)"),
+    ("abc", False, "is not a number with at most 2 decimals, like 339.99 (abc)"),
+    ("1,234.50", False, "is not a number with at most 2 decimals, like 339.99 (1,234.50)"),
+    ("+5", False, "is not a number with at most 2 decimals, like 339.99 (+5)"),
+    (".5", False, "is not a number with at most 2 decimals, like 339.99 (.5)"),
+    ("5.", False, "is not a number with at most 2 decimals, like 339.99 (5.)"),
+    ("١٢", False, "is not a number with at most 2 decimals, like 339.99 (١٢)"),
+    ("12,50", False, "uses a comma (12,50); write the decimal point as '.'"),
+    (" 12.5 ", False, "has spaces around the number (' 12.5 ')"),
+    ("12.5\t", False, "has spaces around the number ('12.5\t')"),
+    ("10000000000000000", False, "is too large (10000000000000000)"),
+    ("", False, "is empty"),
+    ("   ", False, "is empty"),
+    (None, True, "is empty"),
+]
+
+
+@pytest.mark.parametrize("text,zero_allowed,expected", AMOUNTS)
+def test_amount_rule(text, zero_allowed, expected):
+    assert amount_problem(text, zero_allowed=zero_allowed) == expected
+
+
+def test_parse_import_amount_is_exact_with_two_places():
+    assert parse_import_amount("0.1") + parse_import_amount("0.2") == Decimal("0.30")
+    assert str(parse_import_amount("7")) == "7.00"
+    with pytest.raises(ValueError, match="3 decimal places"):
+        parse_import_amount("1.005")
+
+
+# (text, max_value, expected)
+WHOLE_NUMBERS = [
+    ("1", 10, None),
+    ("0007", 10, None),
+    ("10", 10, None),
+    ("11", 10, "is too large (11)"),
+    ("0", 10, "must be 1 or more (0)"),
+    ("-1", 10, "is not a whole number (-1)"),
+    ("1.5", 10, "is not a whole number (1.5)"),
+    ("2.0", 10, "is not a whole number (2.0)"),
+    ("1e3", 10**6, "is not a whole number (1e3)"),
+    (" 3", 10, "is not a whole number ( 3)"),
+    ("", 10, "is empty"),
+    (None, 10, "is empty"),
+    ("9223372036854775807", 2**63 - 1, None),
+    ("9223372036854775808", 2**63 - 1, "is too large (9223372036854775808)"),
+]
+
+
+@pytest.mark.parametrize("text,max_value,expected", WHOLE_NUMBERS)
+def test_whole_number_rule(text, max_value, expected):
+    assert whole_number_problem(text, max_value=max_value) == expected
+
+
+UTC_OF = dt.datetime
+# (text, the naive UTC moment or the reason it is refused)
+CREATED_AT = [
+    ("2024-01-31T14:05:00", UTC_OF(2024, 1, 31, 14, 5)),
+    ("2024-01-31 14:05:00", UTC_OF(2024, 1, 31, 14, 5)),
+    ("2024-01-31T14:05", UTC_OF(2024, 1, 31, 14, 5)),
+    ("2024-01-31", UTC_OF(2024, 1, 31)),
+    ("2024-01-31T14:05:00Z", UTC_OF(2024, 1, 31, 14, 5)),
+    ("2024-01-31T14:05:00+02:00", UTC_OF(2024, 1, 31, 12, 5)),
+    ("2024-01-31T14:05:00+0200", UTC_OF(2024, 1, 31, 12, 5)),
+    ("2024-01-31T14:05:00+02", UTC_OF(2024, 1, 31, 12, 5)),
+    ("2024-01-31T01:00:00+03:00", UTC_OF(2024, 1, 30, 22, 0)),
+    ("2024-12-31T22:30:00-05:30", UTC_OF(2025, 1, 1, 4, 0)),
+    ("2024-01-31T14:05:00.123456", UTC_OF(2024, 1, 31, 14, 5, 0, 123456)),
+    ("2024-01-31T14:05:00.5Z", UTC_OF(2024, 1, 31, 14, 5, 0, 500000)),
+    ("2024-02-29T00:00:00", UTC_OF(2024, 2, 29)),
+    ("2024-02-30", "is not a valid date (2024-02-30)"),
+    ("2023-02-29T10:00:00", "is not a valid date (2023-02-29T10:00:00)"),
+    ("2024-13-01", "is not a valid date (2024-13-01)"),
+    ("2024-01-00", "is not a valid date (2024-01-00)"),
+]
+NOT_ISO = [
+    "31.01.2024", "01/31/2024", "2024-1-31", "2024-01-31T24:00:00", "2024-01-31T14:60",
+    "2024-01-31T14:05:60", "2024-01-31T14", "2024-01-31T14:05:00.1234567", "20240131T140500",
+    "2024-01-31t14:05:00", "2024-01-31T14:05:00z", "2024-01-31T14:05:00 +02:00",
+    " 2024-01-31", "yesterday", "1706709900", "2024-01-31Z",
+]
+
+
+@pytest.mark.parametrize("text,expected", CREATED_AT)
+def test_created_at_rule(text, expected):
+    if isinstance(expected, dt.datetime):
+        assert parse_created_at(text) == expected
+        assert created_at_problem(text) is None
+    else:
+        assert created_at_problem(text) == expected
+
+
+@pytest.mark.parametrize("text", NOT_ISO)
+def test_created_at_refuses_what_is_not_iso_8601(text):
+    assert created_at_problem(text) == (
+        f"is not an ISO 8601 date and time like 2024-01-31T14:05:00Z ({text})"
+    )
+
+
+def test_created_at_empty():
+    assert created_at_problem("") == "is empty"
+    assert created_at_problem(None) == "is empty"
+
+
+# (current status in the database, status in the file, reason or None when allowed)
+STATUS_CHANGES = [
+    ("Pending", "Pending", None),
+    ("Pending", "Completed", None),
+    ("Pending", "Cancel", None),
+    ("Completed", "Completed", None),
+    ("Completed", "Return", None),
+    ("Cancel", "Cancel", None),
+    ("Return", "Return", None),
+    ("Pending", "Return",
+     "cannot change from Pending to Return: a Pending order can only become Completed or Cancel"),
+    ("Completed", "Pending",
+     "cannot change from Completed to Pending: a Completed order cannot go back to Pending"),
+    ("Completed", "Cancel",
+     "cannot change from Completed to Cancel: a Completed order cannot be cancelled; "
+     "it is refunded"),
+    ("Cancel", "Pending", "cannot change from Cancel to Pending: Cancel is a final status"),
+    ("Cancel", "Completed", "cannot change from Cancel to Completed: Cancel is a final status"),
+    ("Cancel", "Return", "cannot change from Cancel to Return: Cancel is a final status"),
+    ("Return", "Completed", "cannot change from Return to Completed: Return is a final status"),
+    ("Return", "Pending", "cannot change from Return to Pending: Return is a final status"),
+    ("Return", "Cancel", "cannot change from Return to Cancel: Return is a final status"),
+]
+
+
+@pytest.mark.parametrize("current,requested,expected", STATUS_CHANGES)
+def test_status_change_rule(current, requested, expected):
+    assert status_change_problem(current, requested) == expected
+
+
+@pytest.mark.parametrize("phone,digits", [
+    ("+48 (606) 606-606", "48606606606"),
+    ("0040 721 000 111", "0040721000111"),
+    ("no phone", None),
+    ("", None),
+    (None, None),
+])
+def test_phone_digits(phone, digits):
+    assert phone_digits(phone) == digits
+
+
+@pytest.mark.parametrize("problem,text", [
+    (ImportProblem("orders.csv", 5, "amount", "has 3 decimal places (12.345)"),
+     "orders.csv, row 5, amount: has 3 decimal places (12.345)"),
+    (ImportProblem("orders.csv", None, "amount", "missing column"),
+     "orders.csv, amount: missing column"),
+    (ImportProblem("x.txt", None, None, "is not a .csv, .parquet or .xlsx file"),
+     "x.txt: is not a .csv, .parquet or .xlsx file"),
+    (ImportProblem("items.xlsx", 2, None, "has a value beyond the named columns"),
+     "items.xlsx, row 2: has a value beyond the named columns"),
+])
+def test_problem_text_names_file_row_and_column(problem, text):
+    assert str(problem) == text
+
+
+def test_problem_is_immutable():
+    problem = ImportProblem("orders.csv", 1, "amount", "is empty")
+    with pytest.raises(AttributeError):
+        problem.row = 2  # type: ignore[misc]
+
+
+HEADER = [
+    ("orders", ["order_id", "created_at", "merchant_order_id", "amount", "status", "channel",
+                "email", "phone", "store_id", "salesperson_id", "salesperson_name"], []),
+    ("orders", ["order_id", "created_at", "merchant_order_id", "status", "channel", "email",
+                "phone", "store_id", "salesperson_id", "salesperson_name", "refunded_amount"],
+     ["o.csv, amount: missing column"]),
+    ("items", ["order_id", "line_no", "name", "quantity", "unit_price", "colour"],
+     ["o.csv, colour: unexpected column; items files have exactly the columns order_id, "
+      "line_no, name, quantity, unit_price"]),
+    ("stores", ["Store_ID", "store_name", "store_address", "merchant_store_id", "brand",
+                "legal_entity", "region", "zone"],
+     ["o.csv, store_id: missing column",
+      "o.csv, Store_ID: unexpected column; stores files have exactly the columns store_id, "
+      "store_name, store_address, merchant_store_id, brand, legal_entity, region, zone"]),
+]
+
+
+@pytest.mark.parametrize("kind,names,expected", HEADER)
+def test_header_names_are_exact(kind, names, expected):
+    assert [str(p) for p in header_problems(kind, "o.csv", names)] == expected
