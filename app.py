@@ -34,8 +34,8 @@ def _authenticator() -> stauth.Authenticate:
     )
 
 
-def _sign_in_page() -> None:
-    """The only page a signed-out visitor gets."""
+def _sign_in_form() -> None:
+    """The only thing a signed-out visitor gets, whatever page the URL names."""
     left, middle, right = st.columns([1, 1.3, 1])
     with middle:
         st.title("orderdesk")
@@ -45,6 +45,16 @@ def _sign_in_page() -> None:
             st.error("Username or password is incorrect.")
 
 
+def _pages(role: str | None) -> list:
+    """The pages a role may open. Signed out, every page is declared (so a deep link keeps its
+    address until the sign-in cookie is read) but none is ever run."""
+    pages = [
+        st.Page("pages/orders.py", title="Orders", icon=":material/list_alt:", default=True),
+        st.Page("pages/order.py", title="Order", icon=":material/receipt:", url_path="order"),
+    ]
+    return pages
+
+
 try:
     authenticator = _authenticator()
 except OrderdeskError as exc:
@@ -52,18 +62,14 @@ except OrderdeskError as exc:
     st.stop()
 
 if not st.session_state.get("authentication_status"):
-    st.navigation([st.Page(_sign_in_page, title="Sign in", url_path="signin")],
-                  position="hidden").run()
+    st.navigation(_pages(None), position="hidden")
+    _sign_in_form()
     if st.session_state.get("authentication_status"):
         st.rerun()  # signed in just now: draw the app without the form
     st.stop()
 
 user = require_user()
-pages = [
-    st.Page("pages/orders.py", title="Orders", icon=":material/list_alt:", default=True),
-    st.Page("pages/order.py", title="Order", icon=":material/receipt:", url_path="order"),
-]
-navigation = st.navigation(pages)
+navigation = st.navigation(_pages(user.role))
 
 with st.sidebar:
     st.markdown(f"**{user.name}**  \n{user.role.capitalize()} · {user.username}")

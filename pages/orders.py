@@ -69,7 +69,7 @@ if result.total == 0:
     st.info("No orders match these filters and search." if query.is_filtered
             else "There are no orders in your scope yet.")
 else:
-    table = pd.DataFrame(result.rows)
+    table = pd.DataFrame(result.rows).astype(object).where(lambda f: f.notna(), "")
     for column in ("Captured amount", "Refunded amount"):
         table[column] = table[column].map(format_amount)
     table["Refunded amount"] = [
