@@ -45,14 +45,36 @@ def _sign_in_form() -> None:
             st.error("Username or password is incorrect.")
 
 
-def _pages(role: str | None) -> list:
-    """The pages a role may open. Signed out, every page is declared (so a deep link keeps its
-    address until the sign-in cookie is read) but none is ever run."""
-    pages = [
-        st.Page("pages/orders.py", title="Orders", icon=":material/list_alt:", default=True),
-        st.Page("pages/order.py", title="Order", icon=":material/receipt:", url_path="order"),
+PAGES = (
+    # (file, title, icon, url path)
+    ("pages/orders.py", "Orders", ":material/list_alt:", "orders"),
+    ("pages/order.py", "Order", ":material/receipt:", "order"),
+)
+
+
+def _pages(role: str) -> list[st.Page]:
+    """The pages a role may open."""
+    return [
+        st.Page(path, title=title, icon=icon, url_path=url_path, default=index == 0)
+        for index, (path, title, icon, url_path) in enumerate(PAGES)
     ]
-    return pages
+
+
+def _signed_out_pages() -> list[st.Page]:
+    """Every page's address, each showing only the sign-in form: a deep link keeps its address
+    until the sign-in cookie is read, and no page's own code runs before sign-in."""
+
+    def stand_in(url_path: str):
+        def sign_in() -> None:
+            _sign_in_form()
+
+        sign_in.__name__ = sign_in.__qualname__ = f"sign_in_{url_path}"
+        return sign_in
+
+    return [
+        st.Page(stand_in(url_path), title=title, url_path=url_path, default=index == 0)
+        for index, (_, title, _, url_path) in enumerate(PAGES)
+    ]
 
 
 try:
@@ -62,8 +84,7 @@ except OrderdeskError as exc:
     st.stop()
 
 if not st.session_state.get("authentication_status"):
-    st.navigation(_pages(None), position="hidden")
-    _sign_in_form()
+    st.navigation(_signed_out_pages(), position="hidden").run()
     if st.session_state.get("authentication_status"):
         st.rerun()  # signed in just now: draw the app without the form
     st.stop()

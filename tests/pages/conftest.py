@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core.users import User, hash_password, save_users
@@ -34,6 +35,23 @@ def page_data(tmp_path_factory):
         },
     )
     return root, sample
+
+
+@pytest.fixture(autouse=True)
+def run_like_the_server(monkeypatch):
+    """Run every rerun through app.py, as the server does.
+
+    AppTest re-detects the legacy ``pages/`` folder before every run and would then run a page
+    file straight from its URL hash, skipping app.py; the server stops doing that for good once
+    app.py has called ``st.navigation``.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture

@@ -132,3 +132,17 @@ def test_order_page_shows_details_in_scope_and_not_found_otherwise(app_env):
         at.run()
         assert [e.value for e in at.error] == ["Order not found"], forged
         assert not at.metric
+
+
+@pytest.mark.parametrize("page", ["orders.py", "order.py"])
+def test_a_page_file_run_on_its_own_shows_nothing_before_sign_in(app_env, page):
+    # A fresh server runs legacy pages/ files straight from their URL until app.py has run once.
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import APP
+
+    at = AppTest.from_file(APP.replace("app.py", f"pages/{page}"), default_timeout=30)
+    at.query_params["id"] = "1000"
+    at.run()
+    assert [i.value for i in at.info] == ["Please sign in to see orders."]
+    assert not at.dataframe and not at.metric and not at.title
