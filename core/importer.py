@@ -15,6 +15,7 @@ not counted. "row 5" is the 5th data row: line 6 of a CSV file, spreadsheet row 
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import re
@@ -284,41 +285,105 @@ def _text_cell(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[list[str | None]], list[ImportProblem]]:
+class _Unreadable(Exception):
+    """A file that cannot be read at all; the message says why."""
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], pa.Table, list[tuple[int, str]]]:
+    """The first sheet as text; also (row, reason) for values right of the last named column."""
     import openpyxl  # imported here: only xlsx imports need it
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        return [], [], [ImportProblem(name, None, None, f"cannot be read as XLSX: {exc}")]
+        raise _Unreadable(f"cannot be read as XLSX: {exc}") from exc
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
         header = list(next(rows, ()))
-        while header and header[-1] is None:
+        while header and _is_blank(header[-1]):
             header.pop()
-        problems = []
-        names = []
-        for i, cell in enumerate(header, start=1):
-            if cell is None or not str(cell).strip():
-                problems.append(ImportProblem(name, None, None, f"column {i} has no name"))
-            names.append(_text_cell(cell) or f"column {i}")
+        names = [_text_cell(cell) or "" for cell in header]
         columns: list[list[str | None]] = [[] for _ in names]
+        stray: list[tuple[int, str]] = []
         row_number = 0
         for values in rows:
             cells = [_text_cell(v) for v in values]
             if all(_is_blank(c) for c in cells):
-                continue
+                continue  # blank rows are not counted, as DuckDB skips blank CSV lines
             row_number += 1
             if any(not _is_blank(c) for c in cells[len(names):]):
-                problems.append(
-                    ImportProblem(name, row_number, None, "has a value beyond the named columns")
-                )
+                stray.append((row_number, "has a value right of the last named column"))
             cells += [None] * (len(names) - len(cells))
             for column, cell in zip(columns, cells):
                 column.append(cell)
-        return names, columns, problems
     finally:
         book.close()
+    table = pa.table([pa.array(c, pa.string()) for c in columns],
+                     names=[f"_{i}" for i in range(len(names))])
+    return names, table, stray
+
+
+_CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _csv_header(path: Path, kind: str) -> tuple[list[str], str]:
+    """The header's names and the delimiter that splits it into the most expected names."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise _Unreadable("is not UTF-8 text") from exc
+    if not first.strip():
+        raise _Unreadable("is empty: the first line must be the header")
+    best: tuple[int, list[str], str] | None = None
+    for delimiter in _CSV_DELIMITERS:
+        names = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
+        score = sum(n in COLUMNS[kind] for n in names)
+        if best is None or score > best[0]:
+            best = (score, names, delimiter)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _read_duckdb(store, path: Path, kind: str) -> tuple[list[str], pa.Table]:
+    """A CSV or Parquet file read by DuckDB, every column as text, in file order."""
+    if path.suffix.lower() == ".csv":
+        names, delimiter = _csv_header(path, kind)
+        if len(set(names)) < len(names):
+            return names, pa.table({})  # duplicate names are reported by the caller
+        # The dialect is given, not sniffed: a sniffer that meets a ragged row falls back to one
+        # column per line, which would hide where the file is broken.
+        source = ("read_csv(?, header = true, auto_detect = false, strict_mode = true, "
+                  "quote = '\"', escape = '\"', delim = ?, columns = ?)")
+        params: list = [str(path), delimiter, {n: "VARCHAR" for n in names}]
+    else:
+        source, params = "read_parquet(?)", [str(path)]
+    try:
+        with store.cursor() as cur:
+            cur.execute("SET preserve_insertion_order = true")
+            names = [d[0] for d in cur.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()]
+            # Parquet columns may be typed: each is read as the text DuckDB shows for it.
+            select = ", ".join(
+                f'CAST("{n.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS _{i}'
+                for i, n in enumerate(names)
+            )
+            table = cur.sql(f"SELECT {select} FROM {source}", params=params).to_arrow_table()
+    except DataUnavailable as exc:
+        raise _Unreadable(_duckdb_reason(path, str(exc.__cause__ or exc))) from exc
+    return names, table
+
+
+def _duckdb_reason(path: Path, text: str) -> str:
+    kind_name = "CSV" if path.suffix.lower() == ".csv" else "Parquet"
+    line = re.search(r"CSV Error on Line: ([0-9]+)", text)
+    expected = re.search(r"Expected Number of Columns: ([0-9]+)", text)
+    if line and expected:
+        return (f"cannot be read as CSV: line {line.group(1)} does not have the header's "
+                f"{expected.group(1)} values")
+    if line:
+        return f"cannot be read as CSV: line {line.group(1)} is malformed"
+    first = next((part for part in text.splitlines() if part.strip()), text)
+    return f"cannot be read as {kind_name}: {first.strip()}"
 
 
 def _read_file(store, kind: str, path: Path) -> tuple[_Staged | None, list[ImportProblem]]:
@@ -327,42 +392,28 @@ def _read_file(store, kind: str, path: Path) -> tuple[_Staged | None, list[Impor
     if suffix not in EXTENSIONS:
         return None, [ImportProblem(
             name, None, None,
-            f"is not a .csv, .parquet or .xlsx file; the file type is chosen by its extension",
+            "is not a .csv, .parquet or .xlsx file; the file type is chosen by its extension",
         )]
     if not path.is_file():
         return None, [ImportProblem(name, None, None, f"no such file ({path})")]
-    if suffix == ".xlsx":
-        names, columns, problems = _read_xlsx(path, name)
-        if problems and not names:
-            return None, problems
-        table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns)}) \
-            if len(set(names)) == len(names) else None
-        if table is None:
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            return None, problems + [
-                ImportProblem(name, None, n, "this column appears more than once") for n in dupes
-            ]
-    else:
-        source = (
-            "read_csv(?, all_varchar = true, header = true)" if suffix == ".csv"
-            else "read_parquet(?)"
-        )
-        try:
-            with store.cursor() as cur:
-                cur.execute("SET preserve_insertion_order = true")
-                described = cur.execute(f"DESCRIBE SELECT * FROM {source}", [str(path)]).fetchall()
-                names = [d[0] for d in described]
-                # Parquet columns may be typed: read each as the text DuckDB would show.
-                select = ", ".join(f'CAST("{n.replace(chr(34), chr(34) * 2)}" AS VARCHAR)' for n in names)
-                table = cur.sql(f"SELECT {select} FROM {source}", params=[str(path)]).to_arrow_table()
-                table = table.rename_columns(names)
-        except DataUnavailable as exc:
-            detail = str(exc.__cause__ or exc).strip().splitlines()[0]
-            kind_name = "CSV" if suffix == ".csv" else "Parquet"
-            return None, [ImportProblem(name, None, None, f"cannot be read as {kind_name}: {detail}")]
-        problems = []
+    stray: list[tuple[int, str]] = []
+    try:
+        if suffix == ".xlsx":
+            names, table, stray = _read_xlsx(path)
+        else:
+            names, table = _read_duckdb(store, path, kind)
+    except _Unreadable as exc:
+        return None, [ImportProblem(name, None, None, str(exc))]
+    problems = [ImportProblem(name, None, None, f"column {i} has no name")
+                for i, n in enumerate(names, start=1) if not n.strip()]
+    problems += [ImportProblem(name, None, n, "this column appears more than once")
+                 for n in sorted({n for n in names if n.strip() and names.count(n) > 1})]
+    problems += [ImportProblem(name, row, None, reason) for row, reason in stray]
+    problems += header_problems(kind, name, [n for n in names if n.strip()])
+    if problems:
+        return None, problems
+    table = table.rename_columns(names)
     rows = pa.array(range(1, table.num_rows + 1), pa.int64())
-    problems += header_problems(kind, name, table.column_names)
     return _Staged(kind, name, table.append_column("_row", rows)), problems
 
 
