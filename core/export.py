@@ -1,0 +1,258 @@
+"""The xlsx export of DESIGN.md §6: a sheet "Orders" with the 15 export columns and a sheet
+"Export info" that says when, by whom, with which filters, and how many rows and how much money.
+
+This module knows nothing about the database: the store hands it rows in ``EXPORT_COLUMNS``
+order and it streams them into the file, never holding them all. Every text value goes through
+``sanitize_text`` so that no cell can act as a formula in Excel, in a CSV re-save or on paste.
+
+The writer is rustpy-xlsxwriter (rust_xlsxwriter underneath), chosen by measurement
+(``scripts/bench_export.py``): 100,000 rows take about 3 s where xlsxwriter's constant_memory
+mode took 14 s or more, and it pulls rows from a generator in constant memory. It writes every
+Python ``str`` as an inline text cell, never as a formula, number or link; the tests check that
+on the file itself.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import rustpy_xlsxwriter as xlsx
+
+from core.errors import ExportTooLarge
+
+EXPORT_COLUMNS = (
+    "Order date",
+    "Order ID",
+    "Offline Barcode / Online order ID",
+    "Captured amount",
+    "Status",
+    "Customer email",
+    "Customer phone",
+    "Zone",
+    "Store name",
+    "Store ID",
+    "Store address",
+    "Merchant brand",
+    "Sales person ID",
+    "Sales person name",
+    "Customer registration kind",
+)
+# Wide enough for each header (plus its filter button) and the usual content.
+_COLUMN_WIDTHS = (12, 13, 33, 17, 11, 32, 18, 7, 28, 12, 42, 18, 16, 24, 27)
+_DATE, _ORDER_ID, _AMOUNT, _PHONE = 0, 1, 3, 6
+_TEXT_COLUMNS = tuple(i for i in range(len(EXPORT_COLUMNS)) if i not in (_DATE, _ORDER_ID, _AMOUNT))
+
+MAX_EXPORT_ROWS = 1_048_575  # one sheet's 1,048,576 rows less the header row
+PROGRESS_EVERY = 10_000
+MAX_CELL_CHARS = 32_767  # Excel's limit for one cell; the writer refuses longer text
+
+ORDERS_SHEET = "Orders"
+INFO_SHEET = "Export info"
+INFO_HEADER = ("Field", "Value")
+INFO_LABELS = (
+    "Exported at",
+    "Exported by",
+    "Filters",
+    "Search",
+    "Sort",
+    "Time zone",
+    "Rows",
+    "Total captured amount",
+)
+
+# Removed from text: C0 controls but tab and newline, DEL, the two non-characters that make the
+# sheet's XML invalid, and lone surrogates, which cannot be encoded as UTF-8 at all.
+_REMOVED_CHARS = dict.fromkeys(
+    [c for c in range(0x20) if c not in (0x09, 0x0A)]
+    + [0x7F, 0xFFFE, 0xFFFF]
+    + list(range(0xD800, 0xE000))
+)
+# OWASP's list also has CR, which never gets this far: it is removed as a control character.
+_FORMULA_STARTS = frozenset("=+-@\t")
+_PHONE_LIKE = re.compile(r"\+[0-9 ()\-]*")
+
+
+def sanitize_text(value: object, *, phone: bool = False) -> str | None:
+    """A value made safe for a text cell; ``None`` stays ``None`` (an empty cell).
+
+    Control characters are removed; text starting with ``= + - @`` or tab gets a leading
+    apostrophe so that no spreadsheet program will evaluate it. In the phone column a value made
+    only of ``+``, digits, spaces, parentheses and hyphens (``+48 606 606 606``) is kept as it is:
+    it is a text cell and holds nothing that could call a function.
+    """
+    if value is None:
+        return None
+    text = value if type(value) is str else str(value)
+    if not text.isprintable():  # fast path: most values have nothing to remove
+        text = text.translate(_REMOVED_CHARS)
+    if text[:1] in _FORMULA_STARTS and not (phone and _PHONE_LIKE.fullmatch(text)):
+        text = "'" + text
+    return text[:MAX_CELL_CHARS]
+
+
+def check_export_size(row_count: int) -> None:
+    """Refuse an export that does not fit on one sheet, before any work is done."""
+    if row_count > MAX_EXPORT_ROWS:
+        raise ExportTooLarge(
+            f"The export would have {row_count:,} orders, more than the {MAX_EXPORT_ROWS:,} "
+            "rows one Excel sheet holds. Narrow the filters (for example a shorter period) "
+            "and export again."
+        )
+
+
+@dataclass(frozen=True)
+class ExportInfo:
+    """What the "Export info" sheet records about one export."""
+
+    exported_at: datetime  # aware, in the display time zone
+    exported_by: str  # "Anna Nowak (anna)"
+    filters: str  # the filters in words, "No filters" when none
+    search: str  # the search text, "" when none
+    sort: str  # "Order date, newest first"
+    time_zone: str  # IANA name
+    # Both as counted before the export. The sheet shows the rows actually written and their
+    # total, which are the same unless orders changed in between.
+    row_count: int  # checked against MAX_EXPORT_ROWS; more rows than this are refused
+    total_captured_amount: Decimal
+
+
+@dataclass
+class _Tally:
+    rows: int = 0
+    total_captured_amount: Decimal = Decimal("0.00")
+
+
+def write_orders_xlsx(
+    out: BinaryIO | str | os.PathLike,
+    rows: Iterable[tuple],
+    info: ExportInfo,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the export to ``out`` (a path or a binary file object); return the rows written.
+
+    ``rows`` are 15-tuples in ``EXPORT_COLUMNS`` order: date, int, then text except the
+    ``Decimal`` amount; ``None`` is an empty cell. ``progress(rows_written)`` is called every
+    ``PROGRESS_EVERY`` rows and once at the end. More rows than ``info.row_count`` said, or than
+    a sheet holds, raise ``ExportTooLarge``. The "Export info" sheet reports the rows actually
+    written and their total, so the file always describes itself, even if orders changed between
+    the count and the export.
+    """
+    check_export_size(info.row_count)
+    tally = _Tally()
+    records = _order_records(rows, min(info.row_count, MAX_EXPORT_ROWS), tally, progress)
+    first = next(records, None)
+    if first is None:
+        # The writer takes its header from the first record; an empty export still needs one.
+        orders = pa.table({name: pa.array([], pa.string()) for name in EXPORT_COLUMNS})
+    else:
+        orders = itertools.chain((first,), records)
+    sheets = [(ORDERS_SHEET, orders), (INFO_SHEET, _info_records(info, tally))]
+
+    if isinstance(out, (str, os.PathLike)):
+        _write(sheets, out)
+    else:
+        # Given a file object the writer builds the whole file in memory (about 3× the file at
+        # 1M rows); through a temporary file the peak stays near the size of the file itself.
+        with tempfile.TemporaryDirectory(prefix="orderdesk-export-") as tmp:
+            path = Path(tmp) / "export.xlsx"
+            _write(sheets, path)
+            with path.open("rb") as written:
+                shutil.copyfileobj(written, out, 1024 * 1024)
+    return tally.rows
+
+
+def _write(sheets: list, target: str | os.PathLike) -> None:
+    date_format = xlsx.Format().set_num_format("dd.mm.yyyy")
+    order_id_format = xlsx.Format().set_num_format("0")
+    amount_format = xlsx.Format().set_num_format("#,##0.00")
+    xlsx.write_worksheets(
+        sheets,
+        os.fspath(target),
+        bold_headers=True,
+        freeze_panes={ORDERS_SHEET: {"row": 1, "col": 0}},
+        autofilter={ORDERS_SHEET: True},
+        column_widths={ORDERS_SHEET: list(_COLUMN_WIDTHS), INFO_SHEET: [24, 80]},
+        column_formats={
+            ORDERS_SHEET: {
+                EXPORT_COLUMNS[_DATE]: date_format,
+                EXPORT_COLUMNS[_ORDER_ID]: order_id_format,
+                EXPORT_COLUMNS[_AMOUNT]: amount_format,
+            }
+        },
+        # Sheet rows are 0-based and the info sheet's header is row 0.
+        row_formats={
+            INFO_SHEET: {
+                INFO_LABELS.index("Rows") + 1: xlsx.Format().set_num_format("#,##0"),
+                INFO_LABELS.index("Total captured amount") + 1: amount_format,
+            }
+        },
+    )
+
+
+def _order_records(
+    rows: Iterable[tuple],
+    limit: int,
+    tally: _Tally,
+    progress: Callable[[int], None] | None,
+) -> Iterator[dict]:
+    width = len(EXPORT_COLUMNS)
+    for row in rows:
+        if tally.rows >= limit:
+            raise _too_many_rows(limit)
+        if len(row) != width:
+            raise ValueError(f"an export row needs {width} values, got {len(row)}")
+        values = list(row)
+        amount = values[_AMOUNT]
+        if amount is not None:
+            tally.total_captured_amount += amount
+            values[_AMOUNT] = float(amount)  # the cell is a binary double, as Excel stores it
+        for i in _TEXT_COLUMNS:
+            if values[i] is not None:
+                values[i] = sanitize_text(values[i], phone=i == _PHONE)
+        yield dict(zip(EXPORT_COLUMNS, values))
+        # Resumed only when the writer wants the next row: this one has been written.
+        tally.rows += 1
+        if progress is not None and tally.rows % PROGRESS_EVERY == 0:
+            progress(tally.rows)
+    if progress is not None and (tally.rows == 0 or tally.rows % PROGRESS_EVERY):
+        progress(tally.rows)
+
+
+def _too_many_rows(limit: int) -> ExportTooLarge:
+    if limit >= MAX_EXPORT_ROWS:
+        return ExportTooLarge(
+            f"The export has more than the {MAX_EXPORT_ROWS:,} rows one Excel sheet holds. "
+            "Narrow the filters and export again."
+        )
+    return ExportTooLarge(
+        f"Orders were added while exporting: there are now more than the {limit:,} counted. "
+        "Export again."
+    )
+
+
+def _info_records(info: ExportInfo, tally: _Tally) -> Iterator[dict]:
+    # A generator: the writer reads it only after the Orders sheet, when the tally is final.
+    exported_at = info.exported_at.astimezone(ZoneInfo(info.time_zone))
+    values = (
+        f"{exported_at:%d.%m.%Y %H:%M:%S} {info.time_zone}",
+        sanitize_text(info.exported_by),
+        sanitize_text(info.filters or "No filters"),
+        sanitize_text(info.search) or None,
+        sanitize_text(info.sort),
+        sanitize_text(info.time_zone),
+        tally.rows,
+        float(tally.total_captured_amount),
+    )
+    for pair in zip(INFO_LABELS, values):
+        yield dict(zip(INFO_HEADER, pair))
