@@ -48,6 +48,7 @@ def _sign_in_form() -> None:
 PAGES = (
     # (file, title, icon, url path)
     ("pages/orders.py", "Orders", ":material/list_alt:", "orders"),
+    ("pages/overview.py", "Overview", ":material/monitoring:", "overview"),
     ("pages/order.py", "Order", ":material/receipt:", "order"),
 )
 

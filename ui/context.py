@@ -81,6 +81,7 @@ def refresh_data() -> None:
     """Forget every cached read so the next one re-reads the database."""
     _cached_page.clear()
     _cached_options.clear()
+    st.cache_data.clear()  # every other cached read too, the Overview's figures included
     _data_clock()["as_of"] = datetime.now(get_settings().tz)
 
 
