@@ -12,11 +12,15 @@ that is not an ``OrderdeskError`` is a bug: pages log it and show a generic mess
     ├── ActionNotAllowed      the user's role or the order's state forbids the action
     │   ├── CancelNotAllowed
     │   └── RefundNotAllowed
+    ├── ActionFailed          a cancel or refund broke off midway; nothing of it was written
     ├── ExportTooLarge        more rows than one sheet holds
     ├── ImportRejected        an import file has bad rows; ``problems`` lists each one
     ├── UsersFileError        the users file is missing, malformed or names an unknown role
     └── DataUnavailable       the database cannot be read or written
-        └── DatabaseBusy      another process holds the database file
+        ├── DatabaseBusy      another process holds the database file
+        ├── WriteConflict     another transaction changed the same rows first; this one was
+        │                     rolled back (safe to retry from a fresh read)
+        └── ConstraintViolation  a write broke a CHECK, UNIQUE or foreign-key constraint
 """
 from __future__ import annotations
 
@@ -55,6 +59,10 @@ class RefundNotAllowed(ActionNotAllowed):
     pass
 
 
+class ActionFailed(OrderdeskError):
+    pass
+
+
 class ExportTooLarge(OrderdeskError):
     pass
 
@@ -74,4 +82,12 @@ class DataUnavailable(OrderdeskError):
 
 
 class DatabaseBusy(DataUnavailable):
+    pass
+
+
+class WriteConflict(DataUnavailable):
+    pass
+
+
+class ConstraintViolation(DataUnavailable):
     pass

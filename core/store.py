@@ -3,7 +3,8 @@
 One ``Store`` holds one connection to the database file for the life of the process; each call
 works on its own cursor, so Streamlit's session threads can share it. Every read and every write
 takes the user's ``Scope`` as an argument and applies it in SQL. Driver errors are translated
-here, once, into ``DataUnavailable`` / ``DatabaseBusy``.
+here, once, into ``DataUnavailable`` and its kinds (``DatabaseBusy``, ``WriteConflict``,
+``ConstraintViolation``).
 """
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from core.errors import DatabaseBusy, DataUnavailable, OrderNotFound
+from core.errors import (
+    ConstraintViolation,
+    DatabaseBusy,
+    DataUnavailable,
+    OrderNotFound,
+    WriteConflict,
+)
 from core.query import COLUMNS, FROM_SQL, PAGE_SIZE, OrderQuery, clamp_page
 from core.schema import DDL, SCHEMA_VERSION
 from core.users import Scope
@@ -111,7 +118,20 @@ def _translate(exc: duckdb.Error, path: Path | str) -> DataUnavailable:
             f"The database {path} is in use by another process (is orderdesk running?). "
             "Stop it and try again; nothing was changed."
         )
-    return DataUnavailable(f"The database could not be read or written: {text.splitlines()[0]}")
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    # DuckDB is optimistic: a transaction that touches rows another one committed after it began
+    # fails ("Conflict on update", or "Failed to commit: ... constraint violation" for a
+    # concurrent duplicate key). Nothing of it is written, so callers may retry from a fresh read.
+    if isinstance(exc, duckdb.TransactionException) and (
+        "conflict" in text.lower() or "failed to commit" in text.lower()
+    ):
+        return WriteConflict(
+            "Someone else changed the same order at the same moment; nothing was changed. "
+            "Please try again."
+        )
+    if isinstance(exc, duckdb.ConstraintException):
+        return ConstraintViolation(f"The database could not be read or written: {first_line}")
+    return DataUnavailable(f"The database could not be read or written: {first_line}")
 
 
 class Store:

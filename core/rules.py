@@ -1,0 +1,261 @@
+"""Order status and refund rules: pure functions that decide, with no database and no UI.
+
+The page asks them to disable a button and say why; ``core.actions`` asks them before it writes,
+and again with fresh figures to explain a guarded write that matched no row. A refusal is a
+sentence for the user naming the order's current status and the requested action (DESIGN §3, §5).
+Money is ``Decimal`` throughout; amounts typed by a user go through ``core.money.parse_amount``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from core.errors import CancelNotAllowed, InvalidAmount, InvalidInput, RefundNotAllowed
+from core.money import format_amount, parse_amount
+
+CANCEL = "cancel"
+REFUND = "refund"
+ACTIONS = (CANCEL, REFUND)
+MAX_REASON_LENGTH = 500
+
+
+class OrderFigures(Protocol):
+    """What the rules read of an order (``core.store.OrderDetails`` has it)."""
+
+    status: str
+    captured_amount: Decimal
+    refunded_amount: Decimal
+
+
+class Line(Protocol):
+    """What the rules read of an item line (``core.store.ItemLine`` has it)."""
+
+    line_no: int
+    name: str
+    quantity: int
+    unit_price: Decimal
+    refunded_quantity: int
+
+
+class Actor(Protocol):
+    role: str
+
+
+# The status table. An allowed pair maps to the status the action leads to (a refund leads to
+# Completed while something is left, to Return once everything is refunded); every other pair
+# maps to its refusal. Cancel and Return are final.
+TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Pending", CANCEL): ("Cancel",),
+    ("Completed", REFUND): ("Completed", "Return"),
+}
+REFUSALS: dict[tuple[str, str], str] = {
+    ("Completed", CANCEL): "Completed orders cannot be cancelled; refund them instead.",
+    ("Cancel", CANCEL): "The order is already cancelled: Cancel is a final status.",
+    ("Return", CANCEL): "Return orders cannot be cancelled: the order is fully refunded and "
+                        "Return is a final status.",
+    ("Pending", REFUND): "Pending orders cannot be refunded: only Completed orders can be. "
+                         "Cancel it instead.",
+    ("Cancel", REFUND): "Cancelled orders cannot be refunded: Cancel is a final status.",
+    ("Return", REFUND): "The order is fully refunded: Return is a final status, "
+                        "nothing is left to refund.",
+}
+ROLE_REFUSALS = {
+    CANCEL: "Your role ({role}) does not allow cancelling orders; ask a refunder or an admin.",
+    REFUND: "Your role ({role}) does not allow refunds; ask a refunder or an admin.",
+}
+ACTING_ROLES = ("refunder", "admin")
+
+
+def transition_refusal(status: str, action: str) -> str | None:
+    """None when ``action`` is allowed from ``status``, else the refusal naming both."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if (status, action) in TRANSITIONS:
+        return None
+    if (status, action) in REFUSALS:
+        return REFUSALS[(status, action)]
+    verb = "cancelled" if action == CANCEL else "refunded"
+    return f"Orders in status “{status}” cannot be {verb}."
+
+
+def role_refusal(user: Actor, action: str) -> str | None:
+    if user.role in ACTING_ROLES:
+        return None
+    return ROLE_REFUSALS[action].format(role=user.role)
+
+
+def refundable_amount(order: OrderFigures) -> Decimal:
+    """What can still be refunded now: captured − refunded, and nothing unless Completed."""
+    if order.status != "Completed":
+        return Decimal("0.00")
+    return max(order.captured_amount - order.refunded_amount, Decimal("0.00"))
+
+
+def status_after_refund(order: OrderFigures, amount: Decimal) -> str:
+    return "Return" if order.refunded_amount + amount == order.captured_amount else "Completed"
+
+
+def can_cancel(order: OrderFigures, user: Actor) -> str | None:
+    """None when ``user`` may cancel ``order`` now, else why not."""
+    refusal = role_refusal(user, CANCEL) or transition_refusal(order.status, CANCEL)
+    if refusal:
+        return refusal
+    if order.refunded_amount != 0:  # the schema forbids it; said plainly should data ever drift
+        return "An order with refunds cannot be cancelled."
+    return None
+
+
+def can_refund(order: OrderFigures, user: Actor) -> str | None:
+    """None when ``user`` may refund ``order`` now, else why not."""
+    refusal = role_refusal(user, REFUND) or transition_refusal(order.status, REFUND)
+    if refusal:
+        return refusal
+    if refundable_amount(order) <= 0:
+        return "Nothing is left to refund on this order."
+    return None
+
+
+def check_refund_amount(text_or_amount: object, refundable: Decimal) -> Decimal:
+    """An amount typed by the user (``339,99`` or ``339.99``), > 0 and ≤ refundable now."""
+    amount = parse_amount(text_or_amount)
+    if amount > refundable:
+        raise InvalidAmount(
+            f"The refund of {format_amount(amount)} is more than the refundable amount "
+            f"({format_amount(refundable)})."
+        )
+    return amount
+
+
+def check_item_quantities(
+    lines: Sequence[Line], quantities: Mapping[object, object] | None, *, require_one: bool = True
+) -> dict[int, int]:
+    """The chosen quantities as ``{line_no: qty}`` with the zeros dropped.
+
+    Each quantity is a whole number from 0 to what is left to refund on its line; every line
+    number must be one of this order's lines; with ``require_one`` at least one must be above 0.
+    """
+    by_no = {line.line_no: line for line in lines}
+    chosen: dict[int, int] = {}
+    for key, qty in (quantities or {}).items():
+        line_no = _line_number(key)
+        line = by_no.get(line_no) if line_no is not None else None
+        if line is None:
+            raise InvalidInput(f"This order has no line {str(key)[:20]}.")
+        if isinstance(qty, bool) or not isinstance(qty, int):
+            raise InvalidInput(f"The quantity of “{line.name}” must be a whole number.")
+        if qty < 0:
+            raise InvalidInput(f"The quantity of “{line.name}” cannot be negative.")
+        left = line.quantity - line.refunded_quantity
+        if qty > left:
+            raise InvalidInput(
+                f"Only {left} of “{line.name}” (line {line.line_no}) can still be refunded; "
+                f"{qty} were chosen."
+            )
+        if qty:
+            chosen[line.line_no] = qty
+    if require_one and not chosen:
+        raise InvalidInput("Choose at least one item to refund (a quantity above 0).")
+    return chosen
+
+
+def _line_number(key: object) -> int | None:
+    if isinstance(key, bool):
+        return None
+    if isinstance(key, int):
+        return key
+    if isinstance(key, str) and key.isascii() and key.isdigit() and len(key) < 10:
+        return int(key)
+    return None
+
+
+def plan_item_refund(
+    lines: Sequence[Line], quantities: Mapping[object, object] | None, refundable: Decimal
+) -> Decimal:
+    """The amount of an item refund: Σ quantity × unit price, never above refundable now."""
+    chosen = check_item_quantities(lines, quantities)
+    by_no = {line.line_no: line for line in lines}
+    total = sum((by_no[no].unit_price * qty for no, qty in chosen.items()), Decimal("0.00"))
+    amount = min(total, refundable)
+    if amount <= 0:
+        raise InvalidAmount("The chosen items add up to 0.00: there is nothing to refund.")
+    return amount
+
+
+def check_reason(reason: object, *, required: bool) -> str | None:
+    if reason is not None and not isinstance(reason, str):
+        raise InvalidInput("The reason must be text.")
+    text = (reason or "").strip()
+    if len(text) > MAX_REASON_LENGTH:
+        raise InvalidInput(f"The reason is too long: at most {MAX_REASON_LENGTH} characters.")
+    if required and not text:
+        raise InvalidInput("Enter a reason for an amount entered manually.")
+    return text or None
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    """What a refund will write: its amount, the quantities per line and the resulting status."""
+
+    amount: Decimal
+    quantities: dict[int, int]
+    reason: str | None
+    new_status: str
+    new_refunded_amount: Decimal
+
+    def items(self, lines: Iterable[Line]) -> list[dict]:
+        """The event's item list (JSON-ready), in line order."""
+        return [
+            {"line_no": line.line_no, "name": line.name, "quantity": self.quantities[line.line_no],
+             "unit_price": str(line.unit_price)}
+            for line in sorted(lines, key=lambda l: l.line_no)
+            if line.line_no in self.quantities
+        ]
+
+
+def plan_refund(
+    order: OrderFigures,
+    user: Actor,
+    lines: Sequence[Line],
+    *,
+    amount: object = None,
+    quantities: Mapping[object, object] | None = None,
+    reason: object = None,
+) -> RefundPlan:
+    """Decide a refund or refuse it (``RefundNotAllowed``, ``InvalidAmount``, ``InvalidInput``).
+
+    With item lines: the amount is computed from the chosen quantities, unless an amount is
+    entered manually, which then needs a reason. Without lines: the amount is required.
+    """
+    refusal = can_refund(order, user)
+    if refusal:
+        raise RefundNotAllowed(refusal)
+    refundable = refundable_amount(order)
+    manual = amount is not None
+    if not lines and any(quantities.values() if quantities else ()):
+        raise InvalidInput("This order has no item lines; enter the refund amount instead.")
+    chosen = check_item_quantities(lines, quantities, require_one=not manual)
+    if manual:
+        value = check_refund_amount(amount, refundable)
+    else:
+        if not lines:
+            raise InvalidAmount("Enter an amount.")
+        value = plan_item_refund(lines, chosen, refundable)
+    note = check_reason(reason, required=manual and bool(lines))
+    return RefundPlan(
+        amount=value,
+        quantities=chosen,
+        reason=note,
+        new_status=status_after_refund(order, value),
+        new_refunded_amount=order.refunded_amount + value,
+    )
+
+
+def plan_cancel(order: OrderFigures, user: Actor, *, reason: object = None) -> str | None:
+    """The cancel's reason (optional), or ``CancelNotAllowed`` with why not."""
+    refusal = can_cancel(order, user)
+    if refusal:
+        raise CancelNotAllowed(refusal)
+    return check_reason(reason, required=False)
+
