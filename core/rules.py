@@ -235,7 +235,7 @@ def plan_refund(
     manual = amount is not None
     if not lines and any(quantities.values() if quantities else ()):
         raise InvalidInput("This order has no item lines; enter the refund amount instead.")
-    chosen = check_item_quantities(lines, quantities, require_one=not manual)
+    chosen = check_item_quantities(lines, quantities, require_one=not manual and bool(lines))
     if manual:
         value = check_refund_amount(amount, refundable)
     else:
