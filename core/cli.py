@@ -162,16 +162,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from core import demo  # the demo builder is only needed here
+    with Store(settings.db_path) as store:  # busy → DatabaseBusy before anything is changed
+        from core import demo  # the demo builder is only needed here
 
-    with Store(settings.db_path) as store:
-        summary = demo.build_demo(store, orders=args.orders, seed=args.seed)
-    print(f"Demo database {settings.db_path}:")
-    print(summary)
-    written = demo.write_demo_users(settings.users_path)
-    print(f"Demo users written to {settings.users_path}.")
-    if written:
-        print(written)
+        progress = (lambda fraction: _terminal_progress(fraction, "Building the demo data")) \
+            if sys.stderr.isatty() else None
+        summary = demo.build_demo(store, orders=args.orders, seed=args.seed, progress=progress)
+    if progress:
+        print(file=sys.stderr)
+    counts = (
+        ", ".join(f"{value:,} {name.replace('_', ' ')}" for name, value in vars(summary).items())
+        if hasattr(summary, "__dict__") else str(summary)
+    )
+    print(f"Demo database {settings.db_path} (seed {args.seed}): {counts}.")
+    demo.write_demo_users(settings.users_path)
+    users = users_file.load_users(settings.users_path)
+    print(f"Demo users in {settings.users_path} (passwords in the README): "
+          + ", ".join(f"{u.username} ({u.role})" for u in users.values()) + ".")
     return 0
 
 

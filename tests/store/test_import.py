@@ -131,6 +131,16 @@ def store(base_db, tmp_path):
         yield opened
 
 
+@pytest.fixture(scope="module")
+def unchanged_store(base_db, tmp_path_factory):
+    """One copy of the base database shared by the tests of refused imports, which assert that
+    they left it exactly as it was."""
+    path = tmp_path_factory.mktemp("refused") / "orders.duckdb"
+    shutil.copy(base_db, path)
+    with Store(path) as opened:
+        yield opened
+
+
 def rejected(store: Store, files: dict, *, progress=None) -> list[str]:
     """Import ``files`` expecting a refusal; the database must be unchanged. The problems' text."""
     before = snapshot(store)
@@ -282,8 +292,8 @@ BAD_ROWS = {
 
 
 @pytest.mark.parametrize("files,expected", BAD_ROWS.values(), ids=BAD_ROWS.keys())
-def test_bad_row_refuses_the_whole_import(store, tmp_path, files, expected):
-    assert rejected(store, write_files(tmp_path, **files)) == expected
+def test_bad_row_refuses_the_whole_import(unchanged_store, tmp_path, files, expected):
+    assert rejected(unchanged_store, write_files(tmp_path, **files)) == expected
 
 
 # --- a re-import syncs status within the rules; each refused change is reported --------------------
@@ -350,11 +360,12 @@ REFUSED_SYNC = {
 
 
 @pytest.mark.parametrize("files,expected", REFUSED_SYNC.values(), ids=REFUSED_SYNC.keys())
-def test_refused_status_sync_refuses_the_whole_import(store, tmp_path, files, expected):
-    assert rejected(store, write_files(tmp_path, **files)) == expected
+def test_refused_status_sync_refuses_the_whole_import(unchanged_store, tmp_path, files,
+                                                      expected):
+    assert rejected(unchanged_store, write_files(tmp_path, **files)) == expected
 
 
-def test_report_lists_every_bad_row_of_every_file(store, tmp_path):
+def test_report_lists_every_bad_row_of_every_file(unchanged_store, tmp_path):
     files = write_files(
         tmp_path,
         stores=[store_row("S3"), store_row("S3", zone="")],
@@ -362,7 +373,7 @@ def test_report_lists_every_bad_row_of_every_file(store, tmp_path):
                 order_row(203, store_id="S3"), order_row(204, created_at="")],
         items=[item_row(201, 1), item_row(555, 1, quantity="-2")],
     )
-    assert rejected(store, files) == [
+    assert rejected(unchanged_store, files) == [
         "stores.csv, row 2, store_id: duplicate store_id S3 (first in row 1)",
         "stores.csv, row 2, zone: is empty",
         "orders.csv, row 2, amount: has 3 decimal places (1.001)",
@@ -373,10 +384,10 @@ def test_report_lists_every_bad_row_of_every_file(store, tmp_path):
     ]
 
 
-def test_missing_and_extra_columns_are_named(store, tmp_path):
+def test_missing_and_extra_columns_are_named(unchanged_store, tmp_path):
     columns = [c for c in ORDER_COLUMNS if c != "amount"] + ["note"]
     path = write_csv(tmp_path / "orders.csv", [order_row(201, note="x")], columns)
-    assert rejected(store, {"orders": path}) == [
+    assert rejected(unchanged_store, {"orders": path}) == [
         "orders.csv, amount: missing column",
         "orders.csv, note: unexpected column; orders files have exactly the columns order_id, "
         "created_at, merchant_order_id, amount, status, channel, email, phone, store_id, "
@@ -401,11 +412,11 @@ def test_refunded_amount_column_is_optional(store, tmp_path):
     ("orders.xlsx", "not a spreadsheet", "cannot be read as XLSX"),
     ("orders.parquet", "not parquet", "cannot be read as Parquet"),
 ])
-def test_unreadable_file_is_refused(store, tmp_path, name, content, reason_start):
+def test_unreadable_file_is_refused(unchanged_store, tmp_path, name, content, reason_start):
     path = tmp_path / name
     if content is not None:
         path.write_text(content)
-    problems = rejected(store, {"orders": path})
+    problems = rejected(unchanged_store, {"orders": path})
     assert len(problems) == 1
     assert problems[0].startswith(f"{name}: {reason_start}")
 
@@ -653,7 +664,7 @@ def test_csv_parquet_and_xlsx_give_identical_databases(tmp_path, fmt):
     assert results[fmt] == results["csv"]
 
 
-def test_xlsx_rows_are_numbered_as_data_rows_skipping_blank_ones(store, tmp_path):
+def test_xlsx_rows_are_numbered_as_data_rows_skipping_blank_ones(unchanged_store, tmp_path):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(list(ORDER_COLUMNS))
@@ -662,7 +673,7 @@ def test_xlsx_rows_are_numbered_as_data_rows_skipping_blank_ones(store, tmp_path
     sheet.append([_typed("orders", c, order_row(202, amount="1.5")[c]) if c != "amount" else 1.005
                   for c in ORDER_COLUMNS])
     book.save(tmp_path / "orders.xlsx")
-    assert rejected(store, {"orders": tmp_path / "orders.xlsx"}) == [
+    assert rejected(unchanged_store, {"orders": tmp_path / "orders.xlsx"}) == [
         "orders.xlsx, row 2, amount: has 3 decimal places (1.005)"]
 
 
@@ -674,12 +685,12 @@ def _sql_values(store: Store, expression, texts: list) -> list:
                             [text]).fetchone()[0] for text in texts]
 
 
-def test_sql_amount_flags_exactly_what_the_rule_refuses(store):
+def test_sql_amount_flags_exactly_what_the_rule_refuses(unchanged_store):
     from tests.unit.test_importer_rows import AMOUNTS
 
     for zero_allowed in (False, True):
         texts = [text for text, _, _ in AMOUNTS] + ["1" * 40, "0.001", "12.", "0001"]
-        values = _sql_values(store, lambda c: sql_amount(c, zero_allowed=zero_allowed), texts)
+        values = _sql_values(unchanged_store, lambda c: sql_amount(c, zero_allowed=zero_allowed), texts)
         for text, value in zip(texts, values):
             problem = amount_problem(text, zero_allowed=zero_allowed)
             assert (value is None) == (problem is not None), (text, zero_allowed)
@@ -687,12 +698,12 @@ def test_sql_amount_flags_exactly_what_the_rule_refuses(store):
                 assert value == parse_import_amount(text, zero_allowed=zero_allowed)
 
 
-def test_sql_whole_number_flags_exactly_what_the_rule_refuses(store):
+def test_sql_whole_number_flags_exactly_what_the_rule_refuses(unchanged_store):
     from tests.unit.test_importer_rows import WHOLE_NUMBERS
 
     for max_value in (10, 2**31 - 1, 2**63 - 1):
         texts = [text for text, _, _ in WHOLE_NUMBERS] + ["9" * 40, "2147483648"]
-        values = _sql_values(store, lambda c: sql_whole_number(c, max_value=max_value), texts)
+        values = _sql_values(unchanged_store, lambda c: sql_whole_number(c, max_value=max_value), texts)
         for text, value in zip(texts, values):
             problem = whole_number_problem(text, max_value=max_value)
             assert (value is None) == (problem is not None), (text, max_value)
@@ -700,11 +711,11 @@ def test_sql_whole_number_flags_exactly_what_the_rule_refuses(store):
                 assert value == int(text)
 
 
-def test_sql_created_at_converts_exactly_like_the_rule(store):
+def test_sql_created_at_converts_exactly_like_the_rule(unchanged_store):
     from tests.unit.test_importer_rows import CREATED_AT, NOT_ISO
 
     texts = [text for text, _ in CREATED_AT] + NOT_ISO + ["", None, "2024-01-31T23:59:59-23:59"]
-    values = _sql_values(store, sql_created_at, texts)
+    values = _sql_values(unchanged_store, sql_created_at, texts)
     for text, value in zip(texts, values):
         try:
             expected = parse_created_at(text)

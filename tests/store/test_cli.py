@@ -1,0 +1,303 @@
+"""The operators' command line, ``python -m core`` (DESIGN.md §7): users, import, demo, and what
+happens while the app holds the database."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.importer import import_files
+from core.store import Store
+from core.users import check_password, load_users
+
+REPO = Path(__file__).resolve().parents[2]
+ALL_TABLES = ("meta", "stores", "orders", "order_items", "order_events")
+
+STORES = [
+    ["store_id", "store_name", "store_address", "merchant_store_id", "brand", "legal_entity",
+     "region", "zone"],
+    ["S1", "Store one", "Main 1", "M1", "Reserved", "LE1", "Mazowieckie", "PL"],
+    ["S2", "Store two", "", "", "Cropp", "LE2", "Ilfov", "RO"],
+]
+ORDERS = [
+    ["order_id", "created_at", "merchant_order_id", "amount", "status", "channel", "email", "phone",
+     "store_id", "salesperson_id", "salesperson_name", "refunded_amount"],
+    ["1", "2024-03-01T10:00:00Z", "A1", "100.00", "Completed", "online", "a@wp.pl", "+48 606",
+     "S1", "", "", "25.00"],
+    ["2", "2024-03-02T10:00:00", "A2", "50.00", "Pending", "online", "", "", "S2", "", "", ""],
+]
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """ORDERDESK_DB / ORDERDESK_USERS in a temporary folder; (db path, users path)."""
+    db, users = tmp_path / "orders.duckdb", tmp_path / "users.yaml"
+    monkeypatch.setenv("ORDERDESK_DB", str(db))
+    monkeypatch.setenv("ORDERDESK_USERS", str(users))
+    monkeypatch.delenv("ORDERDESK_TZ", raising=False)
+    return db, users
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("template")
+    with Store(folder / "orders.duckdb") as store:
+        import_files(store, stores=write_csv(folder / "stores.csv", STORES),
+                     orders=write_csv(folder / "orders.csv", ORDERS))
+    return folder / "orders.duckdb"
+
+
+@pytest.fixture
+def loaded(env, template_db):
+    """A database holding stores S1 (LE1) and S2 (LE2) and two orders."""
+    shutil.copy(template_db, env[0])
+    return env
+
+
+@pytest.fixture(autouse=True)
+def quick_bcrypt(monkeypatch):
+    """Hash with bcrypt's lowest cost in these tests only: the stored hash is still bcrypt."""
+    import bcrypt
+
+    gensalt = bcrypt.gensalt
+    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": gensalt(4, prefix))
+
+
+def stdin(monkeypatch, text: str) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+
+
+def snapshot(db: Path) -> dict:
+    with Store(db, read_only=True) as store, store.cursor() as cur:
+        return {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ALL_TABLES}
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+def test_users_add_stores_only_a_bcrypt_hash(env, monkeypatch, capsys):
+    _, users_path = env
+    stdin(monkeypatch, "correct horse battery\n")
+    assert main(["users", "add", "anna", "--role", "viewer", "--name", "Anna Nowak",
+                 "--email", "anna@wp.pl", "--legal-entity", "LE1", "--store", "S2"]) == 0
+    text = users_path.read_text()
+    assert "correct horse" not in text
+    anna = load_users(users_path)["anna"]
+    assert check_password("correct horse battery", anna.password_hash)
+    assert (anna.name, anna.email, anna.role) == ("Anna Nowak", "anna@wp.pl", "viewer")
+    assert (anna.legal_entities, anna.stores) == (("LE1",), ("S2",))
+    out = capsys.readouterr()
+    assert "Added anna (viewer; legal entities: LE1; stores: S2)" in out.out
+    assert "not checked" in out.err  # there is no database yet
+
+
+def test_users_list_shows_role_and_scope_never_hashes(env, monkeypatch, capsys):
+    for username, args in (("zoe", ["--role", "admin"]),
+                           ("bob", ["--role", "refunder", "--store", "S1", "--store", "S2"]),
+                           ("eve", ["--role", "viewer"])):
+        stdin(monkeypatch, "password-1\n")
+        assert main(["users", "add", username, *args]) == 0
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["USERNAME", "NAME", "ROLE", "SCOPE"]
+    assert [line.split()[0] for line in lines[1:]] == ["bob", "eve", "zoe"]
+    assert "stores: S1, S2" in lines[1]
+    assert "nothing (sees no orders)" in lines[2]
+    assert "all orders" in lines[3]
+    assert "$2" not in out and "password" not in out
+
+
+def test_users_set_changes_role_scope_and_password(loaded, monkeypatch, capsys):
+    _, users_path = loaded
+    stdin(monkeypatch, "first-password\n")
+    assert main(["users", "add", "anna", "--role", "viewer", "--legal-entity", "LE1"]) == 0
+    assert load_users(users_path)["anna"].role == "viewer"
+
+    assert main(["users", "set", "anna", "--role", "refunder", "--store", "S2"]) == 0
+    anna = load_users(users_path)["anna"]
+    assert (anna.role, anna.legal_entities, anna.stores) == ("refunder", ("LE1",), ("S2",))
+
+    assert main(["users", "set", "anna", "--legal-entity", "LE2"]) == 0
+    assert load_users(users_path)["anna"].legal_entities == ("LE2",)  # replaced, not added
+
+    stdin(monkeypatch, "second-password\n")
+    assert main(["users", "set", "anna", "--password", "--clear-scope", "--email", "a@x.ro"]) == 0
+    anna = load_users(users_path)["anna"]
+    assert (anna.legal_entities, anna.stores, anna.email) == ((), (), "a@x.ro")
+    assert check_password("second-password", anna.password_hash)
+    assert not check_password("first-password", anna.password_hash)
+    assert "second-password" not in users_path.read_text()
+    assert "sees no orders" in capsys.readouterr().err
+
+
+def test_users_remove(env, monkeypatch, capsys):
+    _, users_path = env
+    stdin(monkeypatch, "password-1\n")
+    main(["users", "add", "anna", "--role", "viewer"])
+    assert main(["users", "remove", "anna"]) == 0
+    assert "anna" not in load_users(users_path)
+    assert "Removed anna" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,stdin_text,message", [
+    (["users", "set", "zed", "--role", "admin"], "", "There is no user 'zed'."),
+    (["users", "remove", "zed"], "", "There is no user 'zed'."),
+    (["users", "add", "anna", "--role", "admin"], "pw-12345\n", "User 'anna' already exists"),
+    (["users", "add", "Anna", "--role", "viewer"], "pw-12345\n", "'Anna' is not a valid username"),
+    (["users", "add", "a b", "--role", "viewer"], "pw-12345\n", "'a b' is not a valid username"),
+    (["users", "add", "carl", "--role", "viewer"], "\n", "No password given on standard input"),
+    (["users", "add", "carl", "--role", "viewer", "--email", "nope"], "pw-12345\n",
+     "'nope' is not an e-mail address."),
+    (["users", "set", "anna"], "", "Nothing to change"),
+    (["users", "add", "carl", "--role", "viewer", "--legal-entity", "LE9"], "pw-12345\n",
+     "Unknown legal entity 'LE9'"),
+    (["users", "set", "anna", "--store", "S1", "--store", "S9"], "", "Unknown store 'S9'"),
+])
+def test_users_errors_exit_1_and_change_nothing(loaded, monkeypatch, capsys, argv, stdin_text,
+                                                message):
+    _, users_path = loaded
+    stdin(monkeypatch, "password-1\n")
+    assert main(["users", "add", "anna", "--role", "viewer"]) == 0
+    before = users_path.read_bytes()
+    capsys.readouterr()
+    stdin(monkeypatch, stdin_text)
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+    assert users_path.read_bytes() == before
+
+
+def test_unknown_role_is_a_usage_error(env, monkeypatch, capsys):
+    stdin(monkeypatch, "password-1\n")
+    with pytest.raises(SystemExit) as info:
+        main(["users", "add", "anna", "--role", "superuser"])
+    assert info.value.code == 2
+    assert "invalid choice: 'superuser'" in capsys.readouterr().err
+    assert not env[1].exists()
+
+
+def test_list_without_a_users_file_says_so(env, capsys):
+    assert main(["users", "list"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+# --- import --------------------------------------------------------------------------------------
+
+def test_import_prints_what_it_added(loaded, tmp_path, capsys):
+    db, _ = loaded
+    items = write_csv(tmp_path / "items.csv", [
+        ["order_id", "line_no", "name", "quantity", "unit_price"], ["2", "1", "Cap", "1", "50.00"]])
+    orders = write_csv(tmp_path / "sync.csv", [ORDERS[0], ORDERS[1],
+                                               ORDERS[2][:4] + ["Cancel"] + ORDERS[2][5:]])
+    capsys.readouterr()
+    assert main(["import", "--orders", str(orders), "--items", str(items)]) == 0
+    out = capsys.readouterr().out
+    assert "Imported sync.csv, items.csv:" in out
+    assert "orders               0 added          1 updated          1 unchanged" in out
+    assert "order_items          1 added" in out
+    assert "order_events         1 added (0 refunds, 1 cancel)" in out
+
+
+def test_import_with_bad_rows_lists_each_and_exits_1(loaded, tmp_path, capsys):
+    db, _ = loaded
+    before = snapshot(db)
+    orders = write_csv(tmp_path / "orders.csv", [
+        ORDERS[0],
+        ["7", "2024-03-01", "", "12.345", "Completed", "online", "", "", "S1", "", "", ""],
+        ["8", "2024-03-01", "", "10", "Pending", "offline", "", "", "S3", "", "", ""],
+    ])
+    capsys.readouterr()
+    assert main(["import", "--orders", str(orders)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "Import refused: 3 problems in 2 rows; nothing was written.",
+        "  orders.csv, row 1, amount: has 3 decimal places (12.345)",
+        "  orders.csv, row 2, status: an offline order is never Pending",
+        "  orders.csv, row 2, store_id: unknown store S3 (not in the stores file nor in the database)",
+    ]
+    assert snapshot(db) == before
+
+
+def test_import_without_files_is_an_error(env, capsys):
+    assert main(["import"]) == 1
+    assert "Give at least one file" in capsys.readouterr().err
+
+
+def test_import_help_states_the_row_numbering(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "'row 5' is the 5th data row" in out
+    assert "no offset means UTC" in out
+
+
+# --- the database held by another process (the app) ---------------------------------------------
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=REPO, env=os.environ.copy(),
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_while_the_app_holds_the_database_import_and_demo_exit_2_and_change_nothing(
+        loaded, tmp_path, monkeypatch, capsys):
+    db, users_path = loaded
+    before = snapshot(db)
+    orders = write_csv(tmp_path / "more.csv", [
+        ORDERS[0], ["9", "2024-03-01", "", "10", "Completed", "online", "", "", "S1", "", "", ""]])
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('ready',flush=True); "
+         "time.sleep(30)", str(db)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+
+        result = run_cli("import", "--orders", str(orders))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip() == (
+            f"The database {db} is in use by another process (is orderdesk running?). "
+            "Stop it and try again; nothing was changed.")
+
+        capsys.readouterr()
+        assert main(["demo", "--orders", "100"]) == 2
+        assert "is in use by another process" in capsys.readouterr().err
+        assert not users_path.exists()  # the demo users were not written either
+
+        # users live in their own file: saved, with a warning that the scope was not checked
+        stdin(monkeypatch, "password-1\n")
+        assert main(["users", "add", "anna", "--role", "viewer", "--legal-entity", "LE1"]) == 0
+        err = capsys.readouterr().err
+        assert "in use" in err and "not checked" in err
+        assert load_users(users_path)["anna"].legal_entities == ("LE1",)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert snapshot(db) == before
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+def test_demo_builds_the_database_and_demo_users(env, capsys):
+    pytest.importorskip("core.demo")
+    db, users_path = env
+    assert main(["demo", "--orders", "300", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"Demo database {db} (seed 3): 300 orders" in out
+    assert f"Demo users in {users_path}" in out
+    users = load_users(users_path)
+    assert {u.role for u in users.values()} == {"viewer", "refunder", "admin"}
+    with Store(db, read_only=True) as store, store.cursor() as cur:
+        assert cur.execute("SELECT count(*) FROM orders").fetchone()[0] == 300
