@@ -18,10 +18,26 @@ from core.settings import Settings
 from core.store import Store
 from core import users as users_file
 
-ENVIRONMENT_HELP = (
-    "environment: ORDERDESK_DB (database file, default data/orders.duckdb), "
-    "ORDERDESK_USERS (users file, default data/users.yaml)"
-)
+ENVIRONMENT_HELP = """\
+environment:
+  ORDERDESK_DB     the database file (default data/orders.duckdb)
+  ORDERDESK_USERS  the users file (default data/users.yaml)
+"""
+
+EXAMPLES = """\
+examples:
+  python -m core demo --orders 100000 --seed 7
+  python -m core import --stores stores.csv --orders orders.parquet --items items.xlsx
+  python -m core users add anna --role refunder --name 'Anna Nowak' \\
+      --email anna@example.com --legal-entity 'Mokka Retail SRL'    # asks for the password
+  python -m core users add ops --role viewer --store S001 < password.txt
+  python -m core users set anna --store S001 --store S002 --password
+  python -m core users list
+  python -m core users remove anna
+
+exit codes: 0 done; 1 refused, with the reason (nothing was changed); 2 the database is in use
+by another process, e.g. the running app (nothing was changed).
+"""
 
 IMPORT_HELP = f"""\
 Load stores, orders and item lines from CSV, Parquet or XLSX files (chosen by each file's
@@ -56,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core",
         description="orderdesk operators' commands.",
-        epilog=ENVIRONMENT_HELP,
+        epilog=EXAMPLES + "\n" + ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -64,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="(re)create the demo database and demo users",
         description="(Re)create the deterministic demo database and the demo users "
                     "(same seed, same data).",
-        epilog=ENVIRONMENT_HELP,
+        epilog=ENVIRONMENT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("--orders", type=_positive_int, default=60_000, metavar="N",
                       help="number of orders (default 60000)")

@@ -489,15 +489,11 @@ def _sql_in(values: Iterable[str]) -> str:
 
 # --- checks --------------------------------------------------------------------------------------
 
-_Found = list[tuple[int, str, str]]  # (row, column, reason)
-
-
 class _Checker:
     """Runs every check over the staging tables in one cursor; collects (kind, row, column, reason)."""
 
-    def __init__(self, cur, staged: dict[str, _Staged]) -> None:
+    def __init__(self, cur) -> None:
         self.cur = cur
-        self.staged = staged
         self.found: list[tuple[str, int, str, str]] = []
 
     def rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -858,7 +854,7 @@ def import_files(
     with store.transaction() as cur:
         step(0.4, "Checking every row")
         _stage(cur, staged)
-        checker = _Checker(cur, staged)
+        checker = _Checker(cur)
         for kind, check in (("stores", _check_stores), ("orders", _check_orders),
                             ("items", _check_items)):
             if kind in staged:

@@ -786,3 +786,23 @@ def _fingerprint(store: Store) -> tuple:
     with store.cursor() as cur:
         return tuple(cur.execute(f"SELECT count(*), sum(hash(t::VARCHAR)) FROM {table} t")
                      .fetchone() for table in ALL_TABLES)
+
+
+def test_excel_style_csv_with_bom_semicolons_and_crlf(store, tmp_path):
+    rows = [list(ORDER_COLUMNS), [order_row(201)[c] for c in ORDER_COLUMNS],
+            [order_row(202, merchant_order_id="a;b", amount="5.10")[c] for c in ORDER_COLUMNS]]
+    path = tmp_path / "orders.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh, delimiter=";", lineterminator="\r\n").writerows(rows)
+    assert import_files(store, orders=path).added["orders"] == 2
+    assert order(store, 202)["merchant_order_id"] == "a;b"
+    assert order(store, 202)["amount"] == Decimal("5.10")
+
+
+def test_csv_row_with_the_wrong_number_of_values_is_named_by_line(unchanged_store, tmp_path):
+    path = write_csv(tmp_path / "orders.csv", [order_row(201), order_row(202)], ORDER_COLUMNS)
+    lines = path.read_text().splitlines()
+    lines[2] += ",extra"
+    path.write_text("\n".join(lines) + "\n")
+    assert rejected(unchanged_store, {"orders": path}) == [
+        "orders.csv: cannot be read as CSV: line 3 does not have the header's 12 values"]
