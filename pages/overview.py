@@ -322,6 +322,11 @@ except Exception as exc:  # noqa: BLE001 - shown to the user by its kind, logged
     st.stop()
 
 load_view(options)
+# The sidebar's widgets belong to the page that drew them last: on arrival from another page
+# (this page's own widgets are gone then), they are redrawn from the shared view.
+if "overview.refresh" not in st.session_state:
+    for key in FILTER_WIDGETS:
+        st.session_state.pop(key, None)
 filter_sidebar(options, settings.tz, settings.tz_name)
 
 title_col, refresh_col = st.columns([6, 1.2], vertical_alignment="bottom")
