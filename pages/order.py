@@ -1,12 +1,24 @@
-"""The Order page (``?id=<order id>``): everything about one order in the user's scope."""
+"""The Order page (``?id=<order id>``): everything about one order in the user's scope, and its
+cancel and refund (DESIGN §4, §5).
+
+The page only reads widgets and shows answers: ``core.rules`` says whether an action is allowed
+(a disabled button says why), ``core.actions`` re-checks role, scope and state and writes. Each
+opened action form gets its own idempotency key, kept in session state until the action succeeds
+or the form is closed, so a double click or a rerun of the same form never acts twice.
+"""
 from __future__ import annotations
+
+import uuid
+from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 
-from core.errors import OrderNotFound
+from core import actions, rules
+from core.errors import OrderdeskError, OrderNotFound
 from core.money import format_amount
-from ui.context import get_settings, get_store, require_user, show_error
+from core.store import ItemLine, OrderDetails
+from ui.context import get_settings, get_store, refresh_data, require_user, show_error
 
 user = require_user()
 settings = get_settings()
@@ -102,6 +114,145 @@ if items:
     )
 else:
     st.caption("The store does not provide item lines for its orders.")
+
+# -- actions ---------------------------------------------------------------------------------------
+
+# The open dialog: {"order_id", "kind": "cancel" | "refund" | "success", "key" or "result"}.
+DIALOG = "order.dialog"
+
+
+def _open_dialog(kind: str, order_id: int) -> None:
+    # A fresh key per opened form: resubmitting this form is one action, a new form is another.
+    st.session_state[DIALOG] = {"order_id": order_id, "kind": kind, "key": str(uuid.uuid4())}
+
+
+def _close_dialog() -> None:
+    st.session_state.pop(DIALOG, None)
+
+
+def _succeeded(order_id: int, result: actions.ActionResult) -> None:
+    st.session_state[DIALOG] = {"order_id": order_id, "kind": "success", "result": result}
+    refresh_data()  # the Orders list, the Overview and the export read the new figures
+    st.rerun()  # closes the form and re-reads this order
+
+
+def _form_key(key: str, name: str) -> str:
+    return f"order.form.{key}.{name}"
+
+
+@st.dialog("Process a refund", width="large", on_dismiss=_close_dialog)
+def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None:
+    refundable = rules.refundable_amount(order)
+    st.caption(f"Order {order.order_id} · captured {format_amount(order.captured_amount)} · "
+               f"refunded so far {format_amount(order.refunded_amount)}")
+    quantities: dict[int, int] = {}
+    manual = not lines
+    if lines:
+        st.markdown("**Choose the items and the quantity of each to refund**")
+        for line in lines:
+            left = line.refundable_quantity
+            quantities[line.line_no] = st.number_input(
+                line.name, min_value=0, max_value=left, value=0, step=1,
+                key=_form_key(key, f"qty.{line.line_no}"), disabled=left == 0,
+                help=f"Line {line.line_no}: {format_amount(line.unit_price)} each; "
+                     f"{left} of {line.quantity} can still be refunded.",
+            )
+        try:
+            computed = rules.plan_item_refund(lines, quantities, refundable)
+        except OrderdeskError:
+            computed = Decimal("0.00")
+        computed_col, refundable_col = st.columns(2)
+        computed_col.metric("Amount of the chosen items", format_amount(computed))
+        refundable_col.metric("Refundable now", format_amount(refundable))
+        manual = st.checkbox("Enter manually", key=_form_key(key, "manual"),
+                             help="Refund another amount than the items' total; a reason is "
+                                  "then required.")
+    else:
+        st.metric("Refundable now", format_amount(refundable))
+    amount_text = reason = None
+    if manual:  # text, never st.number_input: its floats cannot carry money exactly
+        amount_text = st.text_input("Refund amount", key=_form_key(key, "amount"),
+                                    placeholder="e.g. 339,99", max_chars=25)
+        reason = st.text_input("Reason", key=_form_key(key, "reason"),
+                               max_chars=rules.MAX_REASON_LENGTH,
+                               placeholder="Required" if lines else "Optional")
+    if st.button("Complete a refund", type="primary", key=_form_key(key, "complete")):
+        try:
+            result = actions.refund_order(
+                store, user, order.order_id, idempotency_key=key,
+                amount=amount_text if manual else None,
+                items=quantities if lines else None, reason=reason, tz=settings.tz,
+            )
+        except Exception as exc:  # noqa: BLE001 - every refusal is shown inside the form
+            show_error(exc)
+        else:
+            _succeeded(order.order_id, result)
+
+
+@st.dialog("Cancel order", on_dismiss=_close_dialog)
+def _cancel_dialog(order: OrderDetails, key: str) -> None:
+    st.markdown(f"Cancel order **{order.order_id}** of {format_amount(order.captured_amount)}? "
+                "Its status becomes **Cancel**, which cannot be undone.")
+    reason = st.text_input("Reason", key=_form_key(key, "reason"), placeholder="Optional",
+                           max_chars=rules.MAX_REASON_LENGTH)
+    confirm_col, keep_col = st.columns(2)
+    if keep_col.button("Keep the order", key=_form_key(key, "keep")):
+        _close_dialog()
+        st.rerun()
+    if confirm_col.button("Yes, cancel the order", type="primary", key=_form_key(key, "confirm")):
+        try:
+            result = actions.cancel_order(store, user, order.order_id, idempotency_key=key,
+                                          reason=reason, tz=settings.tz)
+        except Exception as exc:  # noqa: BLE001
+            show_error(exc)
+        else:
+            _succeeded(order.order_id, result)
+
+
+@st.dialog("Success", on_dismiss=_close_dialog)
+def _success_dialog(result: actions.ActionResult) -> None:
+    if result.kind == rules.REFUND:
+        st.markdown(f"Refund of **{format_amount(result.amount)}** completed.")
+        st.markdown(f"Refund ID: **{result.reference}**")
+    else:
+        st.markdown("The order is cancelled.")
+        st.markdown(f"Cancel ID: **{result.reference}**")
+    st.markdown(f"New status: **{result.new_status}** · refunded in total "
+                f"{format_amount(result.refunded_amount)}")
+    if result.already_processed:
+        st.info("This form was already processed; nothing was done twice.")
+    if st.button("Close", key="order.success.close"):
+        _close_dialog()
+        st.rerun()
+
+
+if user.can_act:
+    cancel_refusal = rules.can_cancel(order, user)
+    refund_refusal = rules.can_refund(order, user)
+    cancel_col, refund_col = st.columns(2)
+    cancel_col.button("Cancel order", key="order.cancel", icon=":material/block:",
+                      disabled=cancel_refusal is not None, on_click=_open_dialog,
+                      args=("cancel", order.order_id),
+                      help=cancel_refusal or "Cancel this Pending order (asks to confirm).")
+    if cancel_refusal:
+        cancel_col.caption(cancel_refusal)
+    refund_col.button("Process a refund", key="order.refund", type="primary",
+                      icon=":material/currency_exchange:", disabled=refund_refusal is not None,
+                      on_click=_open_dialog, args=("refund", order.order_id),
+                      help=refund_refusal or "Refund items or an amount of this order.")
+    if refund_refusal:
+        refund_col.caption(refund_refusal)
+
+dialog = st.session_state.get(DIALOG)
+if dialog and dialog["order_id"] != order.order_id:
+    _close_dialog()  # a form of another order, left open before navigating here
+elif dialog and dialog["kind"] == "success":
+    _success_dialog(dialog["result"])
+elif dialog and user.can_act:
+    if dialog["kind"] == "refund":
+        _refund_dialog(order, items, dialog["key"])
+    elif dialog["kind"] == "cancel":
+        _cancel_dialog(order, dialog["key"])
 
 st.subheader("History")
 if history:
