@@ -479,7 +479,7 @@ def sql_created_at(col: str) -> str:
     ``parse_created_at`` objects: the pattern is the same, DuckDB's cast checks the calendar."""
     return (
         f"CASE WHEN regexp_full_match({col}, {_q(CREATED_AT_PATTERN)}) "
-        f"THEN CAST(TRY_CAST({col} AS TIMESTAMPTZ) AS TIMESTAMP) END"
+        f"THEN make_timestamp(epoch_us(TRY_CAST({col} AS TIMESTAMPTZ))) END"
     )
 
 
@@ -520,10 +520,13 @@ class _Checker:
 
 
 def _stage(cur, staged: dict[str, _Staged]) -> None:
-    """Temporary staging tables: the files' text (absent files: empty), then typed views of it."""
+    """Typed temporary tables of the files' text (an absent file: none of its rows).
+
+    Each file is scanned straight from its Arrow table; the typed tables hold the value or NULL
+    where the value is invalid, beside the text (``<column>_text``) for the report.
+    """
     for kind in KINDS:
         columns = COLUMNS[kind]
-        table_name = f"stage_{kind}"
         if kind in staged:
             arrow_name = f"arrow_{kind}_{uuid.uuid4().hex}"
             cur.register(arrow_name, staged[kind].table)
@@ -532,17 +535,11 @@ def _stage(cur, staged: dict[str, _Staged]) -> None:
                 f'CAST("{c}" AS VARCHAR) AS {c}' if c in present else f"CAST(NULL AS VARCHAR) AS {c}"
                 for c in columns
             )
-            cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table_name} AS "
-                f"SELECT CAST(_row AS BIGINT) AS _row, {select} FROM {arrow_name}"
-            )
-            cur.unregister(arrow_name)
+            source = f"SELECT CAST(_row AS BIGINT) AS _row, {select} FROM {arrow_name}"
         else:
             select = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in columns)
-            cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table_name} AS "
-                f"SELECT CAST(NULL AS BIGINT) AS _row, {select} WHERE false"
-            )
+            source = f"SELECT CAST(NULL AS BIGINT) AS _row, {select} WHERE false"
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW stage_{kind} AS {source}")
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE v_stores AS
         SELECT _row, store_id, store_name, {_sql_text('store_address')} AS store_address,
@@ -573,6 +570,8 @@ def _stage(cur, staged: dict[str, _Staged]) -> None:
                unit_price AS unit_price_text,
                {sql_amount('unit_price', zero_allowed=True)} AS unit_price
         FROM stage_items""")
+    for kind in KINDS:
+        cur.execute(f"DROP VIEW stage_{kind}")
     # Orders that have refunds in the database: their amount and lines are frozen.
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE refunded_orders AS
@@ -760,10 +759,15 @@ def _write(cur, report: ImportReport, orders_file: str | None, now: dt.datetime)
                        AS phone_digits,
                    o.store_id, o.salesperson_id, o.salesperson_name,
                    db.order_id IS NULL AS is_new, db.refunded_amount AS old_refunded_amount,
-                   db.status AS old_status
+                   db.status AS old_status,
+                   {', '.join(f'db.{c} AS old_{c}' for c in _ORDER_VALUE_COLUMNS
+                              if c not in ('refunded_amount', 'status'))}
             FROM v_orders o LEFT JOIN orders db USING (order_id))
-        SELECT n.*, NOT n.is_new AND ({_distinct(_ORDER_VALUE_COLUMNS, 'n')}) AS is_changed
-        FROM n LEFT JOIN orders db USING (order_id)""")
+        SELECT {', '.join(c for c in ('order_id', *_ORDER_VALUE_COLUMNS, 'store_id', 'is_new',
+                                      'old_refunded_amount', 'old_status'))},
+               NOT is_new AND ({' OR '.join(
+                   f'{c} IS DISTINCT FROM old_{c}' for c in _ORDER_VALUE_COLUMNS)}) AS is_changed
+        FROM n""")
     # Foreign keys are checked eagerly (FACTS.md): orders are updated and inserted before the
     # events that reference them, and an update never touches store_id.
     cur.execute(f"""
