@@ -190,8 +190,8 @@ def test_phone_digits(phone, digits):
      "orders.csv, amount: missing column"),
     (ImportProblem("x.txt", None, None, "is not a .csv, .parquet or .xlsx file"),
      "x.txt: is not a .csv, .parquet or .xlsx file"),
-    (ImportProblem("items.xlsx", 2, None, "has a value beyond the named columns"),
-     "items.xlsx, row 2: has a value beyond the named columns"),
+    (ImportProblem("items.xlsx", 2, None, "has a value right of the last named column"),
+     "items.xlsx, row 2: has a value right of the last named column"),
 ])
 def test_problem_text_names_file_row_and_column(problem, text):
     assert str(problem) == text
