@@ -113,7 +113,9 @@ class OrderEvent:
 
 def _translate(exc: duckdb.Error, path: Path | str) -> DataUnavailable:
     text = str(exc)
-    if "lock" in text.lower() or "Conflicting lock" in text:
+    if isinstance(exc, duckdb.IOException) and (
+        "Could not set lock" in text or "Conflicting lock" in text
+    ):
         return DatabaseBusy(
             f"The database {path} is in use by another process (is orderdesk running?). "
             "Stop it and try again; nothing was changed."
