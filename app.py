@@ -11,8 +11,8 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from core.errors import OrderdeskError
-from core.users import authenticator_credentials, load_users
-from ui.context import get_settings, require_user
+from core.users import ROLES, authenticator_credentials, load_users
+from ui.context import current_user, get_settings
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -46,10 +46,11 @@ def _sign_in_form() -> None:
 
 
 PAGES = (
-    # (file, title, icon, url path)
-    ("pages/orders.py", "Orders", ":material/list_alt:", "orders"),
-    ("pages/overview.py", "Overview", ":material/monitoring:", "overview"),
-    ("pages/order.py", "Order", ":material/receipt:", "order"),
+    # (file, title, icon, url path, roles that may open it)
+    ("pages/orders.py", "Orders", ":material/list_alt:", "orders", ROLES),
+    ("pages/overview.py", "Overview", ":material/monitoring:", "overview", ROLES),
+    ("pages/order.py", "Order", ":material/receipt:", "order", ROLES),
+    ("pages/data.py", "Data", ":material/upload_file:", "data", ("admin",)),
 )
 
 
@@ -57,7 +58,8 @@ def _pages(role: str) -> list[st.Page]:
     """The pages a role may open."""
     return [
         st.Page(path, title=title, icon=icon, url_path=url_path, default=index == 0)
-        for index, (path, title, icon, url_path) in enumerate(PAGES)
+        for index, (path, title, icon, url_path, roles) in enumerate(PAGES)
+        if role in roles
     ]
 
 
@@ -74,7 +76,7 @@ def _signed_out_pages() -> list[st.Page]:
 
     return [
         st.Page(stand_in(url_path), title=title, url_path=url_path, default=index == 0)
-        for index, (_, title, _, url_path) in enumerate(PAGES)
+        for index, (_, title, _, url_path, _) in enumerate(PAGES)
     ]
 
 
@@ -90,7 +92,12 @@ if not st.session_state.get("authentication_status"):
         st.rerun()  # signed in just now: draw the app without the form
     st.stop()
 
-user = require_user()
+user = current_user()
+if user is None:
+    # Removed from the users file (or the file is unreadable) since signing in: sign out now.
+    authenticator.logout(location="unrendered")
+    st.session_state.clear()
+    st.rerun()
 navigation = st.navigation(_pages(user.role))
 
 with st.sidebar:

@@ -1,6 +1,7 @@
 """Page tests: the real app.py through the real sign-in form, on a sample database."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,23 @@ def app_env(page_data, monkeypatch):
     monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
     st.cache_data.clear()
     yield root, sample
+
+
+@pytest.fixture
+def writable(page_data, tmp_path, monkeypatch):
+    """A private copy of the sample database and users file, opened afresh by the app."""
+    root, sample = page_data
+    for name in ("orders.duckdb", "users.yaml"):
+        shutil.copy(root / name, tmp_path / name)
+    monkeypatch.setenv("ORDERDESK_DB", str(tmp_path / "orders.duckdb"))
+    monkeypatch.setenv("ORDERDESK_USERS", str(tmp_path / "users.yaml"))
+    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", "k" * 40)
+    monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield tmp_path, sample
+    st.cache_resource.clear()  # later tests must not keep this copy as "the" store
+    st.cache_data.clear()
 
 
 def new_app(query_params: dict | None = None) -> AppTest:

@@ -1,0 +1,86 @@
+"""The Data page (admins only): load stores, orders and item files into the running app.
+
+The same importer as ``python -m core import``, with the same checks and report: while the app
+holds the database, this page is how files get in.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import ImportRejected
+from core.importer import import_files
+from ui.context import get_store, refresh_data, require_user, show_error
+
+user = require_user(admin=True)
+
+FILE_TYPES = ["csv", "parquet", "xlsx"]
+KINDS = (
+    ("stores", "Stores", "store_id, store_name, store_address, merchant_store_id, brand, "
+                         "legal_entity, region, zone"),
+    ("orders", "Orders", "order_id, created_at, merchant_order_id, amount, status, channel, "
+                         "email, phone, store_id, salesperson_id, salesperson_name, "
+                         "optional refunded_amount"),
+    ("items", "Items", "order_id, line_no, name, quantity, unit_price"),
+)
+
+st.title("Data")
+st.caption(
+    "Load CSV, Parquet or XLSX files. Every row is checked first: if any row is bad, nothing is "
+    "written and each bad row is listed. Re-importing an order syncs its status within the "
+    "status rules."
+)
+
+uploads = {}
+columns = st.columns(3)
+for column, (kind, label, expected) in zip(columns, KINDS):
+    with column:
+        uploads[kind] = st.file_uploader(label, type=FILE_TYPES, key=f"data.{kind}",
+                                         help=f"Columns: {expected}")
+
+
+def _safe_name(name: str) -> str:
+    """The uploaded file's own name (for the report), without any path or odd characters."""
+    stem = re.sub(r"[^\w.\-]+", "_", Path(name).name)[:120]
+    return stem or "upload"
+
+
+if st.button("Import", type="primary", icon=":material/upload:",
+             disabled=not any(uploads.values())):
+    bar = st.progress(0.0, text="Starting…")
+    with tempfile.TemporaryDirectory(prefix="orderdesk-import-") as folder:
+        paths = {}
+        for kind, upload in uploads.items():
+            if upload is not None:
+                path = Path(folder) / kind / _safe_name(upload.name)
+                path.parent.mkdir()
+                path.write_bytes(upload.getbuffer())
+                paths[kind] = path
+        try:
+            report = import_files(
+                get_store(), **paths,
+                progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
+            )
+        except ImportRejected as exc:
+            bar.empty()
+            st.error(f"{exc} Nothing was written.")
+            if exc.problems:
+                st.dataframe(
+                    pd.DataFrame(
+                        [{"File": p.file, "Row": "" if p.row is None else p.row,
+                          "Column": p.column or "", "Reason": p.reason} for p in exc.problems]
+                    ),
+                    hide_index=True, width="stretch",
+                )
+        except Exception as exc:  # noqa: BLE001 - shown by its kind, logged when a bug
+            bar.empty()
+            show_error(exc)
+        else:
+            bar.empty()
+            refresh_data()
+            st.success("Import complete.")
+            st.code(str(report), language=None)
