@@ -152,10 +152,10 @@ def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None
         for line in lines:
             left = line.refundable_quantity
             quantities[line.line_no] = st.number_input(
-                line.name, min_value=0, max_value=left, value=0, step=1,
+                f"{line.name} · {format_amount(line.unit_price)} each · {left} of "
+                f"{line.quantity} left", min_value=0, max_value=left, value=0, step=1,
                 key=_form_key(key, f"qty.{line.line_no}"), disabled=left == 0,
-                help=f"Line {line.line_no}: {format_amount(line.unit_price)} each; "
-                     f"{left} of {line.quantity} can still be refunded.",
+                help=f"Line {line.line_no}: how many to refund (at most {left}).",
             )
         try:
             computed = rules.plan_item_refund(lines, quantities, refundable)

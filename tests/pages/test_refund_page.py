@@ -115,7 +115,9 @@ def test_refunder_refunds_items_and_sees_success_with_amount_status_and_id(writa
     at = open_order("refunder", order["order_id"])
     button(at, "Process a refund").click().run()
     form = dialogs(at)["Process a refund"]
-    assert [n.label for n in form.number_input][0] == first["name"]
+    assert form.number_input[0].label == (
+        f"{first['name']} · {first['unit_price']:,.2f} each · {first['quantity']} of "
+        f"{first['quantity']} left")
     assert metric(at, "Refundable now") == f"{order['amount']:,.2f}"
     form.number_input[0].set_value(1).run()
     assert metric(at, "Amount of the chosen items") == f"{first['unit_price']:,.2f}"
