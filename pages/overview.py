@@ -177,8 +177,9 @@ def _picked(event, name: str) -> dict | None:
     return chosen[0] if chosen else None
 
 
-def _money_axis(title: str) -> alt.Axis:
-    return alt.Axis(title=title, format="~s", labelFlush=False)
+def _money_axis(title: str | None) -> alt.Axis:
+    return alt.Axis(title=title, labelFlush=False, tickCount=6,
+                    labelExpr="datum.value == 0 ? '0' : format(datum.value, '~s')")
 
 
 def series_chart(overview: Overview, query: OrderQuery) -> None:
@@ -211,7 +212,7 @@ def series_chart(overview: Overview, query: OrderQuery) -> None:
         .encode(
             x=alt.X("start:T", title=None, axis=alt.Axis(format="%d.%m", labelOverlap=True)),
             x2="end:T",
-            y=alt.Y("sum(amount):Q", stack="zero", axis=_money_axis("Refunded ↓   Captured ↑")),
+            y=alt.Y("sum(amount):Q", stack="zero", axis=_money_axis("Amount")),
             color=alt.Color("series:N", title=None,
                             scale=alt.Scale(domain=list(SERIES_COLORS),
                                             range=list(SERIES_COLORS.values())),
@@ -235,30 +236,29 @@ def series_chart(overview: Overview, query: OrderQuery) -> None:
 def status_chart(overview: Overview, query: OrderQuery) -> None:
     total = sum(s.orders for s in overview.statuses) or 1
     frame = pd.DataFrame([
-        {"status": s.status, "orders": s.orders,
+        {"status": s.status, "rank": rank, "orders": s.orders,
          "share": f"{Decimal(s.orders) / total * 100:.1f}%",
+         "legend": f"{s.status} · {s.orders:,} ({Decimal(s.orders) / total * 100:.1f}%)",
          "captured_text": format_amount(s.captured_amount)}
-        for s in overview.statuses
+        for rank, s in enumerate(overview.statuses)
     ])
+    legend = dict(zip(frame["status"], frame["legend"]))
     pick = alt.selection_point(name="pick", fields=["status"], on="click")
     chart = (
         alt.Chart(frame)
         .mark_arc(innerRadius=55, stroke="white", strokeWidth=2)
         .encode(
             theta=alt.Theta("orders:Q", stack=True),
-            order=alt.Order("status_order:Q"),
-            color=alt.Color("status:N", title=None,
-                            scale=alt.Scale(domain=list(STATUS_COLORS),
-                                            range=list(STATUS_COLORS.values())),
-                            legend=alt.Legend(orient="right")),
+            order=alt.Order("rank:Q"),  # the statuses' order, as in the legend
+            color=alt.Color("legend:N", title=None,
+                            scale=alt.Scale(domain=list(legend.values()),
+                                            range=[STATUS_COLORS[s] for s in legend]),
+                            legend=alt.Legend(orient="right", labelLimit=260)),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)),
             tooltip=[alt.Tooltip("status:N", title="Status"),
                      alt.Tooltip("orders:Q", title="Orders", format=","),
                      alt.Tooltip("share:N", title="Share of orders"),
                      alt.Tooltip("captured_text:N", title="Captured amount")],
-        )
-        .transform_calculate(
-            status_order="indexof(['Pending', 'Completed', 'Cancel', 'Return'], datum.status)"
         )
         .add_params(pick)
     )
@@ -268,7 +268,8 @@ def status_chart(overview: Overview, query: OrderQuery) -> None:
         open_orders(narrowed_query(query, status=chosen["status"]))
 
 
-def bar_chart(frame: pd.DataFrame, field: str, label: str, key: str, color: str):
+def bar_chart(frame: pd.DataFrame, field: str, label: str, key: str, color: str,
+              min_height: int = 120):
     """Horizontal bars of captured amount, largest first; returns the chart's event."""
     pick = alt.selection_point(name="pick", fields=[field], on="click")
     base = alt.Chart(frame).encode(
@@ -285,7 +286,7 @@ def bar_chart(frame: pd.DataFrame, field: str, label: str, key: str, color: str)
     text = base.mark_text(align="left", dx=4, fontSize=11, color="#4b5563").encode(
         text="captured_text:N"
     )
-    height = max(120, 30 * len(frame) + 40)
+    height = max(min_height, 30 * len(frame) + 40)
     return st.altair_chart(bars + text, key=key, on_select="rerun", height=height,
                            width="stretch")
 
@@ -308,7 +309,8 @@ def regions_chart(overview: Overview, query: OrderQuery) -> None:
          "captured_text": format_amount(r.captured_amount), "orders": r.orders}
         for r in overview.regions
     ])
-    event = bar_chart(frame, "region", "region", "overview.regions", "#7a5af5")
+    # as tall as the status chart beside it
+    event = bar_chart(frame, "region", "region", "overview.regions", "#7a5af5", min_height=260)
     if chosen := _picked(event, "pick"):
         open_orders(narrowed_query(query, region=chosen["region"]))
 

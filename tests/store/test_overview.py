@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from core.overview import (
     week_start,
 )
 from core.query import OrderQuery
+from core.store import Store
 from core.users import Scope
 
 TZ = ZoneInfo("Europe/Warsaw")
@@ -331,3 +332,30 @@ def test_previous_period_of_one_day_is_the_day_before():
     assert Period(date(2026, 1, 1), date(2026, 1, 31)).previous().start == date(2025, 12, 1)
     assert week_start(date(2026, 3, 8)) == date(2026, 3, 2)
     assert week_start(date(2026, 3, 2)) + timedelta(days=6) == date(2026, 3, 8)
+
+
+@pytest.mark.parametrize("zone, before_midnight_utc", [
+    ("Europe/Warsaw", datetime(2026, 3, 28, 22, 59, 59)),  # UTC+1, the night before DST
+    ("Europe/Warsaw", datetime(2026, 3, 29, 21, 59, 59)),  # UTC+2, the first DST night
+    ("Asia/Kathmandu", datetime(2026, 3, 28, 18, 14, 59)),  # UTC+5:45
+    ("America/St_Johns", datetime(2026, 7, 1, 2, 29, 59)),  # UTC-2:30
+])
+def test_orders_on_either_side_of_local_midnight_fall_on_their_local_days(
+        tmp_path, zone, before_midnight_utc):
+    tz = ZoneInfo(zone)
+    with Store(tmp_path / "midnight.duckdb") as store:
+        with store.transaction() as cur:
+            cur.execute("INSERT INTO stores VALUES ('S1', 'One', NULL, NULL, NULL, 'LE', 'R', 'RO')")
+            for order_id, moment, amount in (
+                (1, before_midnight_utc, "1.10"),
+                (2, before_midnight_utc + timedelta(seconds=1), "2.20"),
+            ):
+                cur.execute(
+                    "INSERT INTO orders (order_id, created_at, amount, status, channel, store_id)"
+                    " VALUES (?, ?, ?, 'Completed', 'online', 'S1')",
+                    [order_id, moment, Decimal(amount)],
+                )
+        overview = fetch_overview(store, ADMIN, OrderQuery(), tz, today=TODAY)
+    last_day = before_midnight_utc.replace(tzinfo=timezone.utc).astimezone(tz).date()
+    assert [(p.bucket_start, p.captured_amount) for p in overview.series] == [
+        (last_day, Decimal("1.10")), (last_day + timedelta(days=1), Decimal("2.20"))]
