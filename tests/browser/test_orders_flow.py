@@ -1,0 +1,215 @@
+"""Browser flows of the Orders list: sign-in per role, the sign-in cookie, deep links, filters in the
+URL, search, opening a row of the canvas grid, a real xlsx download, and sign-out.
+
+Expected counts and orders come from the demo database file, read before the server opens it.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import (
+    CAPTION,
+    caption_counts,
+    heading,
+    query_db,
+    screenshot,
+    sign_in,
+)
+
+pytestmark = pytest.mark.browser
+
+EXPORT_HEADERS = [  # DESIGN §6, in this order
+    "Order date", "Order ID", "Offline Barcode / Online order ID", "Captured amount", "Status",
+    "Customer email", "Customer phone", "Zone", "Store name", "Store ID", "Store address",
+    "Merchant brand", "Sales person ID", "Sales person name", "Customer registration kind",
+]
+ROLES = ("admin", "refunder", "viewer")
+STATUS_FILTER = "Return"
+SEARCH = "@yahoo"  # an e-mail part: the viewer's Romanian legal entity has many yahoo customers
+GRID_HEADER_PX, GRID_ROW_PX = 35, 35
+
+
+def _scope_sql(user_row: tuple) -> tuple[str, list]:
+    """DESIGN §1: an order is in scope when its store's legal entity or the store is granted."""
+    _, _, role, legal_entities, stores, _ = user_row
+    if role == "admin":
+        return "TRUE", []
+    return ("(s.legal_entity IN (SELECT unnest(?::VARCHAR[])) "
+            "OR o.store_id IN (SELECT unnest(?::VARCHAR[])))", [list(legal_entities), list(stores)])
+
+
+@pytest.fixture(scope="module")
+def oracle(demo_dir) -> dict:
+    from core.demo import DEMO_USERS
+
+    users = {row[0]: row for row in DEMO_USERS}
+    base = "FROM orders o JOIN stores s ON s.store_id = o.store_id WHERE "
+    counts = {}
+    for role in ROLES:
+        where, params = _scope_sql(users[role])
+        counts[role] = query_db(demo_dir, f"SELECT count(*) {base}{where}", params)[0][0]
+
+    where, params = _scope_sql(users["viewer"])
+    filtered_ids = [row[0] for row in query_db(
+        demo_dir,
+        f"SELECT o.order_id {base}{where} AND o.status = ? AND contains(lower(o.email), ?) "
+        "ORDER BY o.created_at DESC, o.order_id DESC",
+        params + [STATUS_FILTER, SEARCH],
+    )]
+    status_count = query_db(demo_dir, f"SELECT count(*) {base}{where} AND o.status = ?",
+                            params + [STATUS_FILTER])[0][0]
+    outside = query_db(
+        demo_dir,
+        f"SELECT o.order_id, o.email {base} NOT {where} AND o.email IS NOT NULL "
+        "ORDER BY o.order_id LIMIT 1", params,
+    )[0]
+    # A partly refunded order with item lines: the details page shows every section filled.
+    deep = query_db(
+        demo_dir,
+        f"SELECT o.order_id, o.email {base} o.status = 'Completed' AND o.refunded_amount > 0 "
+        "AND o.email IS NOT NULL AND EXISTS (SELECT 1 FROM order_items i "
+        "WHERE i.order_id = o.order_id) ORDER BY o.order_id LIMIT 1",
+    )[0]
+    assert 0 < len(filtered_ids) <= 2 * 15, "the demo no longer suits the filter flow"
+    return {
+        "counts": counts,
+        "status_count": status_count,
+        "filtered_ids": filtered_ids,
+        "outside_id": outside[0], "outside_email": outside[1],
+        "deep_id": deep[0], "deep_email": deep[1],
+    }
+
+
+def _expect_caption_total(page: Page, total: int) -> None:
+    expect(page.get_by_text(CAPTION)).to_contain_text(f"of {total:,} orders")
+
+
+def _expect_no_order_data(page: Page) -> None:
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+    expect(heading(page, "Orders")).to_have_count(0)
+    expect(heading(page, re.compile(r"^Order \d+"))).to_have_count(0)
+    expect(page.get_by_text(CAPTION)).to_have_count(0)
+    expect(page.locator("[data-testid=stDataFrame]")).to_have_count(0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_sees_the_orders_of_its_scope(page: Page, server, oracle, role):
+    sign_in(page, server.url, role, server.password(role))
+
+    total = oracle["counts"][role]
+    first, last, shown_total, page_no, pages = caption_counts(page)
+    assert (first, last, shown_total, page_no, pages) == (
+        1, min(15, total), total, 1, math.ceil(total / 15))
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(f"{role.capitalize()} · {role}")
+    screenshot(page, f"orders-{role}")
+
+    if role == "viewer":
+        # An order outside the scope is exactly like one that does not exist.
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Order", exact=True).click()
+        lookup = page.get_by_role("textbox", name="Order ID")
+        lookup.fill(str(oracle["outside_id"]))
+        lookup.press("Enter")
+        expect(page.get_by_text("Order not found")).to_be_visible()
+        expect(page).to_have_url(re.compile(rf"[?&]id={oracle['outside_id']}\b"))
+        expect(page.get_by_text(oracle["outside_email"])).to_have_count(0)
+
+
+@pytest.mark.xfail(reason="app.py calls st.rerun() right after a successful login, before the "
+                          "cookie component has run in the browser: the sign-in cookie is set "
+                          "only now and then, and a reload signs the user out", strict=False)
+def test_sign_in_survives_a_reload_of_a_deep_link(page: Page, server, oracle):
+    sign_in(page, server.url, "viewer", server.password("viewer"))
+    page.wait_for_timeout(1_500)  # the cookie is written by a component, after the rerun
+    cookies = {cookie["name"] for cookie in page.context.cookies()}
+    assert "orderdesk_session" in cookies, cookies
+    order_id = oracle["filtered_ids"][0]
+    page.goto(f"{server.url}/order?id={order_id}")
+    expect(heading(page, f"Order {order_id}")).to_be_visible(timeout=15_000)
+
+
+def test_wrong_password_gives_one_generic_message_and_no_data(page: Page, server):
+    sign_in(page, server.url, "viewer", "not-the-password", expect_heading=None)
+
+    expect(page.get_by_text("Username or password is incorrect.")).to_be_visible()
+    _expect_no_order_data(page)
+    screenshot(page, "signin-wrong-password")
+
+
+def test_deep_link_shows_only_sign_in_then_opens_the_order(page: Page, server, oracle):
+    order_id, email = oracle["deep_id"], oracle["deep_email"]
+    page.goto(f"{server.url}/order?id={order_id}")
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=20_000)
+    _expect_no_order_data(page)
+    expect(page.get_by_text(email)).to_have_count(0)
+    screenshot(page, "signin")
+
+    sign_in(page, server.url, "admin", server.password("admin"), path=f"order?id={order_id}",
+            expect_heading=f"Order {order_id}")
+    assert f"id={order_id}" in page.url
+    expect(page.get_by_text(email)).to_be_visible()
+    expect(page.get_by_text("Contents of the order")).to_be_visible()
+    screenshot(page, "order")
+
+
+def test_filter_search_export_open_and_sign_out(page: Page, server, oracle, tmp_path: Path):
+    sign_in(page, server.url, "viewer", server.password("viewer"))
+    _expect_caption_total(page, oracle["counts"]["viewer"])
+
+    # Status filter in the sidebar: the count changes and the URL carries the view.
+    page.get_by_label("Status").click()
+    page.get_by_role("option", name=STATUS_FILTER).click()
+    page.keyboard.press("Escape")  # the open list hides the rest of the page from the a11y tree
+    _expect_caption_total(page, oracle["status_count"])
+    expect(page).to_have_url(re.compile(rf"[?&]status={STATUS_FILTER}\b"))
+
+    # Search an e-mail part; it combines with the filter.
+    search = page.get_by_role("textbox", name="Search")
+    search.fill(SEARCH)
+    search.press("Enter")
+    ids = oracle["filtered_ids"]
+    _expect_caption_total(page, len(ids))
+    expect(page).to_have_url(re.compile(r"[?&]q=%40yahoo\b"))
+    screenshot(page, "orders-filtered")
+
+    # Export: the file holds exactly the screen's result, in the screen's order.
+    page.get_by_role("button", name="Export to xlsx").click()
+    download_button = page.get_by_role("button", name=re.compile(r"^Download .*\.xlsx$"))
+    expect(download_button).to_be_visible(timeout=30_000)
+    with page.expect_download() as download_info:
+        download_button.click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    screenshot(page, "orders-export")
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert "Export info" in book.sheetnames
+    rows = list(book["Orders"].iter_rows(values_only=True))
+    book.close()
+    assert list(rows[0]) == EXPORT_HEADERS
+    assert len(rows) - 1 == caption_counts(page)[2] == len(ids)
+    assert [int(row[1]) for row in rows[1:]] == ids
+
+    # Selecting the first row (its checkbox in the canvas grid's row-marker column) opens it.
+    # (a locator click, so Playwright scrolls the row out from under Streamlit's fixed header)
+    page.get_by_test_id("stDataFrame").click(
+        position={"x": 15, "y": GRID_HEADER_PX + GRID_ROW_PX * 0 + 17})
+    expect(heading(page, f"Order {ids[0]}")).to_be_visible(timeout=15_000)
+    expect(page).to_have_url(re.compile(rf"/order\?id={ids[0]}\b"))
+    screenshot(page, "order-from-list")
+
+    # Sign out: the form comes back, and a reload (the cookie is gone) shows no data.
+    page.get_by_role("button", name="Logout").click()
+    _expect_no_order_data(page)
+    page.reload()
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=20_000)
+    page.wait_for_timeout(1_000)  # a kept cookie would sign the user back in about now
+    _expect_no_order_data(page)
+    screenshot(page, "signed-out")
