@@ -136,6 +136,12 @@ def _succeeded(order_id: int, result: actions.ActionResult) -> None:
     st.rerun()  # closes the form and re-reads this order
 
 
+def _acting_user():
+    # A click inside a dialog reruns only the dialog, not this page's first lines: read the
+    # user's role and scope again now, so a right revoked meanwhile is refused by the core.
+    return require_user()
+
+
 def _form_key(key: str, name: str) -> str:
     return f"order.form.{key}.{name}"
 
@@ -179,7 +185,7 @@ def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None
     if st.button("Complete a refund", type="primary", key=_form_key(key, "complete")):
         try:
             result = actions.refund_order(
-                store, user, order.order_id, idempotency_key=key,
+                store, _acting_user(), order.order_id, idempotency_key=key,
                 amount=amount_text if manual else None,
                 items=quantities if lines else None, reason=reason, tz=settings.tz,
             )
@@ -201,8 +207,8 @@ def _cancel_dialog(order: OrderDetails, key: str) -> None:
         st.rerun()
     if confirm_col.button("Yes, cancel the order", type="primary", key=_form_key(key, "confirm")):
         try:
-            result = actions.cancel_order(store, user, order.order_id, idempotency_key=key,
-                                          reason=reason, tz=settings.tz)
+            result = actions.cancel_order(store, _acting_user(), order.order_id,
+                                          idempotency_key=key, reason=reason, tz=settings.tz)
         except Exception as exc:  # noqa: BLE001
             show_error(exc)
         else:

@@ -82,6 +82,11 @@ def test_viewer_sees_no_action_buttons(writable):
     assert at.title[0].value == f"Order {order['order_id']}"
     labels = [b.label for b in at.button]
     assert "Cancel order" not in labels and "Process a refund" not in labels
+    # Even with the form's state planted in the session, a viewer gets no form.
+    at.session_state["order.dialog"] = {"order_id": order["order_id"], "kind": "refund",
+                                        "key": "planted"}
+    at.run()
+    assert not dialogs(at) and not at.number_input and not at.exception
 
 
 DISALLOWED = [
