@@ -114,7 +114,7 @@ def refund_order(
                 f"{rules.refundable_amount(order):,.2f}. Check the amounts and try again."
             )
         try:
-            event_id = _write_refund(store, user, order, lines, plan, key)
+            written = _write_refund(store, user, order, lines, plan, key)
         except (_GuardMissed, WriteConflict):
             _pause(attempt)
             continue
@@ -123,10 +123,8 @@ def refund_order(
         except Exception as exc:  # noqa: BLE001 - a broken write is reported, never swallowed
             log.exception("refund of order %s failed", order.order_id)
             return _stored_or_failed(store, key, order, rules.REFUND, exc)
-        stored = _stored_result(store, key, order, rules.REFUND)
-        if stored and stored.event_id == event_id:
-            return ActionResult(event_id, stored.amount, stored.new_status,
-                                stored.refunded_amount, already_processed=False)
+        if _is_stored(store, key, written.event_id):
+            return written
         _pause(attempt)  # COMMIT returned but nothing was kept: a silent conflict; try again
     raise WriteConflict(
         "The order kept changing while the refund was being made; nothing was refunded. "
@@ -156,7 +154,7 @@ def cancel_order(
             return done
         note = rules.plan_cancel(order, user, reason=reason)
         try:
-            event_id = _write_cancel(store, user, order, note, key)
+            written = _write_cancel(store, user, order, note, key)
         except (_GuardMissed, WriteConflict):
             _pause(attempt)
             continue
@@ -165,11 +163,8 @@ def cancel_order(
         except Exception as exc:  # noqa: BLE001
             log.exception("cancel of order %s failed", order.order_id)
             return _stored_or_failed(store, key, order, rules.CANCEL, exc)
-        stored = _stored_result(store, key, order, rules.CANCEL)
-        if stored and stored.event_id == event_id:
-            return ActionResult(event_id, stored.amount, stored.new_status,
-                                stored.refunded_amount, already_processed=False,
-                                kind=rules.CANCEL)
+        if _is_stored(store, key, written.event_id):
+            return written
         _pause(attempt)
     raise WriteConflict(
         "The order kept changing while it was being cancelled; nothing was changed. "
@@ -182,7 +177,7 @@ def cancel_order(
 def _write_refund(
     store: Store, user: User, order: OrderDetails, lines: list[ItemLine],
     plan: rules.RefundPlan, key: str,
-) -> int:
+) -> ActionResult:
     with store.transaction() as cur:
         # The order first: DuckDB checks foreign keys eagerly, and an event row inserted before
         # its order's update raised a false violation (FACTS.md). No RETURNING here either: on a
@@ -211,11 +206,14 @@ def _write_refund(
             [order.order_id, plan.amount, json.dumps(plan.items(lines)) if plan.quantities
              else None, plan.reason, user.username, _now_utc(), key],
         ).fetchone()
-    return int(event_id)
+        status, refunded = cur.execute(
+            "SELECT status, refunded_amount FROM orders WHERE order_id = ?", [order.order_id]
+        ).fetchone()
+    return ActionResult(int(event_id), plan.amount, status, refunded)
 
 
 def _write_cancel(store: Store, user: User, order: OrderDetails, reason: str | None,
-                  key: str) -> int:
+                  key: str) -> ActionResult:
     with store.transaction() as cur:
         (updated,) = cur.execute(
             "UPDATE orders SET status = 'Cancel' "
@@ -231,7 +229,8 @@ def _write_cancel(store: Store, user: User, order: OrderDetails, reason: str | N
             "RETURNING event_id",
             [order.order_id, reason, user.username, _now_utc(), key],
         ).fetchone()
-    return int(event_id)
+    return ActionResult(int(event_id), Decimal("0.00"), "Cancel", order.refunded_amount,
+                        kind=rules.CANCEL)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -253,6 +252,14 @@ def _stored_result(store: Store, key: str, order: OrderDetails, kind: str) -> Ac
                            "it again.")
     return ActionResult(int(event_id), amount, status, refunded, already_processed=True,
                         kind=kind)
+
+
+def _is_stored(store: Store, key: str, event_id: int) -> bool:
+    """Whether the event just written is really there (a COMMIT can fail silently)."""
+    with store.cursor() as cur:
+        row = cur.execute("SELECT event_id FROM order_events WHERE idempotency_key = ?",
+                          [key]).fetchone()
+    return row is not None and row[0] == event_id
 
 
 def _stored_or_failed(store: Store, key: str, order: OrderDetails, kind: str,

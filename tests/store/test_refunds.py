@@ -2,8 +2,8 @@
 written by a refused or broken-off action, and a committed refund survives ``kill -9``."""
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import random
 import subprocess
 import sys
@@ -476,6 +476,45 @@ def test_failure_between_writes_writes_nothing_and_says_it_failed(db, monkeypatc
     assert snapshot(db) == before
     monkeypatch.setattr(actions, "_between_writes", lambda: None)
     assert call(db).already_processed is False  # the same form, retried, now goes through
+
+
+def silently_rolled_back(times: int):
+    """``Store.transaction`` whose COMMIT returns without error while nothing is kept, the first
+    ``times`` times — what DuckDB does after some conflicts (FACTS.md)."""
+    original = Store.transaction
+    calls: list[int] = []
+
+    @contextlib.contextmanager
+    def transaction(self):
+        if len(calls) >= times:
+            with original(self) as cur:
+                yield cur
+            return
+        calls.append(1)
+        with self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            yield cur
+            cur.execute("ROLLBACK")
+
+    return transaction, calls
+
+
+def test_success_is_reported_only_for_a_refund_really_stored(db, monkeypatch):
+    transaction, calls = silently_rolled_back(times=1)
+    monkeypatch.setattr(Store, "transaction", transaction)
+    result = actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="7", tz=TZ)
+    assert len(calls) == 1 and not result.already_processed
+    assert figures(db, 1) == ("Completed", D("7.00"))
+    assert [e.event_id for e in db.fetch_history(REFUNDER.scope, 1, TZ)] == [result.event_id]
+
+
+def test_a_refund_never_stored_is_reported_as_not_done(db, monkeypatch):
+    before = snapshot(db)
+    transaction, _ = silently_rolled_back(times=actions.MAX_ATTEMPTS)
+    monkeypatch.setattr(Store, "transaction", transaction)
+    with pytest.raises(WriteConflict, match="nothing was refunded"):
+        actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="7", tz=TZ)
+    assert snapshot(db) == before
 
 
 # -- role and scope are checked by the core --------------------------------------------------------
