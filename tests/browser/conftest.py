@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import socket
 import string
 import subprocess
@@ -75,10 +76,10 @@ def browser_context_args(browser_context_args):
 # --- the demo database and the server -------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    """A fresh temp dir with a small demo database and the demo users file."""
-    root = tmp_path_factory.mktemp("browser")
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo database and users file, built once by the operators' command."""
+    root = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "ORDERDESK_DB": str(root / "orders.duckdb"),
            "ORDERDESK_USERS": str(root / "users.yaml")}
     done = subprocess.run(
@@ -89,10 +90,29 @@ def demo_dir(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def demo_dir(demo_template, tmp_path_factory) -> Path:
+    """A fresh copy of the demo for one module: its flows may change orders."""
+    root = tmp_path_factory.mktemp("browser")
+    for name in ("orders.duckdb", "users.yaml"):
+        shutil.copy2(demo_template / name, root / name)
+    return root
+
+
 def query_db(root: Path, sql: str, params: list | None = None) -> list[tuple]:
     """Rows from the module's database; only before the server starts (DuckDB: one process)."""
     with duckdb.connect(str(root / "orders.duckdb"), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+def scope_sql(user_row: tuple) -> tuple[str, list]:
+    """DESIGN §1 as SQL over ``orders o JOIN stores s``: an order is in scope when its store's
+    legal entity or the store itself is granted; an admin sees everything."""
+    _, _, role, legal_entities, stores, _ = user_row
+    if role == "admin":
+        return "TRUE", []
+    return ("(s.legal_entity IN (SELECT unnest(?::VARCHAR[])) "
+            "OR o.store_id IN (SELECT unnest(?::VARCHAR[])))", [list(legal_entities), list(stores)])
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +214,10 @@ def screenshot(page: Page, name: str) -> Path:
     """A 1280×800 screenshot for people to look at (test-artifacts/, git-ignored)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.wait_for_timeout(300)  # let Streamlit finish fading in the last rerun's elements
+    try:  # a rerun still running shows stale, greyed-out elements
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=10_000)
+    except AssertionError:
+        pass  # a screenshot is for people to look at: take it anyway
+    page.wait_for_timeout(200)  # the fade-in of the last rerun's elements
     page.screenshot(path=str(path))
     return path

@@ -18,6 +18,7 @@ from tests.browser.conftest import (
     caption_counts,
     heading,
     query_db,
+    scope_sql,
     screenshot,
     sign_in,
 )
@@ -35,15 +36,6 @@ SEARCH = "@yahoo"  # an e-mail part: the viewer's Romanian legal entity has many
 GRID_HEADER_PX, GRID_ROW_PX = 35, 35
 
 
-def _scope_sql(user_row: tuple) -> tuple[str, list]:
-    """DESIGN §1: an order is in scope when its store's legal entity or the store is granted."""
-    _, _, role, legal_entities, stores, _ = user_row
-    if role == "admin":
-        return "TRUE", []
-    return ("(s.legal_entity IN (SELECT unnest(?::VARCHAR[])) "
-            "OR o.store_id IN (SELECT unnest(?::VARCHAR[])))", [list(legal_entities), list(stores)])
-
-
 @pytest.fixture(scope="module")
 def oracle(demo_dir) -> dict:
     from core.demo import DEMO_USERS
@@ -52,10 +44,10 @@ def oracle(demo_dir) -> dict:
     base = "FROM orders o JOIN stores s ON s.store_id = o.store_id WHERE "
     counts = {}
     for role in ROLES:
-        where, params = _scope_sql(users[role])
+        where, params = scope_sql(users[role])
         counts[role] = query_db(demo_dir, f"SELECT count(*) {base}{where}", params)[0][0]
 
-    where, params = _scope_sql(users["viewer"])
+    where, params = scope_sql(users["viewer"])
     filtered_ids = [row[0] for row in query_db(
         demo_dir,
         f"SELECT o.order_id {base}{where} AND o.status = ? AND contains(lower(o.email), ?) "
