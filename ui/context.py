@@ -10,6 +10,7 @@ import logging
 from datetime import datetime
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from core.errors import OrderdeskError, UsersFileError
 from core.query import OrderQuery
@@ -50,6 +51,12 @@ def require_user(*, admin: bool = False) -> User:
     """The signed-in user, or stop the page: nothing of the app is shown before sign-in."""
     user = current_user()
     if user is None:
+        # Only a page file run on its own gets here: a fresh server runs legacy pages/ files
+        # straight from their URL until app.py has run once. Hand over to app.py's sign-in.
+        try:
+            st.switch_page("app.py", query_params=st.query_params.to_dict())
+        except StreamlitAPIException:
+            pass
         st.info("Please sign in to see orders.")
         st.stop()
     if admin and not user.is_admin:
