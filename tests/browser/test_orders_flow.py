@@ -101,6 +101,18 @@ def test_each_role_sees_the_orders_of_its_scope(page: Page, server, oracle, role
     expect(page.get_by_test_id("stSidebar")).to_contain_text(f"{role.capitalize()} · {role}")
     screenshot(page, f"orders-{role}")
 
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link", name="Data", exact=True)).to_have_count(
+        1 if role == "admin" else 0)  # data loading is for admins only
+    if role == "admin":
+        nav.get_by_role("link", name="Overview", exact=True).click()
+        expect(heading(page, "Overview")).to_be_visible()
+        expect(page.get_by_role("heading", name="Top 10 stores by captured amount")).to_be_visible()
+        screenshot(page, "overview")
+        nav.get_by_role("link", name="Data", exact=True).click()
+        expect(heading(page, "Data")).to_be_visible()
+        screenshot(page, "data")
+
     if role == "viewer":
         # An order outside the scope is exactly like one that does not exist.
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="Order", exact=True).click()
