@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.errors import InvalidQuery
 from core.query import (
@@ -71,8 +72,19 @@ def _today(tz) -> date:
     return datetime.now(tz).date()
 
 
+def _current_page() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx else ""
+
+
 def load_view(options: ScopeOptions) -> tuple[OrderQuery, int]:
     """The session's view; on a new session or a changed URL, read from the URL first."""
+    # A widget belongs to the page that drew it: arriving on another page, the filter widgets are
+    # drawn anew from the view, or they would show the previous page's state as empty.
+    if st.session_state.get("view.drawn_on") != _current_page():
+        for key in list(_FIELDS) + ["filters.period", "filters.preset"]:
+            st.session_state.pop(key, None)
+        st.session_state["view.drawn_on"] = _current_page()
     url = {key: st.query_params.get_all(key) for key in URL_KEYS if key in st.query_params}
     if QUERY not in st.session_state or (url and url != st.session_state.get(URL_WRITTEN)):
         query, page, problems = from_url_params(

@@ -107,9 +107,6 @@ def test_filters_set_on_orders_carry_over_to_overview_and_back(app_env):
     assert f"of {len(completed):,} orders" in captions(at)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ui/filters.py keeps the sidebar widgets' keys when the page changes, and a widget's ID "
-    "includes its page: back on Orders the widgets show no filter although the list is filtered"))
 def test_filters_changed_on_overview_show_in_the_orders_sidebar(app_env):
     at = sign_in(new_app(), "admin")
     at.switch_page("pages/overview.py").run()
