@@ -38,6 +38,7 @@ GRID_HEADER_PX, GRID_ROW_PX = 35, 35
 
 @pytest.fixture(scope="module")
 def oracle(demo_dir) -> dict:
+    """Counts per role, the viewer's filtered result in screen order, and two orders to open."""
     from core.demo import DEMO_USERS
 
     users = {row[0]: row for row in DEMO_USERS}
