@@ -826,7 +826,7 @@ def _demo_users() -> list[tuple[str, str, str, tuple[str, ...], tuple[str, ...],
         ("admin", "admin-demo-2026", "admin", (), (),
          "Everything: all orders, cancels, refunds and data loading."),
         ("refunder", "refunder-demo-2026", "refunder", (polska, online), (),
-         f"Cancels and refunds orders of {polska} and {online}."),
+         f"Cancels and refunds orders of the Polish legal entities {polska} and {online}"),
         ("viewer", "viewer-demo-2026", "viewer", (ro,), tuple(s.store_id for s in two_stores),
          f"Views {ro} plus two stores of {polska}: "
          + " and ".join(f"{s.store_id} {s.store_name}" for s in two_stores) + "."),
