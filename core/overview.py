@@ -21,6 +21,7 @@ leave it out). The refund rate is refunded / captured over the same orders.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -180,11 +181,26 @@ def _kpis(row: tuple) -> Kpis:
     return Kpis(int(orders), Decimal(captured), Decimal(refunded), int(cancelled))
 
 
-# Orders are bucketed by their UTC quarter-hour first (integer arithmetic on every row), and only
-# the few thousand buckets are turned into local days: converting each order's time to the display
-# zone was the slowest part of the query. Every modern UTC offset is a whole number of quarter
-# hours, so a bucket never straddles a local midnight.
-_BUCKET_US = 15 * 60 * 1_000_000
+# Orders are grouped by UTC hour (or quarter-hour) first, integer arithmetic on every row, and only
+# those few thousand buckets are turned into local days: converting each order's time to the
+# display zone was the slowest part of the query. A bucket never straddles a local midnight when
+# its length divides every UTC offset of the zone; every offset in use since 2000 is a whole number
+# of quarter hours, and most zones' are whole hours (fewer buckets, a faster query).
+_HOUR_US = 3600 * 1_000_000
+_QUARTER_HOUR_US = 900 * 1_000_000
+
+
+@functools.lru_cache(maxsize=64)
+def _bucket_us(tz: ZoneInfo) -> int:
+    """The longest of an hour or a quarter-hour that divides the zone's UTC offsets since 2000."""
+    for year in range(2000, 2041):
+        for month in range(1, 13):
+            for day in (1, 15):
+                offset = tz.utcoffset(datetime(year, month, day))
+                if offset is not None and offset.total_seconds() % 3600:
+                    return _QUARTER_HOUR_US
+    return _HOUR_US
+
 
 # grouping(q, channel, status, store_id): a set bit marks a column rolled up.
 _BY_DAY_AND_CHANNEL, _BY_STATUS, _BY_STORE = 0b0011, 0b1101, 0b1110
@@ -195,24 +211,25 @@ def fetch_overview(
 ) -> Overview:
     """Every figure of the Overview page for the query within the scope.
 
-    One scan groups the selected orders three ways (by quarter-hour and channel, by status, by
+    One scan groups the selected orders three ways (by UTC hour and channel, by status, by
     store); the totals are the sum of the statuses and the regions the sum of their stores.
     """
     today = today or datetime.now(tz).date()
     where, params = query.where_clause(scope, tz)
+    bucket_us = _bucket_us(tz)
     sql = f"""
         WITH grouped AS (
             SELECT grouping(q, channel, status, store_id) AS g, q, channel, status, store_id,
                    count(*) AS n, sum(amount) AS captured, sum(refunded_amount) AS refunded
             FROM (
-                SELECT epoch_us(o.created_at) // {_BUCKET_US} AS q, o.channel, o.status,
+                SELECT epoch_us(o.created_at) // {bucket_us} AS q, o.channel, o.status,
                        o.store_id, o.amount, o.refunded_amount
                 FROM {FROM_SQL} WHERE {where}
             ) selected
             GROUP BY GROUPING SETS ((q, channel), (status), (store_id))
         ), by_day AS (
             SELECT g,
-                   CAST(timezone(?, make_timestamp(q * {_BUCKET_US})::TIMESTAMPTZ) AS DATE) AS day,
+                   CAST(timezone(?, make_timestamp(q * {bucket_us})::TIMESTAMPTZ) AS DATE) AS day,
                    channel, status, store_id,
                    sum(n) AS n, sum(captured) AS captured, sum(refunded) AS refunded
             FROM grouped GROUP BY g, day, channel, status, store_id

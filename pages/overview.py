@@ -16,7 +16,6 @@ import streamlit as st
 
 from core.money import format_amount
 from core.overview import (
-    Kpis,
     Overview,
     bucket_period,
     fetch_overview,
@@ -42,8 +41,8 @@ from ui.filters import PAGE, QUERY, filter_sidebar, load_view, preset_range, sav
 user = require_user()
 settings = get_settings()
 
-# Widget keys of the shared filter sidebar: dropped when the view changes here, so the sidebar
-# (on this page or the Orders page) redraws from the view.
+# Widget keys of the shared filter sidebar: dropped when a click here changes the view, so the
+# sidebar redraws from the view.
 FILTER_WIDGETS = ("filters.status", "filters.channel", "filters.le", "filters.region",
                   "filters.store", "filters.period", "filters.preset")
 STATUS_COLORS = {"Pending": "#f2a93b", "Completed": "#2e9e62", "Cancel": "#8c96a3",
@@ -58,12 +57,17 @@ def _cached_overview(key: str, _scope, _query: OrderQuery, tz_name: str, today: 
     return fetch_overview(get_store(), _scope, _query, ZoneInfo(tz_name), today=today)
 
 
-def fetch_figures(query: OrderQuery) -> Overview:
-    """The figures for this user's scope and view; the sort is left out of the key."""
-    figures = figures_query(query)
+def figures_key(query: OrderQuery) -> str:
+    """The cache key of the view's figures: scope, view without its sort, time zone, today."""
     today = datetime.now(settings.tz).date()
-    key = repr((user.scope.key(), figures, settings.tz_name, today))
-    return _cached_overview(key, user.scope, figures, settings.tz_name, today)
+    return repr((user.scope.key(), figures_query(query), settings.tz_name, today))
+
+
+def fetch_figures(query: OrderQuery) -> Overview:
+    """The figures for this user's scope and view (the sort does not change them)."""
+    today = datetime.now(settings.tz).date()
+    return _cached_overview(figures_key(query), user.scope, figures_query(query),
+                            settings.tz_name, today)
 
 
 def open_orders(narrowed: OrderQuery) -> None:
@@ -90,70 +94,62 @@ def _percent(ratio: Decimal | None) -> str:
     return "–" if ratio is None else f"{ratio * 100:.2f}%"
 
 
-def _change(current: Decimal | int | None, previous: Decimal | int | None, money: bool) -> str | None:
-    """Relative change; the absolute one when the previous period had nothing."""
+def _money(amount: Decimal | None) -> str:
+    return "–" if amount is None else format_amount(amount)
+
+
+def _count(number: int) -> str:
+    return f"{number:,}"
+
+
+# label, the value from Kpis, its text, how it changes ("relative" or "points" for ratios),
+# the delta's colour (an increase in refunds or cancels is bad news: "inverse"), the help text.
+TILES = (
+    ("Orders", lambda k: k.orders, _count, "relative", "normal", None),
+    ("Captured amount", lambda k: k.captured_amount, _money, "relative", "normal",
+     "Sum of the order amounts, as on the Orders page."),
+    ("Refunded amount", lambda k: k.refunded_amount, _money, "relative", "inverse", None),
+    ("Refund rate", lambda k: k.refund_rate, _percent, "points", "inverse",
+     "Refunded amount ÷ captured amount of the same orders."),
+    ("Average order value", lambda k: k.average_order_amount, _money, "relative", "normal",
+     "Captured amount ÷ orders."),
+    ("Share cancelled", lambda k: k.cancelled_share, _percent, "points", "inverse",
+     "Cancelled orders ÷ orders."),
+)
+
+
+def _change(current, previous, text, how: str) -> str | None:
+    """The change against the previous period: relative, in percentage points for ratios, or
+    absolute when the previous period had nothing to compare with."""
     if current is None or previous is None:
         return None
     difference = Decimal(current) - Decimal(previous)
     if not difference:
-        return "0%" if previous else ("0.00" if money else "0")
+        return "0.00 pp" if how == "points" else "0.0%" if previous else text(previous)
+    if how == "points":
+        return f"{difference * 100:+.2f} pp"
     if previous:
-        percent = difference / Decimal(previous) * 100
-        return f"{percent:+.1f}%"
-    text = format_amount(abs(difference)) if money else f"{abs(difference):,}"
-    return ("-" if difference < 0 else "+") + text
-
-
-def _points(current: Decimal | None, previous: Decimal | None) -> str | None:
-    """The change of a ratio in percentage points."""
-    if current is None or previous is None:
-        return None
-    return f"{(current - previous) * 100:+.2f} pp"
+        return f"{difference / Decimal(previous) * 100:+.1f}%"
+    return "+" + text(current)  # from nothing: the whole value is the change
 
 
 def kpi_tiles(overview: Overview) -> None:
     now, before = overview.kpis, overview.previous_kpis
-    when = overview.previous_period.describe() if overview.previous_period else ""
-
-    def was(value: str) -> str | None:
-        return f"Previous period ({when}): {value}" if before else None
-
-    def prev(attr: str):
-        return getattr(before, attr) if before else None
-
-    tiles = (
-        ("Orders", f"{now.orders:,}", _change(now.orders, prev("orders"), False), "normal",
-         was(f"{before.orders:,}") if before else None),
-        ("Captured amount", format_amount(now.captured_amount),
-         _change(now.captured_amount, prev("captured_amount"), True), "normal",
-         was(format_amount(before.captured_amount)) if before else None),
-        ("Refunded amount", format_amount(now.refunded_amount),
-         _change(now.refunded_amount, prev("refunded_amount"), True), "inverse",
-         was(format_amount(before.refunded_amount)) if before else None),
-        ("Refund rate", _percent(now.refund_rate), _points(now.refund_rate, prev("refund_rate")),
-         "inverse", was(_percent(before.refund_rate)) if before else None),
-        ("Average order value",
-         "–" if now.average_order_amount is None else format_amount(now.average_order_amount),
-         _change(now.average_order_amount, prev("average_order_amount"), True), "normal",
-         was(format_amount(before.average_order_amount) or "–") if before else None),
-        ("Share cancelled", _percent(now.cancelled_share),
-         _points(now.cancelled_share, prev("cancelled_share")), "inverse",
-         was(_percent(before.cancelled_share)) if before else None),
-    )
-    helps = {
-        "Refund rate": "Refunded amount ÷ captured amount of the same orders.",
-        "Average order value": "Captured amount ÷ orders.",
-        "Share cancelled": "Cancelled orders ÷ orders.",
-        "Captured amount": "Sum of the order amounts, as on the Orders page.",
-    }
-    for row in (tiles[:3], tiles[3:]):
-        for column, (label, value, delta, color, previous) in zip(st.columns(3), row):
+    for row in (TILES[:3], TILES[3:]):
+        for column, (label, value_of, text, how, color, explanation) in zip(st.columns(3), row):
+            value = value_of(now)
+            delta = previous_text = None
+            if before is not None:
+                previous = value_of(before)
+                delta = _change(value, previous, text, how)
+                previous_text = (f"Previous period ({overview.previous_period.describe()}): "
+                                 f"{text(previous)}")
             flat = delta is not None and not any(digit in delta for digit in "123456789")
             column.metric(
-                label, value, delta=delta, border=True,
+                label, text(value), delta=delta, border=True,
                 delta_color="off" if flat else color,
                 delta_arrow="off" if flat else "auto",
-                help="\n\n".join(filter(None, (helps.get(label), previous))) or None,
+                help="\n\n".join(filter(None, (explanation, previous_text))) or None,
             )
 
 
@@ -182,9 +178,22 @@ def _money_axis(title: str | None) -> alt.Axis:
                     labelExpr="datum.value == 0 ? '0' : format(datum.value, '~s')")
 
 
-def series_chart(overview: Overview, query: OrderQuery) -> None:
-    unit = "week" if overview.bucket == "week" else "day"
+def _pick(*fields: str) -> alt.Parameter:
+    """A click on a bar or slice selects it; the page reads the selection and narrows the view."""
+    return alt.selection_point(name="pick", fields=list(fields), on="click")
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart as a Vega-Lite spec with its data, without Altair's default view size."""
+    spec = chart.to_dict()
+    spec.pop("config", None)
+    return spec
+
+
+def series_spec(overview: Overview) -> dict:
+    unit = overview.bucket
     span = timedelta(days=7 if unit == "week" else 1)
+    gap = pd.Timedelta(hours=18 if unit == "week" else 3)  # bars end short of the next one
     rows = []
     for p in overview.series:
         for measure, amount, sign in (("Captured", p.captured_amount, 1),
@@ -193,8 +202,7 @@ def series_chart(overview: Overview, query: OrderQuery) -> None:
                 continue
             rows.append({
                 "start": pd.Timestamp(p.bucket_start),
-                # a little short of the next bar, so bars stay apart
-                "end": pd.Timestamp(p.bucket_start + span) - pd.Timedelta(hours=3 if unit == "day" else 18),
+                "end": pd.Timestamp(p.bucket_start + span) - gap,
                 "period": p.bucket_start.isoformat(),
                 "label": (f"Week of {p.bucket_start:%d.%m.%Y}" if unit == "week"
                           else f"{p.bucket_start:%a %d.%m.%Y}"),
@@ -204,10 +212,9 @@ def series_chart(overview: Overview, query: OrderQuery) -> None:
                 "amount_text": format_amount(amount),
                 "orders": p.orders,
             })
-    frame = pd.DataFrame(rows)
-    pick = alt.selection_point(name="pick", fields=["period", "channel"], on="click")
+    pick = _pick("period", "channel")
     bars = (
-        alt.Chart(frame)
+        alt.Chart(pd.DataFrame(rows))
         .mark_rect(cornerRadius=1)
         .encode(
             x=alt.X("start:T", title=None, axis=alt.Axis(format="%d.%m", labelOverlap=True)),
@@ -226,14 +233,10 @@ def series_chart(overview: Overview, query: OrderQuery) -> None:
         .add_params(pick)
     )
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#6b7280").encode(y="y:Q")
-    event = st.altair_chart(bars + zero, key="overview.series", on_select="rerun",
-                            height=300, width="stretch")
-    if chosen := _picked(event, "pick"):
-        period = bucket_period(date.fromisoformat(chosen["period"]), overview.bucket, query)
-        open_orders(narrowed_query(query, channel=chosen["channel"], period=period))
+    return _spec(bars + zero)
 
 
-def status_chart(overview: Overview, query: OrderQuery) -> None:
+def status_spec(overview: Overview) -> dict:
     total = sum(s.orders for s in overview.statuses) or 1
     frame = pd.DataFrame([
         {"status": s.status, "rank": rank, "orders": s.orders,
@@ -243,8 +246,8 @@ def status_chart(overview: Overview, query: OrderQuery) -> None:
         for rank, s in enumerate(overview.statuses)
     ])
     legend = dict(zip(frame["status"], frame["legend"]))
-    pick = alt.selection_point(name="pick", fields=["status"], on="click")
-    chart = (
+    pick = _pick("status")
+    return _spec(
         alt.Chart(frame)
         .mark_arc(innerRadius=55, stroke="white", strokeWidth=2)
         .encode(
@@ -262,16 +265,11 @@ def status_chart(overview: Overview, query: OrderQuery) -> None:
         )
         .add_params(pick)
     )
-    event = st.altair_chart(chart, key="overview.statuses", on_select="rerun", height=260,
-                            width="stretch")
-    if chosen := _picked(event, "pick"):
-        open_orders(narrowed_query(query, status=chosen["status"]))
 
 
-def bar_chart(frame: pd.DataFrame, field: str, label: str, key: str, color: str,
-              min_height: int = 120):
-    """Horizontal bars of captured amount, largest first; returns the chart's event."""
-    pick = alt.selection_point(name="pick", fields=[field], on="click")
+def bars_spec(frame: pd.DataFrame, field: str, label: str, title: str, color: str) -> dict:
+    """Horizontal bars of captured amount, largest first, each labelled with its amount."""
+    pick = _pick(field)
     base = alt.Chart(frame).encode(
         y=alt.Y(f"{label}:N", sort=alt.EncodingSortField("captured", order="descending"),
                 title=None, axis=alt.Axis(labelLimit=220)),
@@ -279,39 +277,60 @@ def bar_chart(frame: pd.DataFrame, field: str, label: str, key: str, color: str,
     )
     bars = base.mark_bar(color=color, cornerRadiusEnd=2).encode(
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)),
-        tooltip=[alt.Tooltip(f"{label}:N", title=label.replace("_", " ").capitalize()),
+        tooltip=[alt.Tooltip(f"{label}:N", title=title),
                  alt.Tooltip("captured_text:N", title="Captured amount"),
                  alt.Tooltip("orders:Q", title="Orders", format=",")],
     ).add_params(pick)
     text = base.mark_text(align="left", dx=4, fontSize=11, color="#4b5563").encode(
         text="captured_text:N"
     )
-    height = max(min_height, 30 * len(frame) + 40)
-    return st.altair_chart(bars + text, key=key, on_select="rerun", height=height,
-                           width="stretch")
+    return _spec(bars + text)
 
 
-def stores_chart(overview: Overview, query: OrderQuery) -> None:
+def stores_spec(overview: Overview) -> dict:
     frame = pd.DataFrame([
         {"store_id": s.store_id, "store": f"{s.store_name} ({s.store_id})",
          "captured": float(s.captured_amount), "captured_text": format_amount(s.captured_amount),
          "orders": s.orders}
         for s in overview.top_stores
     ])
-    event = bar_chart(frame, "store_id", "store", "overview.stores", "#1c64d1")
-    if chosen := _picked(event, "pick"):
-        open_orders(narrowed_query(query, store_id=chosen["store_id"]))
+    return bars_spec(frame, "store_id", "store", "Store", "#1c64d1")
 
 
-def regions_chart(overview: Overview, query: OrderQuery) -> None:
+def regions_spec(overview: Overview) -> dict:
     frame = pd.DataFrame([
         {"region": r.region, "captured": float(r.captured_amount),
          "captured_text": format_amount(r.captured_amount), "orders": r.orders}
         for r in overview.regions
     ])
-    # as tall as the status chart beside it
-    event = bar_chart(frame, "region", "region", "overview.regions", "#7a5af5", min_height=260)
-    if chosen := _picked(event, "pick"):
+    return bars_spec(frame, "region", "region", "Region", "#7a5af5")
+
+
+@st.cache_data(ttl=600, max_entries=500, show_spinner=False)
+def _cached_specs(key: str, _overview: Overview) -> dict[str, dict]:
+    """The charts of one view, built once: Altair's schema validation took longer than the
+    rest of the page on every run."""
+    return {"series": series_spec(_overview), "statuses": status_spec(_overview),
+            "stores": stores_spec(_overview), "regions": regions_spec(_overview)}
+
+
+def chart(spec: dict, key: str, height: int):
+    """Draw a chart; returns its selection event (a click reruns the page)."""
+    return st.vega_lite_chart(spec, key=key, on_select="rerun", height=height, width="stretch")
+
+
+def drill_down(overview: Overview, query: OrderQuery, kind: str, chosen: dict | None) -> None:
+    """Open the Orders page on the clicked bar or slice."""
+    if not chosen:
+        return
+    if kind == "series":
+        period = bucket_period(date.fromisoformat(chosen["period"]), overview.bucket, query)
+        open_orders(narrowed_query(query, channel=chosen["channel"], period=period))
+    elif kind == "statuses":
+        open_orders(narrowed_query(query, status=chosen["status"]))
+    elif kind == "stores":
+        open_orders(narrowed_query(query, store_id=chosen["store_id"]))
+    elif kind == "regions":
         open_orders(narrowed_query(query, region=chosen["region"]))
 
 
@@ -324,11 +343,6 @@ except Exception as exc:  # noqa: BLE001 - shown to the user by its kind, logged
     st.stop()
 
 load_view(options)
-# The sidebar's widgets belong to the page that drew them last: on arrival from another page
-# (this page's own widgets are gone then), they are redrawn from the shared view.
-if "overview.refresh" not in st.session_state:
-    for key in FILTER_WIDGETS:
-        st.session_state.pop(key, None)
 filter_sidebar(options, settings.tz, settings.tz_name)
 
 title_col, refresh_col = st.columns([6, 1.2], vertical_alignment="bottom")
@@ -373,25 +387,33 @@ if overview.kpis.orders == 0:
             else "There are no orders in your scope yet.")
     st.stop()
 
-unit = "week" if overview.bucket == "week" else "day"
+specs = _cached_specs(figures_key(query), overview)
+unit = overview.bucket
 st.subheader(f"Captured and refunded amount per {unit}")
 st.caption("By channel; refunds below the line. Click a bar to list its orders.")
-series_chart(overview, query)
+picked = _picked(chart(specs["series"], "overview.series", 300), "pick")
+drill_down(overview, query, "series", picked)
 _download(series_csv, overview, f"amounts-per-{unit}", "series")
 
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Orders by status")
     st.caption("Click a slice to list its orders.")
-    status_chart(overview, query)
+    picked = _picked(chart(specs["statuses"], "overview.statuses", 260), "pick")
+    drill_down(overview, query, "statuses", picked)
     _download(statuses_csv, overview, "statuses", "statuses")
 with right:
     st.subheader("Regions by captured amount")
     st.caption("Click a bar to list its orders.")
-    regions_chart(overview, query)
+    # as tall as the status chart beside it, or taller
+    height = max(260, 30 * len(overview.regions) + 40)
+    picked = _picked(chart(specs["regions"], "overview.regions", height), "pick")
+    drill_down(overview, query, "regions", picked)
     _download(regions_csv, overview, "regions", "regions")
 
 st.subheader("Top 10 stores by captured amount")
 st.caption("Click a bar to list its orders.")
-stores_chart(overview, query)
+picked = _picked(chart(specs["stores"], "overview.stores", 30 * len(overview.top_stores) + 40),
+                 "pick")
+drill_down(overview, query, "stores", picked)
 _download(stores_csv, overview, "top-stores", "stores")

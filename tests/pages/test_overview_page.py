@@ -5,8 +5,6 @@ from datetime import date, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from core.money import format_amount
 from tests.pages.conftest import new_app, sign_in
 

@@ -345,7 +345,8 @@ def test_orders_on_either_side_of_local_midnight_fall_on_their_local_days(
     tz = ZoneInfo(zone)
     with Store(tmp_path / "midnight.duckdb") as store:
         with store.transaction() as cur:
-            cur.execute("INSERT INTO stores VALUES ('S1', 'One', NULL, NULL, NULL, 'LE', 'R', 'RO')")
+            cur.execute(
+                "INSERT INTO stores VALUES ('S1', 'One', NULL, NULL, NULL, 'LE', 'R', 'RO')")
             for order_id, moment, amount in (
                 (1, before_midnight_utc, "1.10"),
                 (2, before_midnight_utc + timedelta(seconds=1), "2.20"),
