@@ -26,7 +26,17 @@ from core.errors import (
     OrderNotFound,
     WriteConflict,
 )
-from core.query import COLUMNS, FROM_SQL, PAGE_SIZE, OrderQuery, clamp_page
+from core.query import (
+    COLUMNS,
+    FROM_SQL,
+    GROUPED_SORTS,
+    PAGE_SIZE,
+    SMALL_STORE_LIST,
+    STORE_COLUMNS,
+    OrderQuery,
+    clamp_page,
+    store_ids_sql,
+)
 from core.schema import DDL, SCHEMA_VERSION
 from core.users import Scope
 
@@ -194,31 +204,39 @@ class Store:
             cur.execute("COMMIT")
 
     # -- reads: every one takes the user's scope ------------------------------------------------
+    #
+    # Where the time goes on 5,000,000 orders (EXPLAIN ANALYZE; scripts/bench.py has the figures):
+    # joining ``stores`` before filtering made DuckDB read every column of every order of the
+    # period, and the scope's IN list ran as a hash join over all of them. So the scope and the
+    # store filters are first resolved to store IDs on the small stores table; the orders are
+    # then filtered alone, inside the scan (``store_ids_sql``); a page is ranked over narrow rows
+    # (order ID and the sort key) and only its 15 rows are read in full and joined with their
+    # stores. Columns with few values (status, channel, the store's columns) are ranked from the
+    # count per value, which also yields the total, so one scan serves the count and the page.
 
     def count_orders(self, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> tuple[int, Decimal]:
         """How many orders match, and their total captured amount."""
-        where, params = query.where_clause(scope, tz)
         with self.cursor() as cur:
+            view = _View.resolve(cur, scope, query, tz)
+            if view is None:
+                return 0, Decimal("0.00")
             count, total = cur.execute(
-                f"SELECT count(*), coalesce(sum(o.amount), 0) FROM {FROM_SQL} WHERE {where}",
-                params,
+                f"SELECT count(*), coalesce(sum(o.amount), 0) FROM orders o WHERE {view.where}",
+                view.params,
             ).fetchone()
         return int(count), Decimal(total)
 
     def fetch_page(self, scope: Scope, query: OrderQuery, tz: ZoneInfo, page: int) -> OrderPage:
         """One page of 15, sorted over the whole filtered result; ``page`` is clamped to range."""
-        total, total_amount = self.count_orders(scope, query, tz)
-        page = clamp_page(page, total)
-        where, params = query.where_clause(scope, tz)
-        select = ", ".join(f'{sql} AS "{label}"' for label, sql in COLUMNS.items())
-        with self.cursor() as cur:
-            result = cur.execute(
-                f"SELECT {select} FROM {FROM_SQL} WHERE {where} ORDER BY {query.order_by()} "
-                "LIMIT ? OFFSET ?",
-                [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
-            )
-            labels = [d[0] for d in result.description]
-            rows = [dict(zip(labels, row)) for row in result.fetchall()]
+        with self.transaction() as cur:  # one snapshot: the count and the page agree
+            view = _View.resolve(cur, scope, query, tz)
+            if view is None:
+                return OrderPage(rows=[], total=0, page=1, total_amount=Decimal("0.00"))
+            if query.sort in GROUPED_SORTS:
+                total, total_amount, page, ids = _page_by_groups(cur, view, query, page)
+            else:
+                total, total_amount, page, ids = _page_by_rank(cur, view, query, page)
+            rows = _order_rows(cur, ids)
         for row in rows:
             row["Order date"] = _local(row["Order date"], tz)
         return OrderPage(rows=rows, total=total, page=page, total_amount=total_amount)
@@ -227,11 +245,14 @@ class Store:
         self, scope: Scope, query: OrderQuery, tz: ZoneInfo, batch_size: int = 20_000
     ) -> Iterator[tuple]:
         """Every matching order as the export's 15 values, in the screen's order."""
-        where, params = query.where_clause(scope, tz)
         with self.cursor() as cur:
+            view = _View.resolve(cur, scope, query, tz)
+            if view is None:
+                return
             result = cur.execute(
-                f"SELECT {EXPORT_SELECT} FROM {FROM_SQL} WHERE {where} ORDER BY {query.order_by()}",
-                [tz.key, *params],
+                f"SELECT {EXPORT_SELECT} FROM orders o LEFT JOIN stores s "
+                f"ON s.store_id = o.store_id WHERE {view.where} ORDER BY {query.order_by()}",
+                [tz.key, *view.params],
             )
             while batch := result.fetchmany(batch_size):
                 yield from batch
@@ -293,6 +314,161 @@ class Store:
                        _local(created, tz))
             for eid, kind, amount, items, reason, user, created in rows
         ]
+
+
+# -- how a page is found ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _View:
+    """A query resolved against the stores table: a WHERE clause over ``orders o`` alone."""
+
+    where: str
+    params: list
+    narrow: bool  # a few stores or a search: few rows pass, a single scan serves count and page
+
+    @classmethod
+    def resolve(cls, cur: duckdb.DuckDBPyConnection, scope: Scope, query: OrderQuery,
+                tz: ZoneInfo) -> "_View | None":
+        """The view, or None when no store is allowed (then no order can match)."""
+        store_ids = None
+        chosen = query.store_clause(scope)
+        if chosen is not None:
+            sql, params = chosen
+            store_ids = tuple(r[0] for r in cur.execute(
+                f"SELECT s.store_id FROM stores s WHERE {sql} ORDER BY s.store_id", params
+            ).fetchall())
+            if not store_ids:
+                return None
+        where, params = query.orders_where(tz, store_ids)
+        narrow = bool(query.search.strip()) or (
+            store_ids is not None and len(store_ids) <= SMALL_STORE_LIST
+        )
+        return cls(where, params, narrow)
+
+
+def _page_by_rank(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
+                  page: int) -> tuple[int, Decimal, int, list[int]]:
+    """(total, total amount, clamped page, the page's order IDs) by ranking on the sort key."""
+    key = COLUMNS[query.sort]
+    time_ordered = key in ("o.created_at", "o.order_id")
+    if view.narrow and not time_ordered:
+        # One scan: the few matching rows, narrowed to ID, amount and key, are kept, counted and
+        # ranked. (Orders lie on disk in time order, so ranking by date or ID skips most of the
+        # table by itself and is cheaper as its own query.)
+        total, total_amount, ids = cur.execute(
+            f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {key} AS sort_key "
+            f"FROM orders o WHERE {view.where}) "
+            f"SELECT count(*), coalesce(sum(amount), 0), (SELECT list(order_id ORDER BY "
+            f"{query.order_by('sort_key')}) FROM (SELECT o.order_id, sort_key FROM f o ORDER BY "
+            f"{query.order_by('sort_key')} LIMIT ? OFFSET ?) o) FROM f",
+            [*view.params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
+        ).fetchone()
+        total, total_amount = int(total), Decimal(total_amount)
+        if clamp_page(page, total) == page:
+            return total, total_amount, page, list(ids or [])
+    else:
+        total, total_amount = cur.execute(
+            f"SELECT count(*), coalesce(sum(o.amount), 0) FROM orders o WHERE {view.where}",
+            view.params,
+        ).fetchone()
+        total, total_amount = int(total), Decimal(total_amount)
+    page = clamp_page(page, total)
+    ids = [r[0] for r in cur.execute(
+        f"SELECT o.order_id FROM orders o WHERE {view.where} ORDER BY {query.order_by()} "
+        "LIMIT ? OFFSET ?",
+        [*view.params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+    ).fetchall()] if total else []
+    return total, total_amount, page, ids
+
+
+def _page_by_groups(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
+                    page: int) -> tuple[int, Decimal, int, list[int]]:
+    """The same for a sort column with few values: count per value, then rank only the values
+    that the page falls on (within one value, orders are ranked by ID alone)."""
+    direction = "DESC" if query.descending else "ASC"
+    column = COLUMNS[query.sort]
+    if query.sort in STORE_COLUMNS:
+        # Counted per store on the orders alone; the few store rows are joined afterwards.
+        groups = cur.execute(
+            f"SELECT {column}, list(c.store_id ORDER BY c.store_id), sum(c.n), sum(c.amount) "
+            f"FROM (SELECT o.store_id, count(*) AS n, sum(o.amount) AS amount FROM orders o "
+            f"WHERE {view.where} GROUP BY o.store_id) c JOIN stores s ON s.store_id = c.store_id "
+            f"GROUP BY {column} ORDER BY {column} {direction} NULLS LAST",
+            view.params,
+        ).fetchall()
+    else:
+        groups = cur.execute(
+            f"SELECT {column}, NULL, count(*), sum(o.amount) FROM orders o WHERE {view.where} "
+            f"GROUP BY {column} ORDER BY {column} {direction} NULLS LAST",
+            view.params,
+        ).fetchall()
+    total = sum(int(g[2]) for g in groups)
+    total_amount = sum((Decimal(g[3]) for g in groups), Decimal("0.00"))
+    page = clamp_page(page, total)
+    if not total:
+        return 0, total_amount, page, []
+    first = (page - 1) * PAGE_SIZE
+    return total, total_amount, page, _ids_in_groups(cur, view, query, groups, first)
+
+
+def _ids_in_groups(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
+                   groups: list[tuple], first: int) -> list[int]:
+    """The order IDs of rows ``first`` .. ``first + PAGE_SIZE`` of the groups, in order."""
+    direction = "DESC" if query.descending else "ASC"
+    seen, covering = 0, []
+    for rank, (value, stores, n, _amount) in enumerate(groups):
+        if seen + n > first and seen < first + PAGE_SIZE:
+            if not covering:
+                offset = first - seen
+            covering.append((rank, value, stores))
+        seen += n
+        if seen >= first + PAGE_SIZE:
+            break
+    if query.sort in STORE_COLUMNS:
+        store_ids = tuple(sid for _rank, _value, stores in covering for sid in stores)
+        within, params = store_ids_sql(store_ids)
+    else:
+        column = COLUMNS[query.sort]
+        within = f"{column} IN ({', '.join('?' * len(covering))})"
+        params = [value for _rank, value, _stores in covering]
+    if len(covering) == 1:
+        # One value: the order ID alone ranks the rows, and DuckDB skips by it on disk.
+        sql = (f"SELECT o.order_id FROM orders o WHERE {view.where} AND {within} "
+               f"ORDER BY o.order_id {direction} LIMIT ? OFFSET ?")
+        args = [*view.params, *params, PAGE_SIZE, offset]
+    elif query.sort in STORE_COLUMNS:
+        # The groups' ranks as a small table: no join with stores over the matching orders.
+        ranks = [(sid, rank) for rank, _value, stores in covering for sid in stores]
+        sql = (f"SELECT o.order_id FROM orders o JOIN (SELECT unnest(?::VARCHAR[]) AS store_id, "
+               f"unnest(?::INTEGER[]) AS group_rank) r ON r.store_id = o.store_id "
+               f"WHERE {view.where} AND {within} "
+               f"ORDER BY r.group_rank, o.order_id {direction} LIMIT ? OFFSET ?")
+        args = [[sid for sid, _ in ranks], [rank for _, rank in ranks], *view.params, *params,
+                PAGE_SIZE, offset]
+    else:
+        sql = (f"SELECT o.order_id FROM orders o WHERE {view.where} AND {within} "
+               f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?")
+        args = [*view.params, *params, PAGE_SIZE, offset]
+    return [r[0] for r in cur.execute(sql, args).fetchall()]
+
+
+def _order_rows(cur: duckdb.DuckDBPyConnection, ids: list[int]) -> list[dict]:
+    """The page's orders in full, with their stores, in the order of ``ids``."""
+    if not ids:
+        return []
+    select = ", ".join(f'{sql} AS "{label}"' for label, sql in COLUMNS.items())
+    # Materialised first: joined directly, DuckDB would probe every order against the stores
+    # before applying the ID list (hundreds of ms on 5M orders instead of a few).
+    result = cur.execute(
+        f"WITH p AS MATERIALIZED (SELECT * FROM orders WHERE order_id IN "
+        f"({', '.join('?' * len(ids))})) "
+        f"SELECT {select} FROM p o JOIN stores s ON s.store_id = o.store_id",
+        ids,
+    )
+    labels = [d[0] for d in result.description]
+    by_id = {row["Order ID"]: row for row in (dict(zip(labels, r)) for r in result.fetchall())}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _order_key(order_id: object) -> int:

@@ -9,11 +9,13 @@ import pytest
 from core.errors import InvalidQuery
 from core.query import (
     COLUMNS,
+    SMALL_STORE_LIST,
     OrderQuery,
     Search,
     clamp_page,
     from_url_params,
     page_count,
+    store_ids_sql,
     to_url_params,
 )
 from core.users import Scope
@@ -205,3 +207,59 @@ def test_forged_url_values_are_ignored_with_a_notice():
 def test_clamp_page(page, total, expected):
     assert page_count(100) == 7
     assert clamp_page(page, total) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "scope", "expected"),
+    [
+        (OrderQuery(), ALL, None),
+        (OrderQuery(), Scope(), ("FALSE", [])),
+        (OrderQuery(), PARTIAL,
+         ("(s.legal_entity IN (?, ?) OR s.store_id IN (?))", ["Alpha", "Beta", "S9"])),
+        (OrderQuery(legal_entities=("Alpha",), regions=("Cluj",), stores=("S1", "S2")),
+         Scope(False, frozenset(), frozenset({"S1"})),
+         ("(s.store_id IN (?)) AND s.legal_entity IN (?) AND s.region IN (?)"
+          " AND s.store_id IN (?, ?)", ["S1", "Alpha", "Cluj", "S1", "S2"])),
+        # Status, channel, period and search are about orders, not stores.
+        (OrderQuery(statuses=("Return",), channels=("online",), search="x@y",
+                    start=date(2026, 1, 1)), ALL, None),
+    ],
+)
+def test_store_clause_resolves_scope_and_store_filters(query, scope, expected):
+    assert query.store_clause(scope) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "store_ids", "sql", "params"),
+    [
+        (OrderQuery(), None, "TRUE", []),
+        (OrderQuery(), (), "FALSE", []),
+        # A short list stays a filter inside the scan (IS TRUE keeps DuckDB from a hash join).
+        (OrderQuery(), ("S1", "S2"), "(o.store_id IN (?, ?)) IS TRUE", ["S1", "S2"]),
+        (
+            OrderQuery(start=date(2026, 1, 10), end=date(2026, 7, 1), statuses=("Pending",),
+                       channels=("online",), legal_entities=("Alpha",), search="Anna@WP.pl"),
+            ("S1",),
+            "(o.store_id IN (?)) IS TRUE AND o.created_at >= ? AND o.created_at < ?"
+            " AND o.status IN (?) AND o.channel IN (?) AND contains(lower(o.email), ?)",
+            ["S1", datetime(2026, 1, 9, 23, 0), datetime(2026, 7, 1, 22, 0), "Pending", "online",
+             "anna@wp.pl"],
+        ),
+    ],
+)
+def test_orders_where_table(query, store_ids, sql, params):
+    assert query.orders_where(WARSAW, store_ids) == (sql, params)
+
+
+def test_long_store_list_keeps_a_plain_in_list():
+    ids = tuple(f"S{n:04d}" for n in range(SMALL_STORE_LIST + 1))
+    sql, params = store_ids_sql(ids)
+    assert sql.startswith("o.store_id IN (?, ") and "IS TRUE" not in sql
+    assert params == list(ids)
+    assert store_ids_sql(ids[:SMALL_STORE_LIST])[0].endswith(") IS TRUE")
+
+
+def test_order_by_a_stand_in_key():
+    assert (OrderQuery(sort="Customer email").order_by("sort_key")
+            == "sort_key DESC NULLS LAST, o.order_id DESC")
+    assert OrderQuery(sort="Order ID", descending=False).order_by("sort_key") == "o.order_id ASC"

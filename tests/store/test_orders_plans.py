@@ -1,0 +1,68 @@
+"""The Orders page's query plans (core.store) agree with each other and with the Python oracle.
+
+``fetch_page`` picks how to find a page by the shape of the view: one scan for a few stores or a
+search, a count then a ranking otherwise, counts per value for status, channel and store columns,
+a plain IN list for many stores. Each plan is forced here on the sample and walked page by page.
+"""
+from __future__ import annotations
+
+import pytest
+
+import core.query
+import core.store
+from core.query import COLUMNS, OrderQuery, page_count
+from core.users import Scope
+from tests.store.test_orders_store import SCOPES, TZ, all_pages, in_scope, oracle_sorted
+
+PLANS = {
+    "short store lists filter in the scan": 10_000,
+    "every store list is a plain IN list": 0,
+}
+
+
+@pytest.fixture(params=list(PLANS))
+def plan(request, monkeypatch):
+    monkeypatch.setattr(core.query, "SMALL_STORE_LIST", PLANS[request.param])
+    monkeypatch.setattr(core.store, "SMALL_STORE_LIST", PLANS[request.param])
+    return request.param
+
+
+@pytest.mark.parametrize("sort", list(COLUMNS))
+@pytest.mark.parametrize("scope_name", ["one legal entity", "legal entity + foreign store"])
+def test_every_plan_walks_the_pages_in_the_oracle_order(sample_db, plan, sort, scope_name):
+    store, sample = sample_db
+    scope = SCOPES[scope_name]
+    for descending in (True, False):
+        query = OrderQuery(sort=sort, descending=descending)
+        expected = [o for o in sample.orders if in_scope(sample, scope, o)]
+        assert all_pages(store, scope, query) == oracle_sorted(sample, expected, sort, descending)
+
+
+@pytest.mark.parametrize("sort", ["Captured amount", "Status", "Store name", "Order date"])
+def test_a_search_ranks_like_the_oracle(sample_db, plan, sort):
+    store, sample = sample_db
+    scope = SCOPES["admin"]
+    query = OrderQuery(search="gmail", sort=sort, descending=False)
+    expected = [o for o in sample.orders if "gmail" in (o["email"] or "").lower()]
+    assert all_pages(store, scope, query) == oracle_sorted(sample, expected, sort, False)
+    assert store.count_orders(scope, query, TZ)[0] == len(expected)
+
+
+@pytest.mark.parametrize("sort", ["Captured amount", "Store name", "Status", "Order ID"])
+def test_a_page_past_the_end_is_the_last_page_in_every_plan(sample_db, plan, sort):
+    store, _ = sample_db
+    scope = SCOPES["legal entity + foreign store"]
+    query = OrderQuery(sort=sort)
+    first = store.fetch_page(scope, query, TZ, 1)
+    last = store.fetch_page(scope, query, TZ, 10**6)
+    assert last.page == page_count(first.total)
+    assert (last.total, last.total_amount) == (first.total, first.total_amount)
+    assert last.rows == store.fetch_page(scope, query, TZ, last.page).rows
+
+
+def test_store_filters_outside_the_scope_match_nothing(sample_db, plan):
+    store, _ = sample_db
+    scope = Scope(False, frozenset(), frozenset({"S05"}))
+    page = store.fetch_page(scope, OrderQuery(stores=("S01",)), TZ, 1)
+    assert (page.total, page.rows) == (0, [])
+    assert store.count_orders(scope, OrderQuery(stores=("S01",)), TZ)[0] == 0
