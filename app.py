@@ -45,6 +45,9 @@ def _sign_in_form() -> None:
             st.error("Username or password is incorrect.")
 
 
+# Session-state key prefixes of what a user looks at (widget keys are "<page>.<name>").
+VIEW_KEY_PREFIXES = {"view", "filters", "orders", "order", "overview", "data"}
+
 PAGES = (
     # (file, title, icon, url path, roles that may open it)
     ("pages/orders.py", "Orders", ":material/list_alt:", "orders", ROLES),
@@ -88,23 +91,32 @@ except OrderdeskError as exc:
 
 if not st.session_state.get("authentication_status"):
     st.navigation(_signed_out_pages(), position="hidden").run()
-    if st.session_state.get("authentication_status"):
-        st.rerun()  # signed in just now: draw the app without the form
+    # Signed in just now: no st.rerun() here. The browser must first run the component that
+    # stores the sign-in cookie; its answer reruns the script, which then draws the app.
     st.stop()
+
+def _forget_view() -> None:
+    """Drop what the signed-out user was looking at; the sign-in state itself stays with the
+    authenticator, whose cookie component must still run in the browser (so no st.rerun())."""
+    for key in [k for k in st.session_state if str(k).split(".")[0] in VIEW_KEY_PREFIXES]:
+        del st.session_state[key]
+
 
 user = current_user()
 if user is None:
     # Removed from the users file (or the file is unreadable) since signing in: sign out now.
     authenticator.logout(location="unrendered")
-    st.session_state.clear()
-    st.rerun()
+    _forget_view()
+    st.info("You have been signed out.")
+    st.stop()
 navigation = st.navigation(_pages(user.role))
 
 with st.sidebar:
     st.markdown(f"**{user.name}**  \n{user.role.capitalize()} · {user.username}")
     authenticator.logout("Logout", location="sidebar", key="app.logout")
 if not st.session_state.get("authentication_status"):
-    st.session_state.clear()  # nothing of this user's view survives into the next sign-in
-    st.rerun()
+    _forget_view()
+    st.info("You have been signed out.")
+    st.stop()
 
 navigation.run()

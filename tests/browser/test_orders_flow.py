@@ -125,9 +125,6 @@ def test_each_role_sees_the_orders_of_its_scope(page: Page, server, oracle, role
         expect(page.get_by_text(oracle["outside_email"])).to_have_count(0)
 
 
-@pytest.mark.xfail(reason="app.py calls st.rerun() right after a successful login, before the "
-                          "cookie component has run in the browser: the sign-in cookie is set "
-                          "only now and then, and a reload signs the user out", strict=False)
 def test_sign_in_survives_a_reload_of_a_deep_link(page: Page, server, oracle):
     sign_in(page, server.url, "viewer", server.password("viewer"))
     page.wait_for_timeout(1_500)  # the cookie is written by a component, after the rerun

@@ -97,4 +97,8 @@ def sign_in(at: AppTest, username: str, password: str | None = None) -> AppTest:
     inputs["Password"].input(PASSWORDS.get(username, "") if password is None else password)
     next(b for b in at.button if b.label == "Login").click()
     at.run()
+    if at.session_state["authentication_status"]:
+        # In the browser the sign-in cookie component's answer reruns the script; AppTest has
+        # no browser, so rerun by hand.
+        at.run()
     return at

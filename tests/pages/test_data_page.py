@@ -46,6 +46,8 @@ def test_a_removed_role_takes_effect_on_the_next_action(writable):
         del users["viewer"]
     at.run()
     assert not at.dataframe
+    assert [i.value for i in at.info] == ["You have been signed out."]
+    at.run()  # in the browser, the cookie component's answer makes this rerun
     assert [t.label for t in at.text_input][:2] == ["Username", "Password"]
 
 
