@@ -320,7 +320,8 @@ def plan_stores(stores: int, legal_entities: int) -> list[PlannedStore]:
                 merchant_store_id=(f"{entity.zone}{1000 + n}" if _spread(key + "-id", 100) < 55
                                    else None),
                 brand=brand, legal_entity=entity.name, region=region, zone=entity.zone,
-                web=False, provides_items=_spread(key + "-items", 100) < 75,
+                # Every fourth shop of a zone sends no item lines: each zone has both kinds.
+                web=False, provides_items=n % 4 != 3,
                 online_weight=1 + offline_weight // 10, offline_weight=offline_weight,
             ))
     return planned
@@ -771,7 +772,9 @@ def build_demo(
     """Replace every store, order, item line and event with a generated demo data set."""
     _validate(orders, seed, stores, legal_entities, months)
     report = progress or (lambda fraction: None)
-    start, end = demo_period(today or dt.datetime.now(dt.timezone.utc).date(), months)
+    # By default the data ends with yesterday: no order may lie later today, in the future.
+    yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    start, end = demo_period(today or yesterday, months)
     planned = plan_stores(stores, legal_entities)
     gen = _Generator(orders, seed, start, end, planned)
     store_columns = ("store_id", "store_name", "store_address", "merchant_store_id", "brand",

@@ -291,12 +291,13 @@ def test_progress_rises_to_one(tmp_path):
     assert seen == sorted(seen) and seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 3
 
 
-def test_today_defaults_to_the_current_utc_date(tmp_path):
+def test_by_default_the_data_ends_yesterday_and_nothing_lies_in_the_future(tmp_path):
     with Store(tmp_path / "orders.duckdb") as store:
         build_demo(store, orders=200)
         last = _one(store, "SELECT max(created_at) FROM orders")
     today = dt.datetime.now(dt.timezone.utc).date()
-    assert last.date() in (today, today - dt.timedelta(days=1))
+    assert last.date() in (today - dt.timedelta(days=1), today - dt.timedelta(days=2))
+    assert last < dt.datetime.combine(today, dt.time())
 
 
 def test_more_legal_entities_get_generated_names(tmp_path):
