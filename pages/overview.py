@@ -102,20 +102,23 @@ def _count(number: int) -> str:
     return f"{number:,}"
 
 
-# label, the value from Kpis, its text, how it changes ("relative" or "points" for ratios),
+# label → the value from Kpis, its text, how it changes ("relative" or "points" for ratios),
 # the delta's colour (an increase in refunds or cancels is bad news: "inverse"), the help text.
-TILES = (
-    ("Orders", lambda k: k.orders, _count, "relative", "normal", None),
-    ("Captured amount", lambda k: k.captured_amount, _money, "relative", "normal",
-     "Sum of the order amounts, as on the Orders page."),
-    ("Refunded amount", lambda k: k.refunded_amount, _money, "relative", "inverse", None),
-    ("Refund rate", lambda k: k.refund_rate, _percent, "points", "inverse",
-     "Refunded amount ÷ captured amount of the same orders."),
-    ("Average order value", lambda k: k.average_order_amount, _money, "relative", "normal",
-     "Captured amount ÷ orders."),
-    ("Share cancelled", lambda k: k.cancelled_share, _percent, "points", "inverse",
-     "Cancelled orders ÷ orders."),
-)
+TILES = {
+    "Orders": (lambda k: k.orders, _count, "relative", "normal", None),
+    "Captured amount": (lambda k: k.captured_amount, _money, "relative", "normal",
+                        "Sum of the order amounts, as on the Orders page."),
+    "Refunded amount": (lambda k: k.refunded_amount, _money, "relative", "inverse", None),
+    "Refund rate": (lambda k: k.refund_rate, _percent, "points", "inverse",
+                    "Refunded amount ÷ captured amount of the same orders."),
+    "Average order value": (lambda k: k.average_order_amount, _money, "relative", "normal",
+                            "Captured amount ÷ orders."),
+    "Share cancelled": (lambda k: k.cancelled_share, _percent, "points", "inverse",
+                        "Cancelled orders ÷ orders."),
+}
+# The two sums get wide tiles: a merchant's totals run to billions, every cent shown.
+TILE_ROWS = (("Captured amount", "Refunded amount"),
+             ("Orders", "Average order value", "Refund rate", "Share cancelled"))
 
 
 def _change(current, previous, text, how: str) -> str | None:
@@ -135,8 +138,9 @@ def _change(current, previous, text, how: str) -> str | None:
 
 def kpi_tiles(overview: Overview) -> None:
     now, before = overview.kpis, overview.previous_kpis
-    for row in (TILES[:3], TILES[3:]):
-        for column, (label, value_of, text, how, color, explanation) in zip(st.columns(3), row):
+    for row in TILE_ROWS:
+        for column, label in zip(st.columns(len(row)), row):
+            value_of, text, how, color, explanation = TILES[label]
             value = value_of(now)
             delta = previous_text = None
             if before is not None:
