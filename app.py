@@ -20,6 +20,8 @@ COOKIE_NAME = "orderdesk_session"
 COOKIE_EXPIRY_DAYS = 0.5  # a short-lived sign-in; logout does not revoke a stolen cookie
 
 st.set_page_config(page_title="orderdesk", page_icon=":material/receipt_long:", layout="wide")
+# Less empty space above the page title, so the pager stays on a laptop's first screen.
+st.html("<style>.stMainBlockContainer { padding-top: 2.5rem; }</style>")
 
 
 def _authenticator() -> stauth.Authenticate:

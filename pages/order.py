@@ -8,6 +8,8 @@ or the form is closed, so a double click or a rerun of the same form never acts 
 """
 from __future__ import annotations
 
+import re
+
 import uuid
 from decimal import Decimal
 
@@ -70,24 +72,33 @@ refundable.metric(
     format_amount(order.refundable_amount if order.status == "Completed" else 0),
 )
 
+
+
+def _facts(title: str, facts: list[tuple[str, str | None]]) -> None:
+    """A card of labelled facts; values are escaped, so customer data never becomes markup."""
+    lines = [f"**{title}**"] + [
+        f"{label}: {_escape(value) if value else '—'}" for label, value in facts
+    ]
+    st.markdown("  \n".join(lines))
+
+
+def _escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$=])", r"\\\1", str(text))
+
+
 customer, shop, sale = st.columns(3)
 with customer.container(border=True):
-    st.markdown("**Customer**")
-    st.text(f"E-mail: {order.email or '—'}")
-    st.text(f"Phone: {order.phone or '—'}")
-    st.text(f"Merchant order ID: {order.merchant_order_id or '—'}")
+    _facts("Customer", [("E-mail", order.email), ("Phone", order.phone),
+                        ("Merchant order ID", order.merchant_order_id)])
 with shop.container(border=True):
-    st.markdown("**Store**")
-    st.text(f"{order.store_name} ({order.store_id})")
-    st.text(order.store_address or "—")
-    st.text(f"Region: {order.region} · Zone: {order.zone}")
-    st.text(f"Legal entity: {order.legal_entity}")
-    st.text(f"Brand: {order.brand or '—'} · Store ID (merchant): {order.merchant_store_id or '—'}")
+    _facts("Store", [("Name", f"{order.store_name} ({order.store_id})"),
+                     ("Address", order.store_address),
+                     ("Region", f"{order.region} · zone {order.zone}"),
+                     ("Legal entity", order.legal_entity), ("Brand", order.brand),
+                     ("Store ID (merchant)", order.merchant_store_id)])
 with sale.container(border=True):
-    st.markdown("**Sale**")
-    st.text(f"Channel: {order.channel}")
-    st.text(f"Sales person: {order.salesperson_name or '—'}")
-    st.text(f"Sales person ID: {order.salesperson_id or '—'}")
+    _facts("Sale", [("Channel", order.channel), ("Sales person", order.salesperson_name),
+                    ("Sales person ID", order.salesperson_id)])
 
 st.subheader("Contents of the order")
 if items:
@@ -146,7 +157,7 @@ def _form_key(key: str, name: str) -> str:
     return f"order.form.{key}.{name}"
 
 
-@st.dialog("Process a refund", width="large", on_dismiss=_close_dialog)
+@st.dialog("Process a refund", width="medium", on_dismiss=_close_dialog)
 def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None:
     refundable = rules.refundable_amount(order)
     st.caption(f"Order {order.order_id} · captured {format_amount(order.captured_amount)} · "
@@ -167,12 +178,13 @@ def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None
             computed = rules.plan_item_refund(lines, quantities, refundable)
         except OrderdeskError:
             computed = Decimal("0.00")
-        computed_col, refundable_col = st.columns(2)
-        computed_col.metric("Amount of the chosen items", format_amount(computed))
-        refundable_col.metric("Refundable now", format_amount(refundable))
         manual = st.checkbox("Enter manually", key=_form_key(key, "manual"),
                              help="Refund another amount than the items' total; a reason is "
                                   "then required.")
+        computed_col, refundable_col = st.columns(2)
+        if not manual:
+            computed_col.metric("Amount of the chosen items", format_amount(computed))
+        refundable_col.metric("Refundable now", format_amount(refundable))
     else:
         st.metric("Refundable now", format_amount(refundable))
     amount_text = reason = None

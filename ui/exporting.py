@@ -24,7 +24,7 @@ PREPARED = "orders.export"
 def export_section(user: User, query: OrderQuery, total: int, total_amount: Decimal,
                    settings: Settings, at: datetime) -> None:
     view_key = repr((user.scope.key(), query))
-    build_col, download_col, note_col = st.columns([1.3, 1.6, 4], vertical_alignment="center")
+    build_col, download_col, note_col = st.columns([1.4, 1.4, 4], vertical_alignment="center")
     if build_col.button("Export to xlsx", icon=":material/table_view:", disabled=total == 0,
                         help="Every order that matches the filters and search, in this order"):
         st.session_state.pop(PREPARED, None)
@@ -33,16 +33,16 @@ def export_section(user: User, query: OrderQuery, total: int, total_amount: Deci
         except Exception as exc:  # noqa: BLE001 - shown by its kind, logged when a bug
             show_error(exc)
             return
-        file_name = f"orders-{at:%Y%m%d-%H%M%S}.xlsx"
+        file_name = f"orders-{at:%Y%m%d-%H%M}.xlsx"
         st.session_state[PREPARED] = (view_key, content, file_name, total)
     prepared = st.session_state.get(PREPARED)
     if prepared and prepared[0] == view_key:
         _, content, file_name, rows = prepared
         download_col.download_button(
-            f"Download {file_name}", data=content, file_name=file_name, mime=XLSX_MIME,
+            "Download xlsx", data=content, file_name=file_name, mime=XLSX_MIME,
             icon=":material/download:", type="primary", on_click="ignore",
         )
-        note_col.caption(f"{rows:,} orders ready to download.")
+        note_col.caption(f"{file_name}: {rows:,} orders, ready to download.")
     else:
         note_col.caption(f"Exports all {total:,} orders that match, in the current sort order.")
 
