@@ -218,17 +218,7 @@ def edit_users(path: Path | str):
 
 def authenticator_credentials(users: dict[str, User]) -> dict:
     """A fresh credentials dict for streamlit-authenticator (it mutates what it is given)."""
-    return {
-        "usernames": {
-            u.username: {
-                "name": u.name,
-                "email": u.email,
-                "password": u.password_hash,
-                "roles": [u.role],
-            }
-            for u in users.values()
-        }
-    }
+    return _serialise(users)["credentials"]
 
 
 # --- managing users (the command line; later an admin page) --------------------------------------
