@@ -351,11 +351,12 @@ def _page_by_rank(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery
                   page: int) -> tuple[int, Decimal, int, list[int]]:
     """(total, total amount, clamped page, the page's order IDs) by ranking on the sort key."""
     key = COLUMNS[query.sort]
-    time_ordered = key in ("o.created_at", "o.order_id")
+    # Orders lie on disk in time order, so ranking by date or ID skips most of the table by
+    # itself and is cheaper as its own query, unless a search makes every scan costly.
+    time_ordered = key in ("o.created_at", "o.order_id") and not query.search.strip()
     if view.narrow and not time_ordered:
         # One scan: the few matching rows, narrowed to ID, amount and key, are kept, counted and
-        # ranked. (Orders lie on disk in time order, so ranking by date or ID skips most of the
-        # table by itself and is cheaper as its own query.)
+        # ranked.
         total, total_amount, ids = cur.execute(
             f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {key} AS sort_key "
             f"FROM orders o WHERE {view.where}) "
