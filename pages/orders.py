@@ -70,6 +70,12 @@ if result.total == 0:
             else "There are no orders in your scope yet.")
 else:
     table = pd.DataFrame(result.rows).astype(object).where(lambda f: f.notna(), "")
+    # A partial refund leaves the order Completed; say so where the status is read.
+    table["Status"] = [
+        f"{row['Status']} · partially refunded"
+        if row["Status"] == "Completed" and row["Refunded amount"] else row["Status"]
+        for row in result.rows
+    ]
     for column in ("Captured amount", "Refunded amount"):
         table[column] = table[column].map(format_amount)
     table["Refunded amount"] = [

@@ -146,3 +146,23 @@ def test_a_page_file_run_on_its_own_shows_nothing_before_sign_in(app_env, page):
     at.run()
     assert [i.value for i in at.info] == ["Please sign in to see orders."]
     assert not at.dataframe and not at.metric and not at.title
+
+
+def test_a_partial_refund_shows_in_the_list(writable):
+    from decimal import Decimal
+
+    from core import actions
+    from core.users import load_users
+    from ui.context import get_settings, get_store
+
+    root, sample = writable
+    order = next(o for o in sample.orders if o["status"] == "Completed"
+                 and o["amount"] > Decimal("1.00"))
+    admin = load_users(root / "users.yaml")["admin"]
+    actions.refund_order(get_store(), admin, order["order_id"], idempotency_key="t-partial",
+                         amount="1.00", reason="test", tz=get_settings().tz)
+    at = sign_in(new_app({"q": str(order["order_id"])}), "admin")
+    frame = at.dataframe[0].value
+    row = frame[frame["Order ID"] == str(order["order_id"])].iloc[0]
+    assert row["Status"] == "Completed · partially refunded"
+    assert row["Refunded amount"] == "1.00"
