@@ -15,7 +15,7 @@ from streamlit.errors import StreamlitAPIException
 from core.errors import OrderdeskError, UsersFileError
 from core.query import OrderQuery
 from core.settings import Settings
-from core.store import OrderPage, ScopeOptions, Store
+from core.store import SERVER_MEMORY_LIMIT, OrderPage, ScopeOptions, Store
 from core.users import Scope, User, load_users
 
 log = logging.getLogger("orderdesk")
@@ -30,8 +30,12 @@ def get_settings() -> Settings:
 
 @st.cache_resource
 def get_store() -> Store:
-    """One read-write connection for the whole server process (DuckDB allows one process)."""
-    return Store(get_settings().db_path)
+    """One read-write connection for the whole server process (DuckDB allows one process).
+
+    DuckDB's memory is bounded (``SERVER_MEMORY_LIMIT``): a large export's sort spills to a
+    temporary file beside the database instead of growing the server by hundreds of MB.
+    """
+    return Store(get_settings().db_path, memory_limit=SERVER_MEMORY_LIMIT)
 
 
 def current_user() -> User | None:
