@@ -249,7 +249,7 @@ class Store:
             view = _View.resolve(cur, scope, query, tz)
             if view is None:
                 return OrderPage(rows=[], total=0, page=1, total_amount=Decimal("0.00"))
-            if query.sort in GROUPED_SORTS:
+            if query.sort in GROUPED_SORTS and not view.narrow:
                 total, total_amount, page, ids = _page_by_groups(cur, view, query, page)
             else:
                 total, total_amount, page, ids = _page_by_rank(cur, view, query, page)
@@ -374,18 +374,25 @@ def _page_by_rank(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery
                   page: int) -> tuple[int, Decimal, int, list[int]]:
     """(total, total amount, clamped page, the page's order IDs) by ranking on the sort key."""
     key = COLUMNS[query.sort]
-    # Orders lie on disk in time order, so ranking by date or ID skips most of the table by
-    # itself and is cheaper as its own query, unless a search makes every scan costly.
-    time_ordered = key in ("o.created_at", "o.order_id") and not query.search.strip()
+    by_store = query.sort in STORE_COLUMNS
+    # Orders lie on disk in time order, so ranking by date or ID (and by the merchant's order
+    # number, which grows with time too) skips most of the table by itself (DuckDB prunes by
+    # the top 15 found so far) and is cheaper as its own query, unless a search makes every
+    # scan costly.
+    time_ordered = (key in ("o.created_at", "o.order_id", "o.merchant_order_id")
+                    and not query.search.strip())
     if view.narrow and not time_ordered:
-        # One scan: the few matching rows, narrowed to ID, amount and key, are kept, counted and
-        # ranked.
+        # One scan: the few matching rows, narrowed to ID, amount and key (or store), are kept,
+        # counted and ranked; a store's column is joined to those rows only.
+        kept = "o.store_id" if by_store else f"{key} AS sort_key"
+        ranked = ("f o LEFT JOIN stores s ON s.store_id = o.store_id" if by_store else "f o")
+        sort_key = key if by_store else "o.sort_key"
         total, total_amount, ids = cur.execute(
-            f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {key} AS sort_key "
+            f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {kept} "
             f"FROM orders o WHERE {view.where}) "
-            f"SELECT count(*), coalesce(sum(amount), 0), (SELECT list(order_id ORDER BY "
-            f"{query.order_by('sort_key')}) FROM (SELECT o.order_id, sort_key FROM f o ORDER BY "
-            f"{query.order_by('sort_key')} LIMIT ? OFFSET ?) o) FROM f",
+            f"SELECT count(*), coalesce(sum(amount), 0), (SELECT list(o.order_id ORDER BY "
+            f"{query.order_by('o.sort_key')}) FROM (SELECT o.order_id, {sort_key} AS sort_key "
+            f"FROM {ranked} ORDER BY {query.order_by(sort_key)} LIMIT ? OFFSET ?) o) FROM f",
             [*view.params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
         ).fetchone()
         total, total_amount = int(total), Decimal(total_amount)
@@ -398,9 +405,10 @@ def _page_by_rank(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery
         ).fetchone()
         total, total_amount = int(total), Decimal(total_amount)
     page = clamp_page(page, total)
+    join = " LEFT JOIN stores s ON s.store_id = o.store_id" if by_store else ""
     ids = [r[0] for r in cur.execute(
-        f"SELECT o.order_id FROM orders o WHERE {view.where} ORDER BY {query.order_by()} "
-        "LIMIT ? OFFSET ?",
+        f"SELECT o.order_id FROM orders o{join} WHERE {view.where} "
+        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
         [*view.params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()] if total else []
     return total, total_amount, page, ids
