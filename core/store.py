@@ -492,8 +492,10 @@ def _order_rows(cur: duckdb.DuckDBPyConnection, ids: list[int]) -> list[dict]:
     select = ", ".join(f'{sql} AS "{label}"' for label, sql in COLUMNS.items())
     # Materialised first: joined directly, DuckDB would probe every order against the stores
     # before applying the ID list (hundreds of ms on 5M orders instead of a few).
+    columns = ", ".join(sorted({sql[2:] for sql in COLUMNS.values() if sql.startswith("o.")}
+                               | {"store_id"}))
     result = cur.execute(
-        f"WITH p AS MATERIALIZED (SELECT * FROM orders WHERE order_id IN "
+        f"WITH p AS MATERIALIZED (SELECT {columns} FROM orders WHERE order_id IN "
         f"({', '.join('?' * len(ids))})) "
         f"SELECT {select} FROM p o JOIN stores s ON s.store_id = o.store_id",
         ids,
