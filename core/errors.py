@@ -30,15 +30,15 @@ class OrderdeskError(Exception):
 
 
 class InvalidInput(OrderdeskError):
-    pass
+    """A value typed or sent by a user is not acceptable."""
 
 
 class InvalidAmount(InvalidInput):
-    pass
+    """An amount that is not a positive decimal with at most 2 places."""
 
 
 class InvalidQuery(InvalidInput):
-    pass
+    """A filter, search, sort or page that cannot be applied."""
 
 
 class OrderNotFound(OrderdeskError):
@@ -48,23 +48,23 @@ class OrderNotFound(OrderdeskError):
 
 
 class ActionNotAllowed(OrderdeskError):
-    pass
+    """The user's role or the order's state forbids the action."""
 
 
 class CancelNotAllowed(ActionNotAllowed):
-    pass
+    """The order cannot be cancelled, or not by this user."""
 
 
 class RefundNotAllowed(ActionNotAllowed):
-    pass
+    """The order cannot be refunded (so), or not by this user."""
 
 
 class ActionFailed(OrderdeskError):
-    pass
+    """A cancel or refund broke off midway; nothing of it was written."""
 
 
 class ExportTooLarge(OrderdeskError):
-    pass
+    """More rows than one sheet holds."""
 
 
 class ImportRejected(OrderdeskError):
@@ -74,20 +74,20 @@ class ImportRejected(OrderdeskError):
 
 
 class UsersFileError(OrderdeskError):
-    pass
+    """The users file is missing, malformed or names an unknown role."""
 
 
 class DataUnavailable(OrderdeskError):
-    pass
+    """The database cannot be read or written."""
 
 
 class DatabaseBusy(DataUnavailable):
-    pass
+    """Another process holds the database file."""
 
 
 class WriteConflict(DataUnavailable):
-    pass
+    """Another transaction changed the same rows first; this one was rolled back."""
 
 
 class ConstraintViolation(DataUnavailable):
-    pass
+    """A write broke a CHECK, UNIQUE or foreign-key constraint."""
