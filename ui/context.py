@@ -6,6 +6,7 @@ Cached reads take the scope as an argument and key on it: a cache never reads se
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime
 
@@ -57,10 +58,8 @@ def require_user(*, admin: bool = False) -> User:
     if user is None:
         # Only a page file run on its own gets here: a fresh server runs legacy pages/ files
         # straight from their URL until app.py has run once. Hand over to app.py's sign-in.
-        try:
+        with contextlib.suppress(StreamlitAPIException):  # run as the main script: no app.py
             st.switch_page("app.py", query_params=st.query_params.to_dict())
-        except StreamlitAPIException:
-            pass
         st.info("Please sign in to see orders.")
         st.stop()
     if admin and not user.is_admin:
