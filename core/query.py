@@ -39,6 +39,14 @@ COLUMNS: dict[str, str] = {
     "Zone": "s.zone",
 }
 DEFAULT_SORT = "Order date"
+# The filters that choose among values: (label, OrderQuery field, SQL over FROM_SQL).
+LIST_FILTERS = (
+    ("Status", "statuses", "o.status"),
+    ("Channel", "channels", "o.channel"),
+    ("Legal entity", "legal_entities", "s.legal_entity"),
+    ("Region", "regions", "s.region"),
+    ("Store", "stores", "o.store_id"),
+)
 FROM_SQL = "orders o JOIN stores s ON s.store_id = o.store_id"
 
 # The columns of ``COLUMNS`` that live in ``stores``. Filtering by them never needs the join: the
@@ -143,14 +151,8 @@ class OrderQuery:
         period_sql, period_params = self._period_sql(tz)
         clauses += period_sql
         params += period_params
-        for sql, values in (
-            ("o.status", self.statuses),
-            ("o.channel", self.channels),
-            ("s.legal_entity", self.legal_entities),
-            ("s.region", self.regions),
-            ("o.store_id", self.stores),
-        ):
-            if values:
+        for _, field, sql in LIST_FILTERS:
+            if values := getattr(self, field):
                 clauses.append(f"{sql} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
         search_sql, search_params = Search.parse(self.search).sql()
@@ -223,14 +225,8 @@ class OrderQuery:
             start = f"{self.start:%d.%m.%Y}" if self.start else "the first order"
             end = f"{self.end:%d.%m.%Y}" if self.end else "today"
             parts.append(f"Period {start} – {end}")
-        for label, values in (
-            ("Status", self.statuses),
-            ("Channel", self.channels),
-            ("Legal entity", self.legal_entities),
-            ("Region", self.regions),
-            ("Store", self.stores),
-        ):
-            if values:
+        for label, field, _ in LIST_FILTERS:
+            if values := getattr(self, field):
                 parts.append(f"{label}: {', '.join(values)}")
         return "; ".join(parts) or "No filters"
 
