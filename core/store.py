@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,6 +54,10 @@ EXPORT_ORDER_SELECT = """
 """
 _EXPORT_STORE_AT = 7  # where o.store_id stands in a row above, and the store's columns go
 _EXPORT_STORE_COLUMNS = "zone, store_name, merchant_store_id, store_address, brand"
+
+# From this many rows into a view of many orders, a page by date is located by day
+# (``_page_by_day``); before it DuckDB's own ranking is quicker.
+DEEP_OFFSET = 3_000
 
 # DuckDB's memory for the server process (``ui.context``). The hot columns of 5M orders fit (page
 # times were the same as without a limit), while a large export's sort spills to a temporary
@@ -251,6 +255,9 @@ class Store:
                 return OrderPage(rows=[], total=0, page=1, total_amount=Decimal("0.00"))
             if query.sort in GROUPED_SORTS and not view.narrow:
                 total, total_amount, page, ids = _page_by_groups(cur, view, query, page)
+            elif (query.sort == "Order date" and not view.narrow
+                  and (page - 1) * PAGE_SIZE >= DEEP_OFFSET):
+                total, total_amount, page, ids = _page_by_day(cur, view, query, page)
             else:
                 total, total_amount, page, ids = _page_by_rank(cur, view, query, page)
             rows = _order_rows(cur, ids)
@@ -411,6 +418,41 @@ def _page_by_rank(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery
         f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
         [*view.params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()] if total else []
+    return total, total_amount, page, ids
+
+
+def _page_by_day(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
+                 page: int) -> tuple[int, Decimal, int, list[int]]:
+    """A deep page by order date, over many orders: the count per day locates the page (and
+    gives the total), then only the day or two it falls on are ranked. DuckDB's own ranking
+    keeps every row up to the page in a heap: 85 ms for page 2,000 of 2.1M orders, against
+    about 30 ms this way."""
+    direction = "DESC" if query.descending else "ASC"
+    days = cur.execute(
+        f"SELECT CAST(date_trunc('day', o.created_at) AS TIMESTAMP) AS day, count(*), "
+        f"sum(o.amount) FROM orders o WHERE {view.where} GROUP BY day ORDER BY day {direction}",
+        view.params,
+    ).fetchall()
+    total = sum(int(n) for _day, n, _amount in days)
+    total_amount = sum((Decimal(a) for _day, _n, a in days), Decimal("0.00"))
+    page = clamp_page(page, total)
+    if not total:
+        return 0, total_amount, page, []
+    first = (page - 1) * PAGE_SIZE
+    seen, covering, offset = 0, [], 0
+    for day, n, _amount in days:
+        if seen + n > first:
+            if not covering:
+                offset = first - seen
+            covering.append(day)
+        seen += n
+        if seen >= first + PAGE_SIZE:
+            break
+    ids = [r[0] for r in cur.execute(
+        f"SELECT o.order_id FROM orders o WHERE {view.where} AND o.created_at >= ? "
+        f"AND o.created_at < ? ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        [*view.params, min(covering), max(covering) + timedelta(days=1), PAGE_SIZE, offset],
+    ).fetchall()]
     return total, total_amount, page, ids
 
 

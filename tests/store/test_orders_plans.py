@@ -66,3 +66,17 @@ def test_store_filters_outside_the_scope_match_nothing(sample_db, plan):
     page = store.fetch_page(scope, OrderQuery(stores=("S01",)), TZ, 1)
     assert (page.total, page.rows) == (0, [])
     assert store.count_orders(scope, OrderQuery(stores=("S01",)), TZ)[0] == 0
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_deep_pages_by_date_are_located_by_day(sample_db, monkeypatch, descending):
+    """From ``DEEP_OFFSET`` rows on, a page by date is found from the count per day."""
+    store, sample = sample_db
+    scope = SCOPES["admin"]
+    query = OrderQuery(sort="Order date", descending=descending)
+    expected = oracle_sorted(sample, sample.orders, "Order date", descending)
+    monkeypatch.setattr(core.store, "DEEP_OFFSET", 0)
+    assert all_pages(store, scope, query) == expected
+    past = store.fetch_page(scope, query, TZ, 10**6)
+    assert past.page == page_count(len(expected))
+    assert [row["Order ID"] for row in past.rows] == expected[(past.page - 1) * 15:]
