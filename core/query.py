@@ -267,8 +267,10 @@ def store_ids_sql(store_ids: tuple[str, ...]) -> tuple[str, list]:
     A bare ``IN`` list becomes a hash join fed by every row of the period, every column the query
     reads included. Wrapped in ``IS TRUE`` it stays a filter of the table scan, evaluated on the
     column's dictionary, and the other columns are read only for the rows that pass: about half
-    the time for a 50-store user on 5M orders (EXPLAIN ANALYZE in scripts/bench.py's notes). The
-    expression costs grow with the list, so long lists keep the hash join.
+    the time for a 50-store user on 5M orders (EXPLAIN ANALYZE; README, "Performance"). The
+    expression costs grow with the list, so long lists keep the hash join. (Rows this process
+    wrote itself are filtered row by row until the file is opened again: a bulk import from the
+    Data page is slower to read in its own server process, never wrong.)
     """
     if not store_ids:
         return "FALSE", []

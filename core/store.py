@@ -226,7 +226,7 @@ class Store:
 
     # -- reads: every one takes the user's scope ------------------------------------------------
     #
-    # Where the time goes on 5,000,000 orders (EXPLAIN ANALYZE; scripts/bench.py has the figures):
+    # Where the time goes on 5,000,000 orders (EXPLAIN ANALYZE; figures in README, Performance):
     # joining ``stores`` before filtering made DuckDB read every column of every order of the
     # period, and the scope's IN list ran as a hash join over all of them. So the scope and the
     # store filters are first resolved to store IDs on the small stores table; the orders are
