@@ -151,14 +151,8 @@ class OrderQuery:
         period_sql, period_params = self._period_sql(tz)
         clauses += period_sql
         params += period_params
-        for _, field, sql in LIST_FILTERS:
-            if values := getattr(self, field):
-                clauses.append(f"{sql} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-        search_sql, search_params = Search.parse(self.search).sql()
-        if search_sql:
-            clauses.append(search_sql)
-            params.extend(search_params)
+        self._add_lists(clauses, params, LIST_FILTERS)
+        self._add_search(clauses, params)
         return " AND ".join(clauses) or "TRUE", params
 
     def store_clause(self, scope: Scope) -> tuple[str, list] | None:
@@ -166,14 +160,10 @@ class OrderQuery:
         the scope and the store filters (legal entity, region, store). None: every store."""
         clauses, params = _scope_sql(scope)
         clauses = [c.replace("o.store_id", "s.store_id") for c in clauses]
-        for sql, values in (
-            ("s.legal_entity", self.legal_entities),
-            ("s.region", self.regions),
-            ("s.store_id", self.stores),
-        ):
-            if values:
-                clauses.append(f"{sql} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
+        self._add_lists(clauses, params, [
+            (label, field, sql.replace("o.store_id", "s.store_id"))
+            for label, field, sql in LIST_FILTERS if sql.startswith("s.") or field == "stores"
+        ])
         return (" AND ".join(clauses), params) if clauses else None
 
     def orders_where(self, tz: ZoneInfo, store_ids: tuple[str, ...] | None) -> tuple[str, list]:
@@ -188,15 +178,23 @@ class OrderQuery:
         period_sql, period_params = self._period_sql(tz)
         clauses += period_sql
         params += period_params
-        for sql, values in (("o.status", self.statuses), ("o.channel", self.channels)):
-            if values:
+        self._add_lists(clauses, params, [
+            f for f in LIST_FILTERS if f[2].startswith("o.") and f[1] != "stores"
+        ])
+        self._add_search(clauses, params)
+        return " AND ".join(clauses) or "TRUE", params
+
+    def _add_lists(self, clauses: list[str], params: list, filters) -> None:
+        for _, field, sql in filters:
+            if values := getattr(self, field):
                 clauses.append(f"{sql} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
+
+    def _add_search(self, clauses: list[str], params: list) -> None:
         search_sql, search_params = Search.parse(self.search).sql()
         if search_sql:
             clauses.append(search_sql)
             params.extend(search_params)
-        return " AND ".join(clauses) or "TRUE", params
 
     def _period_sql(self, tz: ZoneInfo) -> tuple[list[str], list]:
         clauses, params = [], []
