@@ -101,7 +101,7 @@ def refund_order(
         done = _stored_result(store, key, order, rules.REFUND)
         if done:
             return done
-        lines = store.fetch_items(user.scope, order.order_id, tz)
+        lines = store.fetch_items(order)
         plan = rules.plan_refund(order, user, lines, amount=amount, quantities=items,
                                  reason=reason)
         if first_amount is None:

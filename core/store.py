@@ -320,8 +320,12 @@ class Store:
         details = OrderDetails(*row)
         return replace(details, created_at=_local(details.created_at, tz))
 
-    def fetch_items(self, scope: Scope, order_id: object, tz: ZoneInfo) -> list[ItemLine]:
-        key = self.fetch_order(scope, order_id, tz).order_id
+    # Items and history take the order ``fetch_order`` returned: holding one proves it is in the
+    # user's scope, so the scope is checked once per page, not once per read.
+
+    def fetch_items(self, order: OrderDetails) -> list[ItemLine]:
+        """The order's item lines, by line number."""
+        key = order.order_id
         with self.cursor() as cur:
             rows = cur.execute(
                 "SELECT line_no, name, quantity, unit_price, refunded_quantity FROM order_items "
@@ -330,9 +334,9 @@ class Store:
             ).fetchall()
         return [ItemLine(*row) for row in rows]
 
-    def fetch_history(self, scope: Scope, order_id: object, tz: ZoneInfo) -> list[OrderEvent]:
+    def fetch_history(self, order: OrderDetails, tz: ZoneInfo) -> list[OrderEvent]:
         """Every cancel and refund of the order, oldest first."""
-        key = self.fetch_order(scope, order_id, tz).order_id
+        key = order.order_id
         with self.cursor() as cur:
             rows = cur.execute(
                 "SELECT event_id, kind, amount, items, reason, username, created_at "

@@ -47,8 +47,8 @@ if not order_id:
 
 try:
     order = store.fetch_order(user.scope, order_id, settings.tz)
-    items = store.fetch_items(user.scope, order.order_id, settings.tz)
-    history = store.fetch_history(user.scope, order.order_id, settings.tz)
+    items = store.fetch_items(order)
+    history = store.fetch_history(order, settings.tz)
 except OrderNotFound:
     st.title("Order")
     st.error("Order not found")

@@ -165,7 +165,7 @@ def test_same_key_twice_refunds_once_and_answers_with_the_first_refund(db):
     assert (again.amount, again.new_status, again.refunded_amount) == (
         D("10.50"), "Completed", D("10.50"))
     assert figures(db, 1) == ("Completed", D("10.50"))
-    assert len(db.fetch_history(REFUNDER.scope, 1, TZ)) == 1
+    assert len(db.fetch_history(db.fetch_order(REFUNDER.scope, 1, TZ), TZ)) == 1
 
 
 def test_double_click_from_several_threads_refunds_once(db):
@@ -422,7 +422,7 @@ def test_three_partial_refunds_of_a_third_end_in_return_exactly(db):
     assert [r.new_status for r in results] == ["Completed", "Completed", "Return"]
     assert [r.refunded_amount for r in results] == [D("33.33"), D("66.66"), D("100.00")]
     assert figures(db, 1) == ("Return", D("100.00"))
-    history = db.fetch_history(REFUNDER.scope, 1, TZ)
+    history = db.fetch_history(db.fetch_order(REFUNDER.scope, 1, TZ), TZ)
     assert [e.amount for e in history] == [D("33.33"), D("33.33"), D("33.34")]
     assert all(e.username == "rafa" for e in history)
     check_invariants(db)
@@ -432,9 +432,9 @@ def test_item_refund_records_lines_and_the_order_shows_them(db):
     result = actions.refund_order(db, REFUNDER, 2, idempotency_key=key(), items={1: 1, 2: 2},
                                   tz=TZ)
     assert (result.amount, result.new_status) == (D("50.00"), "Completed")
-    items = db.fetch_items(REFUNDER.scope, 2, TZ)
+    items = db.fetch_items(db.fetch_order(REFUNDER.scope, 2, TZ))
     assert [(i.line_no, i.refunded_quantity) for i in items] == [(1, 1), (2, 2)]
-    [event] = db.fetch_history(REFUNDER.scope, 2, TZ)
+    [event] = db.fetch_history(db.fetch_order(REFUNDER.scope, 2, TZ), TZ)
     assert event.items == [
         {"line_no": 1, "name": "Jacket", "quantity": 1, "unit_price": "30.00"},
         {"line_no": 2, "name": "Socks", "quantity": 2, "unit_price": "10.00"}]
@@ -447,7 +447,7 @@ def test_cancel_of_a_pending_order_is_recorded_with_who_and_why(db):
     result = actions.cancel_order(db, REFUNDER, 3, idempotency_key=key(),
                                   reason=" customer asked ", tz=TZ)
     assert (result.new_status, result.reference) == ("Cancel", f"C-{result.event_id}")
-    [event] = db.fetch_history(REFUNDER.scope, 3, TZ)
+    [event] = db.fetch_history(db.fetch_order(REFUNDER.scope, 3, TZ), TZ)
     assert (event.kind, event.username, event.reason) == ("cancel", "rafa", "customer asked")
     assert figures(db, 3) == ("Cancel", D("0.00"))
 
@@ -505,7 +505,7 @@ def test_success_is_reported_only_for_a_refund_really_stored(db, monkeypatch):
     result = actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="7", tz=TZ)
     assert len(calls) == 1 and not result.already_processed
     assert figures(db, 1) == ("Completed", D("7.00"))
-    assert [e.event_id for e in db.fetch_history(REFUNDER.scope, 1, TZ)] == [result.event_id]
+    assert [e.event_id for e in db.fetch_history(db.fetch_order(REFUNDER.scope, 1, TZ), TZ)] == [result.event_id]
 
 
 def test_a_refund_never_stored_is_reported_as_not_done(db, monkeypatch):
@@ -573,7 +573,7 @@ def test_a_refund_committed_before_kill_9_is_there_after_a_restart(db):
     event_id = int(proc.stdout.strip())
     with Store(path) as reopened:
         assert figures(reopened, 1) == ("Completed", D("12.34"))
-        [event] = reopened.fetch_history(REFUNDER.scope, 1, TZ)
+        [event] = reopened.fetch_history(reopened.fetch_order(REFUNDER.scope, 1, TZ), TZ)
         assert (event.event_id, event.amount) == (event_id, D("12.34"))
         again = actions.refund_order(reopened, REFUNDER, 1, idempotency_key="k-killed",
                                      amount="12.34", tz=TZ)
