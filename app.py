@@ -38,7 +38,7 @@ def _authenticator() -> stauth.Authenticate:
 
 def _sign_in_form() -> None:
     """The only thing a signed-out visitor gets, whatever page the URL names."""
-    left, middle, right = st.columns([1, 1.3, 1])
+    _, middle, _ = st.columns([1, 1.3, 1])
     with middle:
         st.title("orderdesk")
         st.caption("Orders desk of the merchant cabinet. Sign in to continue.")
@@ -85,6 +85,15 @@ def _signed_out_pages() -> list[st.Page]:
     ]
 
 
+def _signed_out() -> None:
+    """End this run for a user who just signed out (or was removed). What they looked at is
+    dropped; no st.rerun(): the browser must first run the component that deletes the cookie."""
+    for key in [k for k in st.session_state if str(k).split(".")[0] in VIEW_KEY_PREFIXES]:
+        del st.session_state[key]
+    st.info("You have been signed out.")
+    st.stop()
+
+
 try:
     authenticator = _authenticator()
 except OrderdeskError as exc:
@@ -97,28 +106,17 @@ if not st.session_state.get("authentication_status"):
     # stores the sign-in cookie; its answer reruns the script, which then draws the app.
     st.stop()
 
-def _forget_view() -> None:
-    """Drop what the signed-out user was looking at; the sign-in state itself stays with the
-    authenticator, whose cookie component must still run in the browser (so no st.rerun())."""
-    for key in [k for k in st.session_state if str(k).split(".")[0] in VIEW_KEY_PREFIXES]:
-        del st.session_state[key]
-
-
 user = current_user()
 if user is None:
     # Removed from the users file (or the file is unreadable) since signing in: sign out now.
     authenticator.logout(location="unrendered")
-    _forget_view()
-    st.info("You have been signed out.")
-    st.stop()
+    _signed_out()
 navigation = st.navigation(_pages(user.role))
 
 with st.sidebar:
     st.markdown(f"**{user.name}**  \n{user.role.capitalize()} · {user.username}")
     authenticator.logout("Logout", location="sidebar", key="app.logout")
 if not st.session_state.get("authentication_status"):
-    _forget_view()
-    st.info("You have been signed out.")
-    st.stop()
+    _signed_out()
 
 navigation.run()

@@ -252,7 +252,7 @@ def _info_records(info: ExportInfo, tally: _Tally) -> Iterator[dict]:
         sanitize_text(info.sort),
         sanitize_text(info.time_zone),
         tally.rows,
-        float(tally.total_captured_amount),
+        float(tally.total_captured_amount),  # a number cell with 2 decimals, as Excel stores it
     )
     for pair in zip(INFO_LABELS, values):
         yield dict(zip(INFO_HEADER, pair))
