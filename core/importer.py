@@ -30,6 +30,7 @@ import pyarrow as pa
 from core.errors import DataUnavailable, ImportRejected, InvalidInput
 from core.money import MAX_AMOUNT
 from core.schema import CHANNELS, STATUSES
+from core.store import index_orders
 
 # --- file columns (DESIGN.md §7, exact header names) ---------------------------------------------
 
@@ -779,6 +780,7 @@ def _write(cur, report: ImportReport, orders_file: str | None, now: dt.datetime)
         SELECT {', '.join(all_order_columns)} FROM w_orders WHERE is_new""")
     report.added["orders"], report.updated["orders"], report.unchanged["orders"] = \
         _counts(cur, "w_orders")
+    index_orders(cur, "o.order_id IN (SELECT order_id FROM w_orders WHERE is_new OR is_changed)")
 
     reason = f"Imported from {orders_file}"
     refunds = cur.execute("""

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from core.store import Store
+from core.store import Store, index_orders
 
 LEGAL_ENTITIES = {"Alpha SRL": "RO", "Beta Sp. z o.o.": "PL", "Gamma LLC": "RU"}
 REGIONS = {"RO": ["Bucharest", "Cluj"], "PL": ["Mazowieckie", "Pomorskie"], "RU": ["Moscow"]}
@@ -105,6 +105,8 @@ def load_sample(store: Store, sample: Sample) -> None:
                 for o in sample.orders
             ],
         )
+        index_orders(cur, "o.order_id IN (SELECT unnest(?::BIGINT[]))",
+                     [[o["order_id"] for o in sample.orders]])
         if not sample.items:
             return
         cur.executemany(
