@@ -8,6 +8,7 @@ here, once, into ``DataUnavailable`` and its kinds (``DatabaseBusy``, ``WriteCon
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import re
@@ -71,6 +72,7 @@ SERVER_MEMORY_LIMIT = "192MB"
 # reads about 80 of 1,221 row groups of 5M orders. Measured with 2,048 to 122,880 (DuckDB's
 # default, which the orders keep): 4,096 was the quickest; at 122,880 a search read every row.
 SEARCH_ROW_GROUP_SIZE = 4096
+_CHOSEN_KEPT = 512  # store lists kept (``Store._stores_chosen``): users × store filters in use
 # Rows written to the index since it was last clustered (by imports; appended in DuckDB's default
 # row groups) are read in every search. The index is clustered again when a read-write open finds
 # more of them than this, or than a tenth of the index.
@@ -182,6 +184,11 @@ class Store:
     def __init__(self, path: Path | str, *, read_only: bool = False,
                  memory_limit: str | None = None) -> None:
         self.path = Path(path)
+        # The stores a scope and its store filters choose (``_stores_chosen``), kept until the
+        # next write transaction commits: every write goes through this process (DuckDB lets one
+        # process open the file), and the stores change only with imports.
+        self._generation = 0
+        self._chosen: collections.OrderedDict = collections.OrderedDict()
         if memory_limit is not None and not _MEMORY_LIMIT.fullmatch(memory_limit):
             raise ValueError(f"not a memory size: {memory_limit!r}")
         try:
@@ -189,7 +196,7 @@ class Store:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 cluster_search_index(self.path)
             self._con = duckdb.connect(str(self.path), read_only=read_only)
-            self._con.execute("SET TimeZone = 'UTC'")
+            self._con.execute("SET GLOBAL TimeZone = 'UTC'")  # every cursor's too
             if memory_limit is not None:
                 self._con.execute(f"SET memory_limit = '{memory_limit}'")
             if not read_only:
@@ -216,7 +223,6 @@ class Store:
         """A cursor of its own for one unit of work; driver errors become ``DataUnavailable``."""
         cur = self._con.cursor()
         try:
-            cur.execute("SET TimeZone = 'UTC'")
             yield cur
         except duckdb.Error as exc:
             raise _translate(exc, self.path) from exc
@@ -230,6 +236,13 @@ class Store:
         A failed COMMIT after a conflict may not raise (FACTS.md), so callers verify what they wrote
         before they report success.
         """
+        with self.snapshot() as cur:
+            yield cur
+        self._generation += 1  # after the commit: what was read before it is not reused
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one transaction that only reads: all its reads see the same data."""
         with self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -239,6 +252,49 @@ class Store:
                     cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
+
+    def _view(self, cur: duckdb.DuckDBPyConnection, scope: Scope, query: OrderQuery,
+              tz: ZoneInfo, generation: int) -> "_View | None":
+        """The query as a WHERE clause over ``orders o``, or None when no order can match (no
+        store allowed, or no order found by the search)."""
+        store_ids = store_nos = None
+        if (chosen := query.store_clause(scope)) is not None:
+            store_ids, store_nos = self._stores_chosen(cur, chosen, generation)
+            if not store_ids:
+                return None
+        search = Search.parse(query.search)
+        if search.kind and (ids := _search_index(cur, search, store_nos)) is not None:
+            # The index matched exactly these orders among the allowed stores: the orders are
+            # read by ID, and only the period, status and channel remain to be checked.
+            if not ids:
+                return None
+            where, params = query.with_changes(search="").orders_where(tz, None)
+            return _View(f"o.order_id IN ({', '.join('?' * len(ids))}) AND {where}",
+                         [*ids, *params], narrow=True, few=len(ids) <= PAGE_SIZE)
+        where, params = query.orders_where(tz, store_ids)
+        narrow = bool(search.kind) or (
+            store_ids is not None and len(store_ids) <= SMALL_STORE_LIST
+        )
+        return _View(where, params, narrow)
+
+    def _stores_chosen(self, cur: duckdb.DuckDBPyConnection, chosen: tuple[str, list],
+                       generation: int) -> tuple[tuple[str, ...], list[int]]:
+        """The store IDs (sorted) and search index numbers of the stores ``chosen`` selects (a
+        clause over ``stores s``), read by ``cur`` in a snapshot begun at ``generation``."""
+        key = (chosen[0], tuple(chosen[1]))
+        if (hit := self._chosen.get(key)) is not None and hit[0] == self._generation:
+            return hit[1]
+        rows = cur.execute(
+            f"SELECT s.store_id, ss.store_no FROM stores s LEFT JOIN search_stores ss "
+            f"ON ss.store_id = s.store_id WHERE {chosen[0]}", chosen[1]
+        ).fetchall()
+        rows.sort()
+        result = (tuple(r[0] for r in rows), [r[1] for r in rows if r[1] is not None])
+        self._chosen[key] = (generation, result)
+        self._chosen.move_to_end(key)
+        while len(self._chosen) > _CHOSEN_KEPT:
+            self._chosen.popitem(last=False)
+        return result
 
     # -- reads: every one takes the user's scope ------------------------------------------------
     #
@@ -253,8 +309,9 @@ class Store:
 
     def count_orders(self, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> tuple[int, Decimal]:
         """How many orders match, and their total captured amount."""
-        with self.cursor() as cur:
-            view = _View.resolve(cur, scope, query, tz)
+        generation = self._generation
+        with self.snapshot() as cur:
+            view = self._view(cur, scope, query, tz, generation)
             if view is None:
                 return 0, Decimal("0.00")
             count, total = cur.execute(
@@ -265,18 +322,19 @@ class Store:
 
     def fetch_page(self, scope: Scope, query: OrderQuery, tz: ZoneInfo, page: int) -> OrderPage:
         """One page of 15, sorted over the whole filtered result; ``page`` is clamped to range."""
-        with self.transaction() as cur:  # one snapshot: the count and the page agree
-            view = _View.resolve(cur, scope, query, tz)
+        generation = self._generation
+        with self.snapshot() as cur:  # the count and the page agree
+            view = self._view(cur, scope, query, tz, generation)
             if view is None:
                 return OrderPage(rows=[], total=0, page=1, total_amount=Decimal("0.00"))
-            if query.sort in GROUPED_SORTS and not view.narrow:
-                total, total_amount, page, ids = _page_by_groups(cur, view, query, page)
-            elif (query.sort == "Order date" and not view.narrow
-                  and (page - 1) * PAGE_SIZE >= DEEP_OFFSET):
-                total, total_amount, page, ids = _page_by_day(cur, view, query, page)
+            if view.few:  # the whole result is one page: read in full at once
+                rows = _rows(cur, f"{_FULL_ROWS.format(where=view.where)} "
+                                  f"ORDER BY {query.order_by()}", view.params)
+                total, page = len(rows), 1
+                total_amount = sum((r["Captured amount"] for r in rows), Decimal("0.00"))
             else:
-                total, total_amount, page, ids = _page_by_rank(cur, view, query, page)
-            rows = _order_rows(cur, ids)
+                total, total_amount, page, ids = _locate_page(cur, view, query, page)
+                rows = _order_rows(cur, ids)
         for row in rows:
             row["Order date"] = _local(row["Order date"], tz)
         return OrderPage(rows=rows, total=total, page=page, total_amount=total_amount)
@@ -285,8 +343,9 @@ class Store:
         self, scope: Scope, query: OrderQuery, tz: ZoneInfo, batch_size: int = 10_000
     ) -> Iterator[tuple]:
         """Every matching order as the export's 15 values, in the screen's order."""
-        with self.transaction() as cur:  # one snapshot: the stores and the orders agree
-            view = _View.resolve(cur, scope, query, tz)
+        generation = self._generation
+        with self.snapshot() as cur:  # the stores and the orders agree
+            view = self._view(cur, scope, query, tz, generation)
             if view is None:
                 return
             stores = {row[0]: row[1:] for row in cur.execute(
@@ -371,42 +430,13 @@ class Store:
 
 @dataclass(frozen=True)
 class _View:
-    """A query resolved against the stores table: a WHERE clause over ``orders o`` alone."""
+    """A query resolved against the stores table and the search index (``Store._view``): a WHERE
+    clause over ``orders o`` alone."""
 
     where: str
     params: list
     narrow: bool  # a few stores or a search: few rows pass, a single scan serves count and page
-
-    @classmethod
-    def resolve(cls, cur: duckdb.DuckDBPyConnection, scope: Scope, query: OrderQuery,
-                tz: ZoneInfo) -> "_View | None":
-        """The view, or None when no order can match (no store allowed, or none found)."""
-        store_ids = store_nos = None
-        chosen = query.store_clause(scope)
-        if chosen is not None:
-            sql, params = chosen
-            rows = cur.execute(
-                f"SELECT s.store_id, ss.store_no FROM stores s LEFT JOIN search_stores ss "
-                f"ON ss.store_id = s.store_id WHERE {sql} ORDER BY s.store_id", params
-            ).fetchall()
-            if not rows:
-                return None
-            store_ids = tuple(store_id for store_id, _ in rows)
-            store_nos = [store_no for _, store_no in rows if store_no is not None]
-        search = Search.parse(query.search)
-        if search.kind and (ids := _search_index(cur, search, store_nos)) is not None:
-            # The index matched exactly these orders among the allowed stores: the orders are
-            # read by ID, and only the period, status and channel remain to be checked.
-            if not ids:
-                return None
-            where, params = query.with_changes(search="").orders_where(tz, None)
-            return cls(f"o.order_id IN ({', '.join('?' * len(ids))}) AND {where}",
-                       [*ids, *params], narrow=True)
-        where, params = query.orders_where(tz, store_ids)
-        narrow = bool(query.search.strip()) or (
-            store_ids is not None and len(store_ids) <= SMALL_STORE_LIST
-        )
-        return cls(where, params, narrow)
+    few: bool = False  # at most a page of orders (found by the search index): read them at once
 
 
 def _search_index(cur: duckdb.DuckDBPyConnection, search: Search,
@@ -508,6 +538,16 @@ def cluster_search_index(path: Path | str) -> bool:
         return True
     finally:
         con.close()
+
+
+def _locate_page(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
+                 page: int) -> tuple[int, Decimal, int, list[int]]:
+    """(total, total amount, clamped page, the page's order IDs), the quickest way for the view."""
+    if query.sort in GROUPED_SORTS and not view.narrow:
+        return _page_by_groups(cur, view, query, page)
+    if query.sort == "Order date" and not view.narrow and (page - 1) * PAGE_SIZE >= DEEP_OFFSET:
+        return _page_by_day(cur, view, query, page)
+    return _page_by_rank(cur, view, query, page)
 
 
 def _page_by_rank(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
@@ -660,23 +700,30 @@ def _ids_in_groups(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuer
     return [r[0] for r in cur.execute(sql, args).fetchall()]
 
 
+# A page's orders in full: ``COLUMNS`` from the orders ``o`` (materialised first: joined directly,
+# DuckDB would probe every order against the stores before applying the filter, hundreds of ms
+# on 5M orders instead of a few) and their stores.
+_FULL_ROWS = (
+    "WITH p AS MATERIALIZED (SELECT "
+    + ", ".join(sorted({sql for sql in COLUMNS.values() if sql.startswith("o.")} | {"o.store_id"}))
+    + " FROM orders o WHERE {where}) SELECT "
+    + ", ".join(f'{sql} AS "{label}"' for label, sql in COLUMNS.items())
+    + " FROM p o JOIN stores s ON s.store_id = o.store_id"
+)
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
+    result = cur.execute(sql, params)
+    labels = [d[0] for d in result.description]
+    return [dict(zip(labels, r)) for r in result.fetchall()]
+
+
 def _order_rows(cur: duckdb.DuckDBPyConnection, ids: list[int]) -> list[dict]:
     """The page's orders in full, with their stores, in the order of ``ids``."""
     if not ids:
         return []
-    select = ", ".join(f'{sql} AS "{label}"' for label, sql in COLUMNS.items())
-    # Materialised first: joined directly, DuckDB would probe every order against the stores
-    # before applying the ID list (hundreds of ms on 5M orders instead of a few).
-    columns = ", ".join(sorted({sql[2:] for sql in COLUMNS.values() if sql.startswith("o.")}
-                               | {"store_id"}))
-    result = cur.execute(
-        f"WITH p AS MATERIALIZED (SELECT {columns} FROM orders WHERE order_id IN "
-        f"({', '.join('?' * len(ids))})) "
-        f"SELECT {select} FROM p o JOIN stores s ON s.store_id = o.store_id",
-        ids,
-    )
-    labels = [d[0] for d in result.description]
-    by_id = {row["Order ID"]: row for row in (dict(zip(labels, r)) for r in result.fetchall())}
+    where = f"o.order_id IN ({', '.join('?' * len(ids))})"
+    by_id = {row["Order ID"]: row for row in _rows(cur, _FULL_ROWS.format(where=where), ids)}
     return [by_id[i] for i in ids if i in by_id]
 
 
