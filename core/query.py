@@ -55,6 +55,8 @@ FROM_SQL = "orders o JOIN stores s ON s.store_id = o.store_id"
 STORE_COLUMNS: dict[str, str] = {
     label: sql for label, sql in COLUMNS.items() if sql.startswith("s.")
 }
+# Sort columns ranked first by an integer key of their first bytes (``core.schema.sort_key``).
+SORT_KEYS = {"Customer phone": "o.phone_sort", "Customer email": "o.email_sort"}
 # Sort columns with few distinct values: a page is found from the count of orders per value.
 GROUPED_SORTS = frozenset({"Status", "Customer registration kind", *STORE_COLUMNS})
 # Up to this many store IDs the scope is a filter inside the scan (see ``store_ids_sql``).

@@ -34,13 +34,14 @@ from core.query import (
     GROUPED_SORTS,
     PAGE_SIZE,
     SMALL_STORE_LIST,
+    SORT_KEYS,
     STORE_COLUMNS,
     OrderQuery,
     Search,
     clamp_page,
     store_ids_sql,
 )
-from core.schema import DDL, SCHEMA_VERSION, SEARCH_ROWS
+from core.schema import DDL, SCHEMA_VERSION, SEARCH_ROWS, sort_key
 from core.users import Scope
 
 UTC = ZoneInfo("UTC")
@@ -56,6 +57,10 @@ EXPORT_ORDER_SELECT = """
 """
 _EXPORT_STORE_AT = 7  # where o.store_id stands in a row above, and the store's columns go
 _EXPORT_STORE_COLUMNS = "zone, store_name, merchant_store_id, store_address, brand"
+
+# The first window of order IDs a page by order ID within many stores is looked for in
+# (``_by_id_in_windows``): about a day of a large merchant's orders.
+ID_WINDOW = 4096
 
 # From this many rows into a view of many orders, a page by date is located by day
 # (``_page_by_day``); before it DuckDB's own ranking is quicker.
@@ -473,11 +478,14 @@ def _search_index(cur: duckdb.DuckDBPyConnection, search: Search,
 
 def index_orders(cur: duckdb.DuckDBPyConnection, where: str | None = None,
                  params: Sequence = ()) -> None:
-    """Write the search index rows of the orders ``o`` matching ``where`` (None: every order,
-    and the index is emptied first), in the transaction that wrote those orders.
+    """Write what is derived from the orders ``o`` matching ``where`` (None: every order, and
+    the index is emptied first) in the transaction that wrote those orders: their sort keys
+    (``core.schema.sort_key``) and their search index rows.
 
-    The rows are appended in DuckDB's default row groups and counted as the index's unclustered
-    tail, which ``cluster_search_index`` rewrites when it has grown."""
+    The index rows are appended in DuckDB's default row groups and counted as the index's
+    unclustered tail, which ``cluster_search_index`` rewrites when it has grown."""
+    cur.execute(f"UPDATE orders o SET phone_sort = {sort_key('o.phone')}, "
+                f"email_sort = {sort_key('o.email')} WHERE {where or 'TRUE'}", params)
     cur.execute(
         "INSERT INTO search_stores SELECT store_id, (SELECT coalesce(max(store_no), 0) "
         "FROM search_stores) + row_number() OVER (ORDER BY store_id) FROM stores "
@@ -501,8 +509,8 @@ def index_orders(cur: duckdb.DuckDBPyConnection, where: str | None = None,
 
 def cluster_search_index(path: Path | str) -> bool:
     """Rebuild the search index clustered by store, in row groups of ``SEARCH_ROW_GROUP_SIZE``,
-    when it is missing (a database of schema 1), incomplete, or its unclustered tail is long.
-    True when it was rebuilt.
+    when it is missing (a database of schema 1), incomplete, or its unclustered tail is long;
+    the orders' sort keys are written again with it. True when it was rebuilt.
 
     DuckDB sets the row group size per attached database, so this runs on a connection of its own
     before the store's (``Store`` calls it on every read-write open); the orders keep DuckDB's
@@ -521,12 +529,14 @@ def cluster_search_index(path: Path | str) -> bool:
             raise
         con.execute("USE orderdesk")
         con.execute(DDL)
-        orders, indexed, tail = con.execute(
+        orders, indexed, tail, unkeyed = con.execute(
             "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_search), "
             "(SELECT coalesce(max(CAST(value AS BIGINT)), 0) FROM meta "
-            "WHERE key = 'search_tail_rows')"
+            "WHERE key = 'search_tail_rows'), (SELECT count(*) FROM orders "
+            "WHERE (phone_sort IS NULL AND phone IS NOT NULL) "
+            "OR (email_sort IS NULL AND email IS NOT NULL))"
         ).fetchone()
-        if indexed == orders and tail <= max(SEARCH_TAIL_ROWS, indexed // 10):
+        if indexed == orders and not unkeyed and tail <= max(SEARCH_TAIL_ROWS, indexed // 10):
             return False
         con.execute("BEGIN TRANSACTION")
         con.execute("DROP TABLE order_search; DROP TABLE search_stores")
@@ -545,6 +555,8 @@ def _locate_page(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
     """(total, total amount, clamped page, the page's order IDs), the quickest way for the view."""
     if query.sort in GROUPED_SORTS and not view.narrow:
         return _page_by_groups(cur, view, query, page)
+    if query.sort in SORT_KEYS:
+        return _page_by_key(cur, view, query, page)
     if query.sort == "Order date" and not view.narrow and (page - 1) * PAGE_SIZE >= DEEP_OFFSET:
         return _page_by_day(cur, view, query, page)
     return _page_by_rank(cur, view, query, page)
@@ -566,13 +578,13 @@ def _page_by_rank(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery
         # counted and ranked; a store's column is joined to those rows only.
         kept = "o.store_id" if by_store else f"{key} AS sort_key"
         ranked = ("f o LEFT JOIN stores s ON s.store_id = o.store_id" if by_store else "f o")
-        sort_key = key if by_store else "o.sort_key"
+        ranked_key = key if by_store else "o.sort_key"
         total, total_amount, ids = cur.execute(
             f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {kept} "
             f"FROM orders o WHERE {view.where}) "
             f"SELECT count(*), coalesce(sum(amount), 0), (SELECT list(o.order_id ORDER BY "
-            f"{query.order_by('o.sort_key')}) FROM (SELECT o.order_id, {sort_key} AS sort_key "
-            f"FROM {ranked} ORDER BY {query.order_by(sort_key)} LIMIT ? OFFSET ?) o) FROM f",
+            f"{query.order_by('o.sort_key')}) FROM (SELECT o.order_id, {ranked_key} AS sort_key "
+            f"FROM {ranked} ORDER BY {query.order_by(ranked_key)} LIMIT ? OFFSET ?) o) FROM f",
             [*view.params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
         ).fetchone()
         total, total_amount = int(total), Decimal(total_amount)
@@ -591,6 +603,60 @@ def _page_by_rank(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery
         f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
         [*view.params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()] if total else []
+    return total, total_amount, page, ids
+
+
+def _page_by_key(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
+                 page: int) -> tuple[int, Decimal, int, list[int]]:
+    """The same by phone or e-mail (``SORT_KEYS``), whose ranking decodes every text (34 ms for
+    2.1M phones): their integer keys are ranked first. The page's last row has a key at least as
+    high (low) as the key found at its rank, so only the orders with such keys are ranked by the
+    text. A view of few orders is scanned once for the count, the total and those orders."""
+    integer_key = SORT_KEYS[query.sort]
+    direction, reach = ("DESC", ">=") if query.descending else ("ASC", "<=")
+    last = page * PAGE_SIZE - 1
+    ids = None
+    if view.narrow:
+        total, total_amount, bound, ids = cur.execute(
+            f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {integer_key} AS k "
+            f"FROM orders o WHERE {view.where}), "
+            f"b AS (SELECT k FROM f ORDER BY k {direction} NULLS LAST LIMIT 1 OFFSET ?) "
+            f"SELECT count(*), coalesce(sum(amount), 0), (SELECT k FROM b), "
+            f"(SELECT list(order_id) FROM f WHERE k {reach} (SELECT k FROM b)) FROM f",
+            [*view.params, last],
+        ).fetchone()
+    else:
+        total, total_amount = cur.execute(
+            f"SELECT count(*), coalesce(sum(o.amount), 0) FROM orders o WHERE {view.where}",
+            view.params,
+        ).fetchone()
+        bound = cur.execute(
+            f"SELECT {integer_key} FROM orders o WHERE {view.where} "
+            f"ORDER BY {integer_key} {direction} NULLS LAST LIMIT 1 OFFSET ?",
+            [*view.params, last],
+        ).fetchone()
+        bound = bound[0] if bound else None
+    total, total_amount = int(total), Decimal(total_amount)
+    if not total:
+        return 0, total_amount, 1, []
+    source, params = "orders o", view.params
+    if bound is None:
+        # Past the last page, or the page reaches orders without a phone (e-mail): rank them all.
+        where = view.where
+    elif ids is not None and len(ids) <= INDEX_CANDIDATES:
+        # Read by ID first: filtered in the same scan, DuckDB would decode every text of the table.
+        source = (f"(WITH p AS MATERIALIZED (SELECT o.order_id, {COLUMNS[query.sort]} "
+                  f"FROM orders o WHERE o.order_id IN ({', '.join('?' * len(ids))})) "
+                  f"SELECT * FROM p) o")
+        where, params = "TRUE", ids
+    else:
+        where, params = f"{view.where} AND {integer_key} {reach} ?", [*view.params, bound]
+    page = clamp_page(page, total)
+    ids = [r[0] for r in cur.execute(
+        f"SELECT o.order_id FROM {source} WHERE {where} "
+        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+    ).fetchall()]
     return total, total_amount, page, ids
 
 
@@ -681,6 +747,10 @@ def _ids_in_groups(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuer
         params = [value for _rank, value, _stores in covering]
     if len(covering) == 1:
         # One value: the order ID alone ranks the rows, and DuckDB skips by it on disk.
+        if len(params) > SMALL_STORE_LIST:
+            expected = min(PAGE_SIZE, groups[covering[0][0]][2] - offset)
+            return _by_id_in_windows(cur, f"{view.where} AND {within}", [*view.params, *params],
+                                     query.descending, offset, expected)
         sql = (f"SELECT o.order_id FROM orders o WHERE {view.where} AND {within} "
                f"ORDER BY o.order_id {direction} LIMIT ? OFFSET ?")
         args = [*view.params, *params, PAGE_SIZE, offset]
@@ -716,6 +786,33 @@ def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
     result = cur.execute(sql, params)
     labels = [d[0] for d in result.description]
     return [dict(zip(labels, r)) for r in result.fetchall()]
+
+
+def _by_id_in_windows(cur: duckdb.DuckDBPyConnection, where: str, params: list,
+                      descending: bool, offset: int, expected: int) -> list[int]:
+    """The ``expected`` order IDs from ``offset`` of the orders matching ``where``, by order ID,
+    looked for among the newest (or oldest) IDs first.
+
+    A long store list is a hash join that DuckDB runs over every order of the view (26 ms for a
+    zone of 670 stores among 2.1M orders); within a window of IDs it runs over a row group or
+    two. Every order outside the window ranks after every order in it, so a window that holds
+    the whole page gives exactly the page; otherwise it grows sixteenfold, up to every order.
+    """
+    low, high = cur.execute("SELECT min(order_id), max(order_id) FROM orders").fetchone()
+    direction, bound_sql = ("DESC", ">=") if descending else ("ASC", "<=")
+    span = ID_WINDOW
+    while True:
+        bound = high - span if descending else low + span
+        whole = bound <= low if descending else bound >= high
+        window, window_params = ("", []) if whole else (f" AND o.order_id {bound_sql} ?", [bound])
+        ids = [r[0] for r in cur.execute(
+            f"SELECT o.order_id FROM orders o WHERE {where}{window} "
+            f"ORDER BY o.order_id {direction} LIMIT ? OFFSET ?",
+            [*params, *window_params, PAGE_SIZE, offset],
+        ).fetchall()]
+        if whole or len(ids) >= expected:
+            return ids
+        span *= 16
 
 
 def _order_rows(cur: duckdb.DuckDBPyConnection, ids: list[int]) -> list[dict]:
