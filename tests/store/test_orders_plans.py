@@ -14,16 +14,20 @@ from core.query import COLUMNS, OrderQuery, page_count
 from core.users import Scope
 from tests.store.test_orders_store import SCOPES, TZ, all_pages, in_scope, oracle_sorted
 
-PLANS = {
-    "short store lists filter in the scan": 10_000,
-    "every store list is a plain IN list": 0,
+PLANS = {  # (SMALL_STORE_LIST, ID_WINDOW)
+    "short store lists filter in the scan": (10_000, core.store.ID_WINDOW),
+    "every store list is a plain IN list": (0, core.store.ID_WINDOW),
+    # Windows of 3 order IDs grow 3, 48, 768: a page of one store group is found in the second.
+    "store groups are ranked in growing windows of IDs": (0, 3),
 }
 
 
 @pytest.fixture(params=list(PLANS))
 def plan(request, monkeypatch):
-    monkeypatch.setattr(core.query, "SMALL_STORE_LIST", PLANS[request.param])
-    monkeypatch.setattr(core.store, "SMALL_STORE_LIST", PLANS[request.param])
+    small_store_list, id_window = PLANS[request.param]
+    monkeypatch.setattr(core.query, "SMALL_STORE_LIST", small_store_list)
+    monkeypatch.setattr(core.store, "SMALL_STORE_LIST", small_store_list)
+    monkeypatch.setattr(core.store, "ID_WINDOW", id_window)
     return request.param
 
 
@@ -48,7 +52,8 @@ def test_a_search_ranks_like_the_oracle(sample_db, plan, sort):
     assert store.count_orders(scope, query, TZ)[0] == len(expected)
 
 
-@pytest.mark.parametrize("sort", ["Captured amount", "Store name", "Status", "Order ID"])
+@pytest.mark.parametrize("sort", ["Captured amount", "Store name", "Status", "Order ID",
+                                  "Customer phone", "Customer email"])
 def test_a_page_past_the_end_is_the_last_page_in_every_plan(sample_db, plan, sort):
     store, _ = sample_db
     scope = SCOPES["legal entity + foreign store"]
