@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from core.errors import DatabaseBusy, DataUnavailable, ImportRejected, InvalidInput, OrderdeskError
 from core.importer import ROW_NUMBER_HELP, import_files
 from core.settings import Settings
-from core.store import Store
+from core.store import Store, cluster_search_index
 from core import users as users_file
 
 ENVIRONMENT_HELP = """\
@@ -185,6 +185,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         progress = (lambda fraction: _terminal_progress(fraction, "Building the demo data")) \
             if sys.stderr.isatty() else None
         summary = demo.build_demo(store, orders=args.orders, seed=args.seed, progress=progress)
+    cluster_search_index(settings.db_path)  # the search index in its clustered form, now
     if progress:
         print(file=sys.stderr)
     counts = (
@@ -206,6 +207,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     with Store(settings.db_path) as store:
         report = import_files(store, stores=args.stores, orders=args.orders, items=args.items,
                               progress=progress)
+    cluster_search_index(settings.db_path)  # when the import added many orders
     if progress:
         print(file=sys.stderr)
     print(f"{report}\nDatabase: {settings.db_path}")

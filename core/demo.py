@@ -751,7 +751,8 @@ def _recreate_tables(cur, event_count: int) -> None:
     Dropping is the only way to empty them in one transaction: DuckDB refuses to delete rows that
     rows deleted in the same transaction referred to.
     """
-    cur.execute("DROP TABLE IF EXISTS order_search; DROP TABLE IF EXISTS search_stores; "
+    cur.execute("DROP TABLE IF EXISTS order_search; DROP TABLE IF EXISTS order_search_recent; "
+                "DROP TABLE IF EXISTS search_stores; "
                 "DROP TABLE IF EXISTS order_events; DROP TABLE IF EXISTS order_items; "
                 "DROP TABLE IF EXISTS orders; DROP TABLE IF EXISTS stores; "
                 "DROP SEQUENCE IF EXISTS order_event_ids")
@@ -796,7 +797,7 @@ def build_demo(
             [[getattr(s, c) for s in planned] for c in store_columns],
         )
         cur.execute(gen.insert_orders())
-        index_orders(cur)  # clustered when the store is next opened (cluster_search_index)
+        index_orders(cur)  # then clustered by cluster_search_index
         report(0.6)
         cur.execute(gen.insert_items())
         report(0.85)

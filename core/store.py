@@ -12,6 +12,7 @@ import collections
 import contextlib
 import json
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -78,9 +79,9 @@ SERVER_MEMORY_LIMIT = "192MB"
 # default, which the orders keep): 4,096 was the quickest; at 122,880 a search read every row.
 SEARCH_ROW_GROUP_SIZE = 4096
 _CHOSEN_KEPT = 512  # store lists kept (``Store._stores_chosen``): users × store filters in use
-# Rows written to the index since it was last clustered (by imports; appended in DuckDB's default
-# row groups) are read in every search. The index is clustered again when a read-write open finds
-# more of them than this, or than a tenth of the index.
+# The rows of orders written since the index was last clustered (``order_search_recent``) are read
+# in every search. The index is clustered again when a read-write open finds more of them than
+# this, and than a tenth of all orders.
 SEARCH_TAIL_ROWS = 50_000
 # A search answered from the index reads at most this many orders by ID; when more orders match
 # (a few digits of a phone, a common e-mail part), the orders are filtered by the search itself.
@@ -194,6 +195,7 @@ class Store:
         # process open the file), and the stores change only with imports.
         self._generation = 0
         self._chosen: collections.OrderedDict = collections.OrderedDict()
+        self._chosen_lock = threading.Lock()
         if memory_limit is not None and not _MEMORY_LIMIT.fullmatch(memory_limit):
             raise ValueError(f"not a memory size: {memory_limit!r}")
         try:
@@ -202,6 +204,11 @@ class Store:
                 cluster_search_index(self.path)
             self._con = duckdb.connect(str(self.path), read_only=read_only)
             self._con.execute("SET GLOBAL TimeZone = 'UTC'")  # every cursor's too
+            # A checkpoint's vacuum would merge the search index's 4,096-row groups into groups
+            # of this connection's size (122,880), undoing the clustering: measured on a file of
+            # 10,000 index rows, one write to any table merged its 3 row groups into 1. The
+            # store never deletes orders; the few index rows it replaces are not worth it.
+            self._con.execute("SET GLOBAL max_vacuum_tasks = 0")
             if memory_limit is not None:
                 self._con.execute(f"SET memory_limit = '{memory_limit}'")
             if not read_only:
@@ -287,7 +294,9 @@ class Store:
         """The store IDs (sorted) and search index numbers of the stores ``chosen`` selects (a
         clause over ``stores s``), read by ``cur`` in a snapshot begun at ``generation``."""
         key = (chosen[0], tuple(chosen[1]))
-        if (hit := self._chosen.get(key)) is not None and hit[0] == self._generation:
+        with self._chosen_lock:
+            hit = self._chosen.get(key)
+        if hit is not None and hit[0] == self._generation:
             return hit[1]
         rows = cur.execute(
             f"SELECT s.store_id, ss.store_no FROM stores s LEFT JOIN search_stores ss "
@@ -295,10 +304,11 @@ class Store:
         ).fetchall()
         rows.sort()
         result = (tuple(r[0] for r in rows), [r[1] for r in rows if r[1] is not None])
-        self._chosen[key] = (generation, result)
-        self._chosen.move_to_end(key)
-        while len(self._chosen) > _CHOSEN_KEPT:
-            self._chosen.popitem(last=False)
+        with self._chosen_lock:
+            self._chosen[key] = (generation, result)
+            self._chosen.move_to_end(key)
+            while len(self._chosen) > _CHOSEN_KEPT:
+                self._chosen.popitem(last=False)
         return result
 
     # -- reads: every one takes the user's scope ------------------------------------------------
@@ -459,9 +469,12 @@ def _search_index(cur: duckdb.DuckDBPyConnection, search: Search,
             return []
         match = f"i.store_no IN ({', '.join('?' * len(store_nos))}) AND {match}"
         params = [*store_nos, *params]
+    # The clustered rows, except those of orders written since, and the rows of those orders.
     rows = cur.execute(
-        f"SELECT i.order_id, {hashed} FROM order_search i WHERE {match} LIMIT ?",
-        [*hashed_params, *params, INDEX_CANDIDATES + 1],
+        f"SELECT i.order_id, {hashed} FROM order_search i WHERE {match} "
+        f"AND i.order_id NOT IN (SELECT order_id FROM order_search_recent) UNION ALL "
+        f"SELECT i.order_id, {hashed} FROM order_search_recent i WHERE {match} LIMIT ?",
+        [*hashed_params, *params, *hashed_params, *params, INDEX_CANDIDATES + 1],
     ).fetchall()
     if len(rows) > INDEX_CANDIDATES:
         return None
@@ -480,43 +493,47 @@ def index_orders(cur: duckdb.DuckDBPyConnection, where: str | None = None,
                  params: Sequence = ()) -> None:
     """Write what is derived from the orders ``o`` matching ``where`` (None: every order, and
     the index is emptied first) in the transaction that wrote those orders: their sort keys
-    (``core.schema.sort_key``) and their search index rows.
-
-    The index rows are appended in DuckDB's default row groups and counted as the index's
-    unclustered tail, which ``cluster_search_index`` rewrites when it has grown."""
+    (``core.schema.sort_key``) and their rows in ``order_search_recent``, which
+    ``cluster_search_index`` takes into the clustered index when they have grown."""
     cur.execute(f"UPDATE orders o SET phone_sort = {sort_key('o.phone')}, "
                 f"email_sort = {sort_key('o.email')} WHERE {where or 'TRUE'}", params)
+    _number_stores(cur)
+    if where is None:
+        cur.execute("DELETE FROM order_search; DELETE FROM order_search_recent")
+        where = "TRUE"
+    else:
+        cur.execute(f"DELETE FROM order_search_recent WHERE order_id IN "
+                    f"(SELECT o.order_id FROM orders o WHERE {where})", params)
+    cur.execute(f"INSERT INTO order_search_recent {SEARCH_ROWS} WHERE {where} "
+                "ORDER BY ss.store_no, o.order_id", params)
+
+
+def _number_stores(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute(
         "INSERT INTO search_stores SELECT store_id, (SELECT coalesce(max(store_no), 0) "
         "FROM search_stores) + row_number() OVER (ORDER BY store_id) FROM stores "
         "WHERE store_id NOT IN (SELECT store_id FROM search_stores)"
     )
-    if where is None:
-        cur.execute("DELETE FROM order_search")
-        cur.execute("DELETE FROM meta WHERE key = 'search_tail_rows'")
-        where = "TRUE"
-    else:
-        cur.execute(f"DELETE FROM order_search WHERE order_id IN "
-                    f"(SELECT o.order_id FROM orders o WHERE {where})", params)
-    added = cur.execute(f"INSERT INTO order_search {SEARCH_ROWS} WHERE {where} "
-                        "ORDER BY ss.store_no, o.order_id", params).fetchone()[0]
-    cur.execute(
-        "INSERT INTO meta VALUES ('search_tail_rows', ?) ON CONFLICT (key) DO UPDATE "
-        "SET value = CAST(CAST(meta.value AS BIGINT) + CAST(excluded.value AS BIGINT) AS VARCHAR)",
-        [str(added)],
-    )
 
 
 def cluster_search_index(path: Path | str) -> bool:
-    """Rebuild the search index clustered by store, in row groups of ``SEARCH_ROW_GROUP_SIZE``,
-    when it is missing (a database of schema 1), incomplete, or its unclustered tail is long;
+    """Rebuild ``order_search`` from every order, clustered by store in row groups of
+    ``SEARCH_ROW_GROUP_SIZE``, when the index is missing (a database of schema 1) or incomplete,
+    or ``order_search_recent`` holds more than ``SEARCH_TAIL_ROWS`` rows (and a tenth of all);
     the orders' sort keys are written again with it. True when it was rebuilt.
 
     DuckDB sets the row group size per attached database, so this runs on a connection of its own
     before the store's (``Store`` calls it on every read-write open); the orders keep DuckDB's
     default row groups, which their scans are tuned for. When this process has the file open
-    already, the open connection did this, and nothing is done. Raises ``duckdb.Error``.
+    already, the open connection did this, and nothing is done.
     """
+    try:
+        return _cluster_search_index(path)
+    except duckdb.Error as exc:
+        raise _translate(exc, path) from exc
+
+
+def _cluster_search_index(path: Path | str) -> bool:
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
@@ -529,20 +546,24 @@ def cluster_search_index(path: Path | str) -> bool:
             raise
         con.execute("USE orderdesk")
         con.execute(DDL)
-        orders, indexed, tail, unkeyed = con.execute(
-            "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_search), "
-            "(SELECT coalesce(max(CAST(value AS BIGINT)), 0) FROM meta "
-            "WHERE key = 'search_tail_rows'), (SELECT count(*) FROM orders "
+        orders, indexed, recent, unkeyed = con.execute(
+            "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_search WHERE "
+            "order_id NOT IN (SELECT order_id FROM order_search_recent)), "
+            "(SELECT count(*) FROM order_search_recent), (SELECT count(*) FROM orders "
             "WHERE (phone_sort IS NULL AND phone IS NOT NULL) "
             "OR (email_sort IS NULL AND email IS NOT NULL))"
         ).fetchone()
-        if indexed == orders and not unkeyed and tail <= max(SEARCH_TAIL_ROWS, indexed // 10):
+        if (indexed + recent == orders and not unkeyed
+                and recent <= max(SEARCH_TAIL_ROWS, orders // 10)):
             return False
         con.execute("BEGIN TRANSACTION")
-        con.execute("DROP TABLE order_search; DROP TABLE search_stores")
+        con.execute("DROP TABLE order_search; DROP TABLE order_search_recent; "
+                    "DROP TABLE search_stores")
         con.execute(DDL)
-        index_orders(con)
-        con.execute("DELETE FROM meta WHERE key = 'search_tail_rows'")
+        con.execute(f"UPDATE orders o SET phone_sort = {sort_key('o.phone')}, "
+                    f"email_sort = {sort_key('o.email')}")
+        _number_stores(con)
+        con.execute(f"INSERT INTO order_search {SEARCH_ROWS} ORDER BY ss.store_no, o.order_id")
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
         return True

@@ -180,7 +180,7 @@ def ensure_db(args: argparse.Namespace) -> dict:
 
 def child_build(payload: dict) -> dict:
     from core.demo import build_demo
-    from core.store import Store
+    from core.store import Store, cluster_search_index
 
     today = datetime.now(timezone.utc).date()
     start = time.perf_counter()
@@ -189,6 +189,7 @@ def child_build(payload: dict) -> dict:
                          stores=payload["stores"], legal_entities=payload["legal_entities"],
                          months=payload["months"])
     store.close()  # the checkpoint is part of the build, as in ``python -m core demo``
+    cluster_search_index(payload["db"])  # and so is the search index's clustering
     return {"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb(),
             "today": today.isoformat(), "summary": summary.__dict__, "load": load_average()}
 
