@@ -9,6 +9,7 @@ from __future__ import annotations
 SCHEMA_VERSION = 2  # 2: the search index and the sort keys of phones and e-mails
 
 STATUSES = ("Pending", "Completed", "Cancel", "Return")
+CHANNELS = ("online", "offline")
 
 # The columns of the search index's two tables (see below the DDL).
 SEARCH_COLUMNS = """(
@@ -20,7 +21,6 @@ SEARCH_COLUMNS = """(
     phone_long        VARCHAR,
     email             VARCHAR
 )"""
-CHANNELS = ("online", "offline")
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (
@@ -109,9 +109,9 @@ CREATE TABLE IF NOT EXISTS order_search_recent {SEARCH_COLUMNS};
 # is written only by ``core.store.cluster_search_index``, on a connection of its own that sets
 # that row group size (the store's connection keeps DuckDB's 122,880 for the orders, and turns
 # off the checkpoint's vacuum, which would merge the index's row groups to its size). The orders
-# written since (imports, the demo) have their rows in
-# ``order_search_recent``, written in the same transaction (``core.store.index_orders``), which
-# replace theirs in ``order_search``; the rebuild takes them in when they have grown.
+# written since (imports, the demo) have their rows in ``order_search_recent``, written in the
+# same transaction (``core.store.index_orders``), which replace theirs in ``order_search``; the
+# rebuild takes them in when they have grown.
 #   store_no      the store's number in ``search_stores``: integers filter much faster than text
 #   merchant_key  ``hash(merchant_order_id)``: a match is confirmed on ``orders``
 #   phone_sig     a bit per pair of adjacent digits of the phone (``phone_signature``): a phone

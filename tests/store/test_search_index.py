@@ -159,8 +159,8 @@ def spy_on_the_index(mp: pytest.MonkeyPatch) -> list:
     answers: list = []
     real = core.store._search_index
 
-    def spy(cur, search, store_nos):
-        answers.append(real(cur, search, store_nos))
+    def spy(*args):
+        answers.append(real(*args))
         return answers[-1]
 
     mp.setattr(core.store, "_search_index", spy)
