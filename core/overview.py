@@ -1,7 +1,8 @@
 """The Overview's figures: KPIs against the previous period, and the data of its charts.
 
-Everything is computed in DuckDB over the same ``OrderQuery.where_clause(scope, tz)`` as the Orders
-page, so the Overview summarises exactly the orders the Orders page lists, within the user's scope.
+Everything is computed in DuckDB over the same orders as the Orders page (``Store.orders_where``:
+the scope and store filters resolved to store IDs, a search answered by the search index), so the
+Overview summarises exactly the orders the Orders page lists, within the user's scope.
 Sums come back as ``Decimal`` (``fetchall``, never ``.df()``); ratios are taken in Python from those
 Decimals. One scan with GROUPING SETS yields the daily series by channel, the statuses and the
 stores (the totals and the regions are sums of those); the previous period's totals are one more
@@ -30,7 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from core.money import quantize_amount
-from core.query import DEFAULT_SORT, FROM_SQL, OrderQuery
+from core.query import DEFAULT_SORT, OrderQuery
 from core.schema import CHANNELS, STATUSES
 from core.store import Store
 from core.users import Scope
@@ -170,9 +171,9 @@ _KPI_SELECT = (
 
 def fetch_kpis(store: Store, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> Kpis:
     """The KPI totals of exactly the orders the query selects within the scope."""
-    where, params = query.where_clause(scope, tz)
+    where, params = store.orders_where(scope, query, tz)
     with store.cursor() as cur:
-        row = cur.execute(f"SELECT {_KPI_SELECT} FROM {FROM_SQL} WHERE {where}", params).fetchone()
+        row = cur.execute(f"SELECT {_KPI_SELECT} FROM orders o WHERE {where}", params).fetchone()
     return _kpis(row)
 
 
@@ -215,7 +216,7 @@ def fetch_overview(
     store); the totals are the sum of the statuses and the regions the sum of their stores.
     """
     today = today or datetime.now(tz).date()
-    where, params = query.where_clause(scope, tz)
+    where, params = store.orders_where(scope, query, tz)
     bucket_us = _bucket_us(tz)
     sql = f"""
         WITH grouped AS (
@@ -224,7 +225,7 @@ def fetch_overview(
             FROM (
                 SELECT epoch_us(o.created_at) // {bucket_us} AS q, o.channel, o.status,
                        o.store_id, o.amount, o.refunded_amount
-                FROM {FROM_SQL} WHERE {where}
+                FROM orders o WHERE {where}
             ) selected
             GROUP BY GROUPING SETS ((q, channel), (status), (store_id))
         ), by_day AS (

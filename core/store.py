@@ -346,6 +346,14 @@ class Store:
             ).fetchone()
         return int(count), Decimal(total)
 
+    def orders_where(self, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> tuple[str, list]:
+        """A WHERE clause over ``orders o`` alone selecting exactly the orders of ``query``
+        within ``scope``: the stores resolved and a search answered as for the Orders page."""
+        generation = self._generation
+        with self.snapshot() as cur:
+            view = self._view(cur, scope, query, tz, generation)
+        return ("FALSE", []) if view is None else (view.where, view.params)
+
     def fetch_page(self, scope: Scope, query: OrderQuery, tz: ZoneInfo, page: int) -> OrderPage:
         """One page of 15, sorted over the whole filtered result; ``page`` is clamped to range."""
         generation = self._generation
