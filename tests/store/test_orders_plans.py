@@ -85,3 +85,18 @@ def test_deep_pages_by_date_are_located_by_day(sample_db, monkeypatch, descendin
     past = store.fetch_page(scope, query, TZ, 10**6)
     assert past.page == page_count(len(expected))
     assert [row["Order ID"] for row in past.rows] == expected[(past.page - 1) * 15:]
+
+
+@pytest.mark.parametrize("sort", list(COLUMNS))
+@pytest.mark.parametrize("descending", [True, False])
+def test_a_search_found_in_at_most_a_page_is_sorted_like_the_screen(sample_db, sort, descending):
+    """A search the index answers with at most 15 orders is read at once and sorted in Python:
+    the same order as DuckDB's, empty values last either way, ties by order ID."""
+    store, sample = sample_db
+    digits = "4072100011"  # phones +40 721 000 110 … 119: a handful of orders
+    expected = [o for o in sample.orders
+                if digits in "".join(c for c in o["phone"] or "" if c.isdigit())]
+    assert 3 <= len(expected) <= 15
+    query = OrderQuery(search=digits, sort=sort, descending=descending)
+    assert all_pages(store, SCOPES["admin"], query) == oracle_sorted(
+        sample, expected, sort, descending)
