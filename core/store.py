@@ -297,9 +297,7 @@ class Store:
         """Every store's ``COLUMNS`` by store ID, kept as ``_stores_chosen`` keeps its lists."""
         if (kept := self._stores) is not None and kept[0] == self._generation:
             return kept[1]
-        result = cur.execute(f"SELECT s.store_id, {_STORE_SELECT} FROM stores s")
-        labels = [d[0] for d in result.description][1:]
-        stores = {row[0]: dict(zip(labels, row[1:])) for row in result.fetchall()}
+        stores = _read_stores(cur)
         self._stores = (generation, stores)
         return stores
 
@@ -839,12 +837,26 @@ def _full_rows(cur: duckdb.DuckDBPyConnection, where: str, params: list,
     """The orders ``o`` matching ``where`` in full, each with its store's columns (any order)."""
     result = cur.execute(f"SELECT {_ORDER_SELECT} FROM orders o WHERE {where}", params)
     labels = [d[0] for d in result.description]
+    found = [dict(zip(labels, values)) for values in result.fetchall()]
+    if missing := {row["store_id"] for row in found} - stores.keys():
+        # A store committed while ``stores`` was being taken for current: read it here.
+        stores = {**stores, **_read_stores(cur, missing)}
     rows = []
-    for values in result.fetchall():
-        row = dict(zip(labels, values))
+    for row in found:
         row.update(stores[row.pop("store_id")])
         rows.append({label: row[label] for label in COLUMNS})
     return rows
+
+
+def _read_stores(cur: duckdb.DuckDBPyConnection,
+                 store_ids: set[str] | None = None) -> dict[str, dict]:
+    """The ``COLUMNS`` of the given stores (None: every store) by store ID."""
+    where, params = ("TRUE", []) if store_ids is None else (
+        f"s.store_id IN ({', '.join('?' * len(store_ids))})", sorted(store_ids))
+    result = cur.execute(f"SELECT s.store_id, {_STORE_SELECT} FROM stores s WHERE {where}",
+                         params)
+    labels = [d[0] for d in result.description][1:]
+    return {row[0]: dict(zip(labels, row[1:])) for row in result.fetchall()}
 
 
 def _order_rows(cur: duckdb.DuckDBPyConnection, ids: list[int],

@@ -608,3 +608,22 @@ def test_store_lists_read_before_a_commit_are_not_reused_after_it(imported_store
         assert store._stores_chosen(old, chosen, old_generation)[0] == ("S1", "S5", "S6")
     assert store._generation == old_generation + 1
     assert stores_now() == ("S1", "S5", "S6", "S7")
+
+
+def test_a_page_with_a_store_newer_than_the_kept_stores_is_read_whole(imported_store):
+    """The stores' columns are kept until a write transaction commits; an order of a store
+    committed in between (here: behind the store's back) still comes with its store."""
+    store = imported_store
+    assert store.fetch_page(ADMIN, OrderQuery(), TZ, 1).total == 3  # the stores are kept
+    with store.cursor() as cur:
+        cur.execute("INSERT INTO stores VALUES ('S7', 'Store seven', NULL, 'M-7', NULL, 'LE1', "
+                    "'Pomorskie', 'PL')")
+        cur.execute("INSERT INTO orders (order_id, created_at, amount, status, channel, phone, "
+                    "phone_digits, store_id) VALUES (701, TIMESTAMP '2024-03-05 10:00:00', 5, "
+                    "'Completed', 'online', '+48 777 000 111', '48777000111', 'S7')")
+        index_orders(cur, "o.order_id = 701")
+    for query in (OrderQuery(), OrderQuery(search="777 000 111")):
+        rows = store.fetch_page(ADMIN, query, TZ, 1).rows
+        row = next(r for r in rows if r["Order ID"] == 701)
+        assert (row["Store name"], row["Store ID"], row["Region"]) == (
+            "Store seven", "M-7", "Pomorskie")
