@@ -192,6 +192,19 @@ def sign_in(page: Page, base_url: str, username: str, password: str, *, path: st
     page.get_by_role("button", name="Login").click()
     if expect_heading is not None:
         expect(heading(page, expect_heading)).to_be_visible(timeout=20_000)
+        _wait_for_sign_in_cookie(page)
+
+
+def _wait_for_sign_in_cookie(page: Page, timeout_ms: int = 10_000) -> None:
+    """A sign-in is complete once its cookie is written: by a component, after the first page,
+    which reruns the page once more. Acting during that rerun raced with it (a navigation or a
+    widget change now and then lost)."""
+    for _ in range(timeout_ms // 100):
+        if any(c["name"] == "orderdesk_session" for c in page.context.cookies()):
+            page.wait_for_timeout(300)  # the rerun the cookie causes
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("signed in, but no sign-in cookie was written")
 
 
 def heading(page: Page, name: str | re.Pattern) -> Locator:
