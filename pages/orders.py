@@ -83,6 +83,8 @@ else:
     ]
     table["Order date"] = table["Order date"].map(lambda moment: moment.strftime("%d.%m.%Y %H:%M"))
     table["Order ID"] = table["Order ID"].astype(str)
+    # The table's toolbar shows above its frame on hover: without a gap it covered "Descending".
+    st.space("small")
     event = st.dataframe(
         table,
         hide_index=True,
