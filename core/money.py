@@ -10,7 +10,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from core.errors import InvalidAmount
 
 CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal("9999999999999999.99")  # DECIMAL(18,2)
+# The largest amount with 15 significant digits: it survives a spreadsheet's binary double
+# exactly (to the cent), so the export never writes a figure other than the database holds.
+# The schema's DECIMAL(18,2) could hold 100 times more; the importer and refunds stop here.
+MAX_AMOUNT = Decimal("9999999999999.99")
 _AMOUNT_TEXT = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
 
 

@@ -4,10 +4,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh requirements-dev.txt
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "Installing Chromium from Debian's packages for the browser tests…"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-fi
+# Programs the tests drive, from Debian's packages when missing: Chromium (browser flows),
+# LibreOffice Calc (reads the xlsx export as a spreadsheet program does), nginx (the reverse-proxy
+# example in deploy/).
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+updated=""
+apt_install() {  # apt_install [--no-install-recommends] PACKAGE...
+  echo "Installing from Debian's packages for the tests: ${*: -1}…"
+  [ -n "$updated" ] || { $SUDO apt-get update -qq; updated=1; }
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+[ -x /usr/bin/chromium ] || apt_install chromium
+command -v soffice >/dev/null || apt_install --no-install-recommends libreoffice-calc
+[ -x /usr/sbin/nginx ] || apt_install --no-install-recommends nginx
 exec .venv/bin/python -m pytest "$@"
