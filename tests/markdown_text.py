@@ -42,3 +42,15 @@ def syntax_left(markdown: str) -> list[str]:
     if "\n" in markdown or "\r" in markdown:
         found.append("line break")
     return found
+
+
+def markup_in(markdown: str) -> list[str]:
+    """What in a whole element's Markdown (the page's own words and the values it quotes) would
+    render as a link, an image, an HTML tag, an icon or the logo."""
+    bare = _ESCAPED.sub("", markdown)
+    found = [syntax for syntax in ("](", "![", "<") if syntax in bare]
+    for piece in markdown.split(BREAK):
+        text = _ESCAPED.sub(r"\1", piece)
+        found += [name for name in ("web address link", "e-mail link", "material icon",
+                                    "Streamlit logo") if AFTER_PARSE[name].search(text)]
+    return found

@@ -1,5 +1,5 @@
-"""Values from outside the app — a URL, an imported file, the database, the users file — put into
-Streamlit's Markdown so that they show as exactly their text, never as markup.
+"""Values from outside the app — a URL, an imported file, the database, the users file — put
+into Streamlit's Markdown so that they show as exactly their text, never as markup.
 
 Streamlit renders Markdown in ``st.markdown``, captions, alerts, headings, toasts, widget labels,
 help tooltips and metric labels. A value written there as is can become a link, an image,
