@@ -13,6 +13,7 @@ import streamlit_authenticator as stauth
 from core.errors import OrderdeskError
 from core.users import ROLES, authenticator_credentials, load_users
 from ui.context import current_user, get_settings
+from ui.text import as_text
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -114,7 +115,7 @@ if user is None:
 navigation = st.navigation(_pages(user.role))
 
 with st.sidebar:
-    st.markdown(f"**{user.name}**  \n{user.role.capitalize()} · {user.username}")
+    st.markdown(f"**{as_text(user.name)}**  \n{user.role.capitalize()} · {as_text(user.username)}")
     authenticator.logout("Logout", location="sidebar", key="app.logout")
 if not st.session_state.get("authentication_status"):
     _signed_out()

@@ -15,6 +15,7 @@ import streamlit as st
 from core.errors import ImportRejected
 from core.importer import import_files
 from ui.context import get_store, refresh_data, require_user, show_error
+from ui.text import as_text
 
 user = require_user(admin=True)
 
@@ -63,11 +64,12 @@ if st.button("Import", type="primary", icon=":material/upload:",
         try:
             report = import_files(
                 get_store(), **paths,
-                progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
+                progress=lambda fraction, message: bar.progress(min(fraction, 1.0),
+                                                                text=as_text(message)),
             )
         except ImportRejected as exc:
             bar.empty()
-            st.error(f"{exc} Nothing was written.")
+            st.error(f"{as_text(exc)} Nothing was written.")
             if exc.problems:
                 st.dataframe(
                     pd.DataFrame(

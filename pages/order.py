@@ -8,8 +8,6 @@ or the form is closed, so a double click or a rerun of the same form never acts 
 """
 from __future__ import annotations
 
-import re
-
 import uuid
 from decimal import Decimal
 
@@ -21,6 +19,7 @@ from core.errors import OrderdeskError, OrderNotFound
 from core.money import format_amount
 from core.store import ItemLine, OrderDetails
 from ui.context import get_settings, get_store, refresh_data, require_user, show_error
+from ui.text import as_text
 
 user = require_user()
 settings = get_settings()
@@ -77,13 +76,9 @@ refundable.metric(
 def _facts(title: str, facts: list[tuple[str, str | None]]) -> None:
     """A card of labelled facts; values are escaped, so customer data never becomes markup."""
     lines = [f"**{title}**"] + [
-        f"{label}: {_escape(value) if value else '—'}" for label, value in facts
+        f"{label}: {as_text(value) if value else '—'}" for label, value in facts
     ]
     st.markdown("  \n".join(lines))
-
-
-def _escape(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$=])", r"\\\1", str(text))
 
 
 customer, shop, sale = st.columns(3)
@@ -169,7 +164,7 @@ def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None
         for line in lines:
             left = line.refundable_quantity
             quantities[line.line_no] = st.number_input(
-                f"{line.name} · {format_amount(line.unit_price)} each · {left} of "
+                f"{as_text(line.name)} · {format_amount(line.unit_price)} each · {left} of "
                 f"{line.quantity} left", min_value=0, max_value=left, value=0, step=1,
                 key=_form_key(key, f"qty.{line.line_no}"), disabled=left == 0,
                 help=f"Line {line.line_no}: how many to refund (at most {left}).",

@@ -37,6 +37,7 @@ from ui.context import (
     show_error,
 )
 from ui.filters import PAGE, QUERY, filter_sidebar, load_view, preset_range, save_view, show_notices
+from ui.text import as_text
 
 user = require_user()
 settings = get_settings()
@@ -359,9 +360,9 @@ show_notices()
 query, page = st.session_state[QUERY], st.session_state[PAGE]
 save_view(query, page)
 
-st.caption(f"{query.describe_filters()}")
+st.caption(as_text(query.describe_filters()))
 if query.search.strip():
-    st.caption(f"Search (from the Orders page): {query.describe_search()}")
+    st.caption(f"Search (from the Orders page): {as_text(query.describe_search())}")
 
 try:
     with st.spinner("Adding up the orders…"):

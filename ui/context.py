@@ -18,6 +18,7 @@ from core.query import OrderQuery
 from core.settings import Settings
 from core.store import SERVER_MEMORY_LIMIT, OrderPage, ScopeOptions, Store
 from core.users import Scope, User, load_users
+from ui.text import as_text
 
 log = logging.getLogger("orderdesk")
 
@@ -71,7 +72,7 @@ def require_user(*, admin: bool = False) -> User:
 def show_error(exc: Exception) -> None:
     """A user-facing error as its message; anything else is a bug: logged, and a generic line."""
     if isinstance(exc, OrderdeskError):
-        st.error(str(exc))
+        st.error(as_text(exc))  # a message may quote a value from a URL, a file or the database
     else:
         log.exception("unexpected error", exc_info=exc)
         st.error("Something went wrong on our side. It has been logged; please try again.")

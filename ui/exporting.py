@@ -16,6 +16,7 @@ from core.query import OrderQuery
 from core.settings import Settings
 from core.users import User
 from ui.context import get_store, show_error
+from ui.text import as_text
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREPARED = "orders.export"
@@ -42,7 +43,7 @@ def export_section(user: User, query: OrderQuery, total: int, total_amount: Deci
             "Download xlsx", data=content, file_name=file_name, mime=XLSX_MIME,
             icon=":material/download:", type="primary", on_click="ignore",
         )
-        note_col.caption(f"{file_name}: {rows:,} orders, ready to download.")
+        note_col.caption(f"{as_text(file_name)}: {rows:,} orders, ready to download.")
     else:
         note_col.caption(f"Exports all {total:,} orders that match, in the current sort order.")
 

@@ -22,6 +22,7 @@ from core.query import (
 )
 from core.schema import CHANNELS, STATUSES
 from core.store import ScopeOptions
+from ui.text import as_text
 
 QUERY, PAGE, URL_WRITTEN, NOTICES = "view.query", "view.page", "view.url", "view.notices"
 
@@ -115,10 +116,11 @@ def save_view(query: OrderQuery, page: int) -> None:
 
 
 def show_notices() -> None:
+    # The messages quote what the URL or a widget held: shown as text, never as markup.
     for message in st.session_state.pop(NOTICES, []) or []:
-        st.warning(message)
+        st.warning(as_text(message))
     if error := st.session_state.pop("view.error", None):
-        st.error(error)
+        st.error(as_text(error))
 
 
 def _init_widget(key: str, value) -> None:
@@ -185,7 +187,7 @@ def filter_sidebar(options: ScopeOptions, tz, tz_name: str) -> None:
         st.date_input("Period", key="filters.period", format="DD.MM.YYYY",
                       on_change=_on_period_change,
                       help="Inclusive dates in the display time zone.")
-        st.caption(f"Time zone: {tz_name}")
+        st.caption(f"Time zone: {as_text(tz_name)}")
         st.multiselect("Status", STATUSES, key="filters.status", on_change=_apply_widgets,
                        placeholder="Any status")
         st.multiselect("Channel", CHANNELS, key="filters.channel", on_change=_apply_widgets,

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.markdown_text import shown
 from tests.pages.conftest import new_app, sign_in
 
 
 def caption_text(at) -> str:
-    return " | ".join(c.value for c in at.caption)
+    return " | ".join(shown(c.value) for c in at.caption)
 
 
 def table_ids(at) -> list[int]:
@@ -97,7 +98,7 @@ def test_filter_search_sort_and_pager(app_env):
 def test_period_start_after_end_in_the_url_is_refused_with_a_message(app_env):
     at = new_app({"from": "2026-05-01", "to": "2026-04-01", "sort": "evil; DROP", "page": "abc"})
     at = sign_in(at, "admin")
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = " ".join(shown(w.value) for w in at.warning)
     assert "starts (01.05.2026) after it ends (01.04.2026)" in warnings
     assert "Ignored the sort" in warnings and "Ignored the page" in warnings
     assert not at.exception

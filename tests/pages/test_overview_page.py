@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from core.money import format_amount
+from tests.markdown_text import shown
 from tests.pages.conftest import new_app, sign_in
 
 TZ = ZoneInfo("Europe/Warsaw")  # app_env's ORDERDESK_TZ
@@ -16,7 +17,7 @@ def tiles(at) -> dict[str, tuple[str, str]]:
 
 
 def captions(at) -> str:
-    return " | ".join(c.value for c in at.caption)
+    return " | ".join(shown(c.value) for c in at.caption)
 
 
 def local_day(order: dict) -> date:

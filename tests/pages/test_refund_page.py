@@ -11,6 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1.element_tree import Block
 
+from tests.markdown_text import shown
 from tests.pages.conftest import new_app, sign_in
 
 BETA = "Beta Sp. z o.o."
@@ -169,7 +170,7 @@ def test_refund_of_an_order_without_items_by_amount_up_to_return(writable):
     amount.input("1e3").run()
     button(at, "Complete a refund").click().run()
     form = dialogs(at)["Process a refund"]
-    assert [e.value for e in form.error] == [
+    assert [shown(e.value) for e in form.error] == [
         "“1e3” is not an amount: use digits with at most 2 decimals, e.g. 339.99."]
     assert metric(at, "Refunded amount") == "0.00"
     # The whole amount with a decimal comma: the order becomes Return.
@@ -195,7 +196,8 @@ def test_manual_amount_on_an_order_with_items_needs_a_reason(writable):
     fields["Refund amount"].input("5,55").run()
     button(at, "Complete a refund").click().run()
     form = dialogs(at)["Process a refund"]
-    assert [e.value for e in form.error] == ["Enter a reason for an amount entered manually."]
+    assert [shown(e.value) for e in form.error] == [
+        "Enter a reason for an amount entered manually."]
     assert metric(at, "Refunded amount") == "0.00"
     next(t for t in form.text_input if t.label == "Reason").input("Damaged box").run()
     button(at, "Complete a refund").click().run()
