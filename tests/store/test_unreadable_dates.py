@@ -204,3 +204,27 @@ def test_the_page_and_the_export_agree_on_which_dates_can_be_shown(tmp_path, tz)
     assert isinstance(shown[2], datetime) and isinstance(shown[4], datetime)
     assert not isinstance(shown[1], datetime) and not isinstance(shown[5], datetime)
     store.close()
+
+
+@pytest.mark.parametrize(("start", "end"), [(date.min, date.max), (date.min, date(1, 1, 31)),
+                                            (date(9999, 12, 1), date.max)])
+def test_a_period_at_the_calendar_s_ends_is_read_and_summed(bad_db, start, end):
+    """A period no URL can give (clamped there), but a query may hold: nothing overflows, and
+    a previous period that would begin before year 1 gives no comparison."""
+    store, sample = bad_db
+    query = OrderQuery(start=start, end=end)
+    total, _amount = store.count_orders(EVERYTHING, query, WARSAW)
+    figures = overview.fetch_overview(store, EVERYTHING, query, WARSAW, today=date(2026, 6, 1))
+    assert figures.kpis.orders == total
+    if start == date.min:
+        assert figures.previous_kpis is None and figures.previous_period is None
+    else:
+        assert figures.previous_period == overview.Period(date(9999, 10, 31), date(9999, 11, 30))
+    listed = [r["Order ID"] for r in walk(store, EVERYTHING, query, WARSAW)]
+    assert len(listed) == total
+    assert listed == [i for i in screen_order(store, True) if i in set(listed)]
+    if (start, end) == (date.min, date.max):
+        # Every order but those whose time is no day in Warsaw's calendar of years 1 to 9999.
+        assert total == len(sample.orders) + 2  # 1900-06-01, and 1 BC 23:00 UTC (00:24 LMT)
+    assert overview.bucket_period(date(9999, 12, 27), "week", OrderQuery()) == overview.Period(
+        date(9999, 12, 27), date.max)
