@@ -2,6 +2,8 @@
 
 The file is built only when the signed-in user asks, from the same query object and scope as the
 page, and is handed to one download button; nothing is prepared for a user who may not see it.
+A prepared file (up to about 100 MB in the session) is kept only while the view it was built
+for is on the screen: it is dropped on the first run that shows another scope or query.
 """
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ PREPARED = "orders.export"
 def export_section(user: User, query: OrderQuery, total: int, total_amount: Decimal,
                    settings: Settings, at: datetime) -> None:
     view_key = repr((user.scope.key(), query))
+    prepared = st.session_state.get(PREPARED)
+    if prepared is not None and prepared[0] != view_key:
+        del st.session_state[PREPARED]  # stale: a download would no longer match the screen
     build_col, download_col, note_col = st.columns([1.4, 1.4, 4], vertical_alignment="center")
     if build_col.button("Export to xlsx", icon=":material/table_view:", disabled=total == 0,
                         help="Every order that matches the filters and search, in this order"):

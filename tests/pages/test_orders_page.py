@@ -166,3 +166,33 @@ def test_a_partial_refund_shows_in_the_list(writable):
     row = frame[frame["Order ID"] == str(order["order_id"])].iloc[0]
     assert row["Status"] == "Completed · partially refunded"
     assert row["Refunded amount"] == "1.00"
+
+
+@pytest.mark.parametrize("change", ["filter", "search", "sort"])
+def test_a_prepared_export_is_dropped_once_the_view_changes(app_env, change):
+    from ui.exporting import PREPARED
+
+    at = sign_in(new_app(), "viewer")
+    next(b for b in at.button if b.label == "Export to xlsx").click().run()
+    assert "ready to download" in caption_text(at)
+    assert isinstance(at.session_state[PREPARED][1], bytes)
+    if change == "filter":
+        at.multiselect(key="filters.status").select("Completed").run()
+    elif change == "search":
+        at.text_input(key="orders.search").input("gmail").run()
+    else:
+        at.selectbox(key="orders.sort").select("Captured amount").run()
+    assert not at.exception
+    assert PREPARED not in at.session_state
+    assert "ready to download" not in caption_text(at)
+    assert not [b for b in at.get("download_button")]
+
+
+def test_a_prepared_export_stays_while_the_view_is_the_same(app_env):
+    from ui.exporting import PREPARED
+
+    at = sign_in(new_app(), "viewer")
+    next(b for b in at.button if b.label == "Export to xlsx").click().run()
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert isinstance(at.session_state[PREPARED][1], bytes)
+    assert "ready to download" in caption_text(at)
