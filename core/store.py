@@ -4,7 +4,9 @@ One ``Store`` holds one connection to the database file for the life of the proc
 works on its own cursor, so Streamlit's session threads can share it. Every read and every write
 takes the user's ``Scope`` as an argument and applies it in SQL. Driver errors are translated
 here, once, into ``DataUnavailable`` and its kinds (``DatabaseBusy``, ``WriteConflict``,
-``ConstraintViolation``).
+``ConstraintViolation``). Stored order times cross into Python in one place, ``read_moment``
+(and into the export's and the Overview's dates through ``readable_sql``): a time no calendar
+can show is flagged there, never raised on a page.
 """
 from __future__ import annotations
 
@@ -50,9 +52,9 @@ from core.users import Scope
 UTC = ZoneInfo("UTC")
 
 
-
 def readable_sql(column: str) -> str:
-    """SQL: the stored time ``column`` is one orderdesk reads as a date (``FIRST_READABLE``)."""
+    """SQL: the stored time ``column`` is one orderdesk reads as a date (``FIRST_READABLE``),
+    the same window as ``read_moment``'s."""
     return (f"({column} >= TIMESTAMP '{FIRST_READABLE}' "
             f"AND {column} < TIMESTAMP '{END_READABLE}')")
 
@@ -66,7 +68,7 @@ def local_day_sql(column: str) -> str:
 
 
 # The export's 15 columns (DESIGN §6), in order; the date is the order's day in the display zone,
-# followed by the stored time as text where it is not read as a date (``_export_row``).
+# followed by the stored time as text where it is not read as a date (``iter_export_rows``).
 # The database sorts only the orders' own values; the store's five columns are added in Python
 # from the small stores table (``_EXPORT_STORE_COLUMNS``): for 1M rows that halves what the sort
 # holds in memory.

@@ -389,7 +389,8 @@ else:
 if overview.undated_orders:
     undated = overview.undated_orders
     st.caption(f"{undated:,} order{'s have' if undated != 1 else ' has'} a stored time that is "
-               "no date: counted above and by status, store and region, but on no day of the chart.")
+               "no date: counted above and by status, store and region, but on no day of the "
+               "chart.")
 
 if overview.kpis.orders == 0:
     st.info("No orders match these filters and search." if query.is_filtered

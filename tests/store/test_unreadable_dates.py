@@ -3,9 +3,7 @@ every reader shows those orders, flagged, and everything else as before."""
 from __future__ import annotations
 
 import io
-import shutil
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -13,7 +11,7 @@ import pytest
 
 from core import overview, store as store_module
 from core.export import ExportInfo, write_orders_xlsx
-from core.query import PAGE_SIZE, OrderQuery, page_count
+from core.query import OrderQuery, page_count
 from core.store import Store
 from core.users import Scope
 from tests.sample_data import sample_store

@@ -324,7 +324,8 @@ def test_no_period_overflows_the_calendar(tz, start, end):
 @pytest.mark.parametrize("tz", ZONES, ids=lambda z: z.key)
 def test_the_period_bounds_are_the_zone_s_midnights(tz):
     """Exactly as before where Python has the datetime: 1 January to 30 June, and the DST days."""
-    for start, end in ((date(2026, 1, 1), date(2026, 6, 30)), (date(2026, 3, 29), date(2026, 10, 25))):
+    periods = ((date(2026, 1, 1), date(2026, 6, 30)), (date(2026, 3, 29), date(2026, 10, 25)))
+    for start, end in periods:
         _sql, params = OrderQuery(start=start, end=end).where_clause(ALL, tz)
         expected = [datetime.combine(day, datetime.min.time(), tz).astimezone(ZoneInfo("UTC"))
                     .replace(tzinfo=None) for day in (start, date.fromordinal(end.toordinal() + 1))]
@@ -332,10 +333,10 @@ def test_the_period_bounds_are_the_zone_s_midnights(tz):
 
 
 def test_the_last_day_s_end_and_the_first_day_s_start_as_duckdb_reads_them():
-    warsaw_first, warsaw_last = OrderQuery(start=date.min, end=date.max).where_clause(ALL, WARSAW)[1]
+    everything = OrderQuery(start=date.min, end=date.max)
+    warsaw_first, warsaw_last = everything.where_clause(ALL, WARSAW)[1]
     # Warsaw kept its local mean time (+01:24) before 1880, and CET (+01:00) in winter from 1977.
     assert warsaw_first == -62_135_596_800_000_000 - 84 * 60 * 1_000_000
     assert warsaw_last == datetime(9999, 12, 31, 23, 0)
-    _, new_york_last = OrderQuery(start=date.min, end=date.max).where_clause(
-        ALL, ZoneInfo("America/New_York"))[1]
+    _, new_york_last = everything.where_clause(ALL, ZoneInfo("America/New_York"))[1]
     assert new_york_last == 253_402_300_800_000_000 + 5 * 3600 * 1_000_000  # 10000-01-01 05:00
