@@ -36,6 +36,7 @@ from ui.context import (
     require_user,
     show_error,
 )
+from ui.exporting import drop_stale_export
 from ui.filters import PAGE, QUERY, filter_sidebar, load_view, preset_range, save_view, show_notices
 
 user = require_user()
@@ -358,6 +359,7 @@ st.caption(f"Data as of {data_as_of():%H:%M:%S} ({settings.tz_name})")
 show_notices()
 query, page = st.session_state[QUERY], st.session_state[PAGE]
 save_view(query, page)
+drop_stale_export(user, query)
 
 st.caption(f"{query.describe_filters()}")
 if query.search.strip():

@@ -216,3 +216,15 @@ def test_a_url_date_outside_the_calendar_gives_a_notice_not_a_failure(app_env, p
         at.switch_page(page).run()
         assert not at.exception and not at.error
         assert {m.label: m.value for m in at.metric}["Orders"] == f"{len(sample.orders):,}"
+
+
+def test_a_prepared_export_is_dropped_when_the_view_changes_on_the_overview(app_env):
+    from ui.exporting import PREPARED
+
+    at = sign_in(new_app(), "viewer")
+    next(b for b in at.button if b.label == "Export to xlsx").click().run()
+    at.switch_page("pages/overview.py").run()
+    assert isinstance(at.session_state[PREPARED][1], bytes)  # the same view
+    at.multiselect(key="filters.status").select("Completed").run()
+    assert not at.exception
+    assert PREPARED not in at.session_state
