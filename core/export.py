@@ -10,6 +10,13 @@ The writer is rustpy-xlsxwriter (rust_xlsxwriter underneath), chosen by measurem
 mode took 14 s or more, and it pulls rows from a generator in constant memory. It writes every
 Python ``str`` as an inline text cell, never as a formula, number or link; the tests check that
 on the file itself.
+
+Amounts are number cells, which a spreadsheet holds as binary doubles: exact to the cent up to
+``core.money.MAX_AMOUNT`` (15 significant digits, as many as Excel shows). A larger amount, which
+an older database may hold (its DECIMAL(18,2) goes 1,000 times further), and a total beyond it,
+are written as exact text instead, and the "Export info" sheet says how many: a file that rounds
+an amount silently would disagree with the database, and refusing the whole export for one
+amount would leave the user with nothing.
 """
 from __future__ import annotations
 
@@ -29,6 +36,8 @@ import pyarrow as pa
 import rustpy_xlsxwriter as xlsx
 
 from core.errors import ExportTooLarge
+from core.money import MAX_AMOUNT, format_amount
+from core.query import END_READABLE, FIRST_READABLE
 
 EXPORT_COLUMNS = (
     "Order date",
@@ -130,6 +139,15 @@ class ExportInfo:
 class _Tally:
     rows: int = 0
     total_captured_amount: Decimal = Decimal("0.00")
+    amounts_as_text: int = 0
+    dates_not_read: int = 0
+
+
+def _amount_cell(amount: Decimal) -> float | str:
+    """A number cell where a double holds the amount to the cent, else the exact amount as text."""
+    if abs(amount) <= MAX_AMOUNT:
+        return float(amount)
+    return f"{amount:.2f}"
 
 
 def write_orders_xlsx(
@@ -216,7 +234,11 @@ def _order_records(
         amount = values[_AMOUNT]
         if amount is not None:
             tally.total_captured_amount += amount
-            values[_AMOUNT] = float(amount)  # the cell is a binary double, as Excel stores it
+            values[_AMOUNT] = _amount_cell(amount)
+            tally.amounts_as_text += isinstance(values[_AMOUNT], str)
+        if isinstance(values[_DATE], str):  # a stored time that is no date, as the page shows it
+            values[_DATE] = sanitize_text(values[_DATE])
+            tally.dates_not_read += 1
         for i in _TEXT_COLUMNS:
             if values[i] is not None:
                 values[i] = sanitize_text(values[i], phone=i == _PHONE)
@@ -252,7 +274,25 @@ def _info_records(info: ExportInfo, tally: _Tally) -> Iterator[dict]:
         sanitize_text(info.sort),
         sanitize_text(info.time_zone),
         tally.rows,
-        float(tally.total_captured_amount),  # a number cell with 2 decimals, as Excel stores it
+        _amount_cell(tally.total_captured_amount),
     )
     for pair in zip(INFO_LABELS, values):
         yield dict(zip(INFO_HEADER, pair))
+    # Only when they apply, after the fixed rows (whose number formats go by position).
+    total_as_text = isinstance(values[-1], str)
+    if tally.amounts_as_text or total_as_text:
+        what = [f"{tally.amounts_as_text:,} amount{'s' * (tally.amounts_as_text != 1)}"] * bool(
+            tally.amounts_as_text) + ["the total"] * total_as_text
+        yield dict(zip(INFO_HEADER, (
+            "Amounts as text",
+            f"{' and '.join(what)} above {format_amount(MAX_AMOUNT)} written as text, exact "
+            "to the cent: a spreadsheet number keeps only 15 significant digits.",
+        )))
+    if tally.dates_not_read:
+        count = tally.dates_not_read
+        yield dict(zip(INFO_HEADER, (
+            "Dates not read",
+            f"{count:,} order{' has' if count == 1 else 's have'} a stored time that is no date "
+            f"(before {FIRST_READABLE.year} or from {END_READABLE.year} on, UTC); its Order "
+            "date cell says what is stored.",
+        )))

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from core.money import quantize_amount
 from core.query import DEFAULT_SORT, OrderQuery
 from core.schema import CHANNELS, STATUSES
-from core.store import Store
+from core.store import Store, readable_sql
 from core.users import Scope
 
 WEEKS_AFTER_DAYS = 92  # a longer period is charted per week, a shorter one per day
@@ -53,8 +53,11 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def previous(self) -> "Period":
-        """The period of equal length that ends the day before this one starts."""
+    def previous(self) -> "Period | None":
+        """The period of equal length that ends the day before this one starts; None when it
+        would begin before the calendar does."""
+        if self.start.toordinal() <= self.days:
+            return None
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
     def describe(self) -> str:
@@ -131,6 +134,9 @@ class Overview:
     statuses: tuple[StatusSlice, ...]
     top_stores: tuple[StoreBar, ...]
     regions: tuple[RegionBar, ...]
+    # Orders whose stored time is no date (``core.store.InvalidDate``): in the tiles, statuses,
+    # stores and regions, but on no day of the series.
+    undated_orders: int = 0
 
 
 def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -203,7 +209,9 @@ def _bucket_us(tz: ZoneInfo) -> int:
     return _HOUR_US
 
 
-# grouping(q, channel, status, store_id): a set bit marks a column rolled up.
+# grouping(q, channel, status, store_id): a set bit marks a column rolled up. An order whose time
+# is not read as a date has no bucket (q is NULL): every readable time is after 1970, so the
+# integer division (which DuckDB truncates towards zero) always rounds down.
 _BY_DAY_AND_CHANNEL, _BY_STATUS, _BY_STORE = 0b0011, 0b1101, 0b1110
 
 
@@ -223,7 +231,9 @@ def fetch_overview(
             SELECT grouping(q, channel, status, store_id) AS g, q, channel, status, store_id,
                    count(*) AS n, sum(amount) AS captured, sum(refunded_amount) AS refunded
             FROM (
-                SELECT epoch_us(o.created_at) // {bucket_us} AS q, o.channel, o.status,
+                SELECT CASE WHEN {readable_sql("o.created_at")}
+                            THEN epoch_us(o.created_at) // {bucket_us} END AS q,
+                       o.channel, o.status,
                        o.store_id, o.amount, o.refunded_amount
                 FROM orders o WHERE {where}
             ) selected
@@ -244,10 +254,12 @@ def fetch_overview(
 
     daily, statuses, stores = [], [], []
     region_sums: dict[str, list] = defaultdict(lambda: [0, ZERO])
-    cancelled = 0
+    cancelled = undated = 0
     for g, day, channel, status, store_id, store_name, region, n, captured, refunded in rows:
         n, captured, refunded = int(n), Decimal(captured), Decimal(refunded)
-        if g == _BY_DAY_AND_CHANNEL:
+        if g == _BY_DAY_AND_CHANNEL and day is None:
+            undated += n
+        elif g == _BY_DAY_AND_CHANNEL:
             daily.append(SeriesPoint(day, channel, n, captured, refunded))
         elif g == _BY_STATUS:
             statuses.append((status, n, captured, refunded))
@@ -298,6 +310,7 @@ def fetch_overview(
             (RegionBar(region, n, captured) for region, (n, captured) in region_sums.items()),
             key=lambda r: (-r.captured_amount, r.region),
         )),
+        undated_orders=undated,
     )
 
 
@@ -325,7 +338,8 @@ def _in_buckets(daily: list[SeriesPoint], bucket: str) -> list[SeriesPoint]:
 
 def bucket_period(bucket_start: date, bucket: str, query: OrderQuery) -> Period:
     """The dates of one bar of the series, kept within the view's period."""
-    end = bucket_start + timedelta(days=6 if bucket == "week" else 0)
+    end = date.fromordinal(min(bucket_start.toordinal() + (6 if bucket == "week" else 0),
+                               date.max.toordinal()))
     start = max(bucket_start, query.start) if query.start else bucket_start
     end = min(end, query.end) if query.end else end
     return Period(start, max(start, end))

@@ -21,6 +21,17 @@ PAGE_SIZE = 15
 MAX_SEARCH_LENGTH = 200
 MAX_BIGINT = 2**63 - 1
 
+# The order times orderdesk reads as dates: stored (UTC) from 1970 up to, not including, 2200.
+# Every real order falls in it, and every time in it is a date in any display zone, in Python and
+# in pandas (whose timestamps end in 2262). A time outside it (a database can hold year 1 BC,
+# year 10000 or infinity) is shown as stored and flagged (``core.store.InvalidDate``).
+FIRST_READABLE = datetime(1970, 1, 1)
+END_READABLE = datetime(2200, 1, 1)
+# A period from a URL is kept within these days. From them, no date arithmetic can leave the
+# calendar: a day's end, the previous period of equal length, the date picker's years around.
+EARLIEST_DAY = FIRST_READABLE.date()
+LATEST_DAY = date(2199, 12, 31)
+
 # Column label (the export's names where they overlap) → SQL over ``orders o JOIN stores s``.
 COLUMNS: dict[str, str] = {
     "Order date": "o.created_at",
@@ -230,12 +241,12 @@ class OrderQuery:
 
     def _period_sql(self, tz: ZoneInfo) -> tuple[list[str], list]:
         clauses, params = [], []
-        if self.start:
-            clauses.append("o.created_at >= ?")
-            params.append(_utc_start_of(self.start, tz))
-        if self.end:
-            clauses.append("o.created_at < ?")
-            params.append(_utc_start_of(self.end + timedelta(days=1), tz))
+        for day, operator in ((self.start, ">="), (self.end, "<")):
+            if day:
+                ordinal = day.toordinal() + (operator == "<")  # the end: the next day's start
+                sql, param = _bound_sql(_utc_start_us(ordinal, tz))
+                clauses.append(f"o.created_at {operator} {sql}")
+                params.append(param)
         return clauses, params
 
     def order_by(self, key: str | None = None) -> str:
@@ -310,10 +321,29 @@ def store_ids_sql(store_ids: tuple[str, ...]) -> tuple[str, list]:
     return f"o.store_id IN ({marks})", list(store_ids)
 
 
-def _utc_start_of(day: date, tz: ZoneInfo) -> datetime:
-    """Midnight of ``day`` in the display time zone, as a naive UTC timestamp."""
-    local = datetime.combine(day, time.min, tzinfo=tz)
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+_DAY_US = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _utc_start_us(ordinal: int, tz: ZoneInfo) -> int:
+    """Midnight of the day ``ordinal`` (``date.toordinal``, up to the day after ``date.max``) in
+    the display time zone, in microseconds since 1970 UTC. Integers: the start of the day after
+    31.12.9999, or of 01.01.0001 east of Greenwich, lies outside Python's datetime."""
+    if ordinal > date.max.toordinal():
+        offset = tz.utcoffset(datetime.max)  # the offset at that midnight, as it is just before
+    else:
+        offset = tz.utcoffset(datetime.combine(date.fromordinal(ordinal), time.min))
+    return (ordinal - _EPOCH.toordinal()) * _DAY_US - offset // timedelta(microseconds=1)
+
+
+def _bound_sql(us: int) -> tuple[str, object]:
+    """A bound on ``o.created_at`` as SQL and its parameter: a naive UTC datetime where Python
+    has one, else the microseconds (DuckDB's timestamps reach far beyond). DuckDB folds both into
+    a constant that skips row groups."""
+    try:
+        return "?", _EPOCH + timedelta(microseconds=us)
+    except OverflowError:
+        return "make_timestamp(?)", us
 
 
 def page_count(total: int, page_size: int = PAGE_SIZE) -> int:
@@ -388,10 +418,17 @@ def from_url_params(
         if not text:
             return None
         try:
-            return date.fromisoformat(text)
+            value = date.fromisoformat(text)
         except ValueError:
             problems.append(f"Ignored the period’s {label} “{text[:30]}”: not a date (YYYY-MM-DD).")
             return None
+        kept = min(max(value, EARLIEST_DAY), LATEST_DAY)
+        if kept != value:
+            problems.append(
+                f"The period’s {label} {value.isoformat()} is outside the dates orders can have "
+                f"({EARLIEST_DAY:%d.%m.%Y} – {LATEST_DAY:%d.%m.%Y}); using {kept:%d.%m.%Y}."
+            )
+        return kept
 
     start, end = day("from", "start"), day("to", "end")
     if start and end and start > end:

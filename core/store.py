@@ -4,7 +4,9 @@ One ``Store`` holds one connection to the database file for the life of the proc
 works on its own cursor, so Streamlit's session threads can share it. Every read and every write
 takes the user's ``Scope`` as an argument and applies it in SQL. Driver errors are translated
 here, once, into ``DataUnavailable`` and its kinds (``DatabaseBusy``, ``WriteConflict``,
-``ConstraintViolation``).
+``ConstraintViolation``). Stored order times cross into Python in one place, ``read_moment``
+(and into the export's and the Overview's dates through ``readable_sql``): a time no calendar
+can show is flagged there, never raised on a page.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,6 +33,8 @@ from core.errors import (
 )
 from core.query import (
     COLUMNS,
+    END_READABLE,
+    FIRST_READABLE,
     FROM_SQL,
     GROUPED_SORTS,
     PAGE_SIZE,
@@ -47,16 +51,34 @@ from core.users import Scope
 
 UTC = ZoneInfo("UTC")
 
-# The export's 15 columns (DESIGN §6), in order; the date is the order's day in the display zone.
+
+def readable_sql(column: str) -> str:
+    """SQL: the stored time ``column`` is one orderdesk reads as a date (``FIRST_READABLE``),
+    the same window as ``read_moment``'s."""
+    return (f"({column} >= TIMESTAMP '{FIRST_READABLE}' "
+            f"AND {column} < TIMESTAMP '{END_READABLE}')")
+
+
+def local_day_sql(column: str) -> str:
+    """SQL: the day of the stored time ``column`` in the display zone (the first parameter), NULL
+    for a time that is not read as a date. (DuckDB converts only the rows the CASE lets through:
+    its latest timestamps fail to convert at all.)"""
+    return (f"CASE WHEN {readable_sql(column)} "
+            f"THEN CAST(timezone(?, {column}::TIMESTAMPTZ) AS DATE) END")
+
+
+# The export's 15 columns (DESIGN §6), in order; the date is the order's day in the display zone,
+# followed by the stored time as text where it is not read as a date (``iter_export_rows``).
 # The database sorts only the orders' own values; the store's five columns are added in Python
 # from the small stores table (``_EXPORT_STORE_COLUMNS``): for 1M rows that halves what the sort
 # holds in memory.
-EXPORT_ORDER_SELECT = """
-    CAST(timezone(?, o.created_at::TIMESTAMPTZ) AS DATE),
+EXPORT_ORDER_SELECT = f"""
+    {local_day_sql("o.created_at")},
+    CASE WHEN NOT {readable_sql("o.created_at")} THEN o.created_at::VARCHAR END,
     o.order_id, o.merchant_order_id, o.amount, o.status, o.email, o.phone, o.store_id,
     o.salesperson_id, o.salesperson_name, o.channel
 """
-_EXPORT_STORE_AT = 7  # where o.store_id stands in a row above, and the store's columns go
+_EXPORT_STORE_AT = 8  # where o.store_id stands in a row above, and the store's columns go
 _EXPORT_STORE_COLUMNS = "zone, store_name, merchant_store_id, store_address, brand"
 
 # The first window of order IDs a page by order ID within many stores is looked for in
@@ -90,6 +112,39 @@ _MEMORY_LIMIT = re.compile(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
+class InvalidDate:
+    """A stored order time that is no date orderdesk can show (before 1970 or from 2200 on, in
+    UTC: year 1 BC, year 10000, infinity…). It is shown as stored, so that the order can still
+    be found, opened and corrected, and nobody takes it for a real date."""
+
+    stored: str  # as DuckDB writes it: "0001-12-31 (BC) 23:00:00", "infinity"
+
+    def __str__(self) -> str:
+        return f"invalid date (stored: {self.stored})"
+
+
+def read_moment(stored: str, tz: ZoneInfo) -> datetime | InvalidDate:
+    """A stored time, read as text (``column::VARCHAR``), as an aware time in the display zone.
+
+    Every stored time crosses into Python here. The driver would hand over a time outside
+    Python's years as text and infinity as the largest datetime; read as text, every value is
+    told apart, and the window (``readable_sql``) is the same as in SQL.
+    """
+    try:
+        moment = datetime.fromisoformat(stored)
+    except ValueError:  # a year before 1 or after 9999, infinity
+        return InvalidDate(stored)
+    if not FIRST_READABLE <= moment < END_READABLE:
+        return InvalidDate(stored)
+    return moment.replace(tzinfo=UTC).astimezone(tz)
+
+
+def format_moment(moment: datetime | InvalidDate, pattern: str) -> str:
+    """A time from ``read_moment`` as text: formatted with ``pattern``, or its flag."""
+    return str(moment) if isinstance(moment, InvalidDate) else moment.strftime(pattern)
+
+
+@dataclass(frozen=True)
 class OrderPage:
     """One page of the Orders list: rows as dicts keyed by ``COLUMNS`` labels."""
 
@@ -111,7 +166,7 @@ class ScopeOptions:
 @dataclass(frozen=True)
 class OrderDetails:
     order_id: int
-    created_at: datetime  # aware, in the display time zone
+    created_at: datetime | InvalidDate  # aware, in the display time zone
     merchant_order_id: str | None
     captured_amount: Decimal
     refunded_amount: Decimal
@@ -156,7 +211,7 @@ class OrderEvent:
     items: list[dict]
     reason: str | None
     username: str
-    created_at: datetime  # aware, in the display time zone
+    created_at: datetime | InvalidDate  # aware, in the display time zone
 
 
 def _translate(exc: duckdb.Error, path: Path | str) -> DataUnavailable:
@@ -373,14 +428,20 @@ class Store:
                 return OrderPage(rows=[], total=0, page=1, total_amount=Decimal("0.00"))
             stores = self._stores_by_id(cur, generation)
             if view.few:  # the whole result is one page: read in full at once
-                rows = _in_screen_order(_full_rows(cur, view.where, view.params, stores), query)
+                # Sorted by the database where it can be: an order's own values, the date
+                # among them, are compared as stored (a date not read as one included).
+                by_store = query.sort in STORE_COLUMNS
+                rows = _full_rows(cur, view.where, view.params, stores,
+                                  None if by_store else query.order_by())
+                if by_store:
+                    rows = _in_screen_order(rows, query)
                 total, page = len(rows), 1
                 total_amount = sum((r["Captured amount"] for r in rows), Decimal("0.00"))
             else:
                 total, total_amount, page, ids = _locate_page(cur, view, query, page)
                 rows = _order_rows(cur, ids, stores)
         for row in rows:
-            row["Order date"] = _local(row["Order date"], tz)
+            row["Order date"] = read_moment(row["Order date"], tz)
         return OrderPage(rows=rows, total=total, page=page, total_amount=total_amount)
 
     def iter_export_rows(
@@ -404,7 +465,11 @@ class Store:
             at = _EXPORT_STORE_AT
             while batch := result.fetchmany(batch_size):
                 for row in batch:
-                    yield (*row[:at], *stores[row[at]], *row[at + 1:])
+                    # A time that is not a date is written as the same flag the page shows:
+                    # an empty cell would pass for an order without a date, and the file would
+                    # no longer say what the database holds.
+                    day = row[0] if row[1] is None else str(InvalidDate(row[1]))
+                    yield (day, *row[2:at], *stores[row[at]], *row[at + 1:])
 
     def fetch_scope_options(self, scope: Scope) -> ScopeOptions:
         where, params = OrderQuery().where_clause(scope, UTC)
@@ -427,7 +492,7 @@ class Store:
         where, params = OrderQuery().where_clause(scope, tz)
         with self.cursor() as cur:
             row = cur.execute(
-                "SELECT o.order_id, o.created_at, o.merchant_order_id, o.amount, "
+                "SELECT o.order_id, o.created_at::VARCHAR, o.merchant_order_id, o.amount, "
                 "o.refunded_amount, o.status, o.channel, o.email, o.phone, s.store_id, "
                 "s.store_name, s.store_address, s.merchant_store_id, s.brand, s.legal_entity, "
                 "s.region, s.zone, o.salesperson_id, o.salesperson_name "
@@ -437,7 +502,7 @@ class Store:
         if row is None:
             raise OrderNotFound(order_id)
         details = OrderDetails(*row)
-        return replace(details, created_at=_local(details.created_at, tz))
+        return replace(details, created_at=read_moment(details.created_at, tz))
 
     # Items and history take the order ``fetch_order`` returned: holding one proves it is in the
     # user's scope, so the scope is checked once per page, not once per read.
@@ -458,13 +523,13 @@ class Store:
         key = order.order_id
         with self.cursor() as cur:
             rows = cur.execute(
-                "SELECT event_id, kind, amount, items, reason, username, created_at "
+                "SELECT event_id, kind, amount, items, reason, username, created_at::VARCHAR "
                 "FROM order_events WHERE order_id = ? ORDER BY created_at, event_id",
                 [key],
             ).fetchall()
         return [
             OrderEvent(eid, kind, amount, json.loads(items) if items else [], reason, user,
-                       _local(created, tz))
+                       read_moment(created, tz))
             for eid, kind, amount, items, reason, user, created in rows
         ]
 
@@ -720,9 +785,13 @@ def _page_by_day(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
     keeps every row up to the page in a heap: 85 ms for page 2,000 of 2.1M orders, against
     about 30 ms this way."""
     direction = "DESC" if query.descending else "ASC"
+    # The days as DuckDB writes them, handed back to it as they are: a database may hold days
+    # Python has no date for (year 1 BC, year 10000, infinity), and the day after the last one
+    # may not exist at all. The page's rows lie from its earliest day up to the next day listed.
     days = cur.execute(
-        f"SELECT CAST(date_trunc('day', o.created_at) AS TIMESTAMP) AS day, count(*), "
-        f"sum(o.amount) FROM orders o WHERE {view.where} GROUP BY day ORDER BY day {direction}",
+        f"SELECT day::VARCHAR, n, amount FROM (SELECT date_trunc('day', o.created_at) AS day, "
+        f"count(*) AS n, sum(o.amount) AS amount FROM orders o WHERE {view.where} GROUP BY day) "
+        f"ORDER BY day {direction}",
         view.params,
     ).fetchall()
     total = sum(int(n) for _day, n, _amount in days)
@@ -732,18 +801,26 @@ def _page_by_day(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuery,
         return 0, total_amount, page, []
     first = (page - 1) * PAGE_SIZE
     seen, covering, offset = 0, [], 0
-    for day, n, _amount in days:
+    for index, (_day, n, _amount) in enumerate(days):
         if seen + n > first:
             if not covering:
                 offset = first - seen
-            covering.append(day)
+            covering.append(index)
         seen += n
         if seen >= first + PAGE_SIZE:
             break
+    if query.descending:
+        earliest, later = covering[-1], covering[0] - 1
+    else:
+        earliest, later = covering[0], covering[-1] + 1
+    bounds, params = "o.created_at >= CAST(? AS TIMESTAMP)", [days[earliest][0]]
+    if 0 <= later < len(days):
+        bounds += " AND o.created_at < CAST(? AS TIMESTAMP)"
+        params.append(days[later][0])
     ids = [r[0] for r in cur.execute(
-        f"SELECT o.order_id FROM orders o WHERE {view.where} AND o.created_at >= ? "
-        f"AND o.created_at < ? ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
-        [*view.params, min(covering), max(covering) + timedelta(days=1), PAGE_SIZE, offset],
+        f"SELECT o.order_id FROM orders o WHERE {view.where} AND {bounds} "
+        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        [*view.params, *params, PAGE_SIZE, offset],
     ).fetchall()]
     return total, total_amount, page, ids
 
@@ -826,16 +903,20 @@ def _ids_in_groups(cur: duckdb.DuckDBPyConnection, view: _View, query: OrderQuer
 # A page's orders in full: the orders' own ``COLUMNS`` by ID, and their stores' from the stores
 # the store keeps (``Store._stores_by_id``). Joined in SQL, the page took 3 ms instead of 1.
 _STORE_SELECT = ", ".join(f'{sql} AS "{label}"' for label, sql in STORE_COLUMNS.items())
+# The order date as text, for ``read_moment``.
 _ORDER_SELECT = ", ".join(
-    [f'{sql} AS "{label}"' for label, sql in COLUMNS.items() if sql.startswith("o.")]
+    [f'{sql}{"::VARCHAR" * (sql == "o.created_at")} AS "{label}"'
+     for label, sql in COLUMNS.items() if sql.startswith("o.")]
     + ["o.store_id"]
 )
 
 
 def _full_rows(cur: duckdb.DuckDBPyConnection, where: str, params: list,
-               stores: dict[str, dict]) -> list[dict]:
-    """The orders ``o`` matching ``where`` in full, each with its store's columns (any order)."""
-    result = cur.execute(f"SELECT {_ORDER_SELECT} FROM orders o WHERE {where}", params)
+               stores: dict[str, dict], order_by: str | None = None) -> list[dict]:
+    """The orders ``o`` matching ``where`` in full, each with its store's columns, sorted by
+    ``order_by`` (over ``orders o``; None: in any order)."""
+    order = f" ORDER BY {order_by}" if order_by else ""
+    result = cur.execute(f"SELECT {_ORDER_SELECT} FROM orders o WHERE {where}{order}", params)
     labels = [d[0] for d in result.description]
     found = [dict(zip(labels, values)) for values in result.fetchall()]
     if missing := {row["store_id"] for row in found} - stores.keys():
@@ -870,9 +951,9 @@ def _order_rows(cur: duckdb.DuckDBPyConnection, ids: list[int],
 
 
 def _in_screen_order(rows: list[dict], query: OrderQuery) -> list[dict]:
-    """``rows`` as ``query.order_by()`` sorts them: the sort column (empty values last either
-    way), then the order ID, both in the chosen direction. Texts compare by code point, as
-    DuckDB's binary collation compares their UTF-8 bytes."""
+    """``rows`` as ``query.order_by()`` sorts them by a store's column: the column (empty values
+    last either way), then the order ID, both in the chosen direction. Texts compare by code
+    point, as DuckDB's binary collation compares their UTF-8 bytes."""
     rows = sorted(rows, key=lambda row: row["Order ID"], reverse=query.descending)
     if query.sort == "Order ID":
         return rows
@@ -914,8 +995,3 @@ def _order_key(order_id: object) -> int:
     if not text.isdigit() or not text.isascii() or len(text) > 18:
         raise OrderNotFound(order_id)
     return int(text)
-
-
-def _local(moment: datetime, tz: ZoneInfo) -> datetime:
-    """A naive UTC timestamp from the database as an aware time in the display zone."""
-    return moment.replace(tzinfo=UTC).astimezone(tz)

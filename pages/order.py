@@ -17,7 +17,7 @@ import streamlit as st
 from core import actions, rules
 from core.errors import OrderdeskError, OrderNotFound
 from core.money import format_amount
-from core.store import ItemLine, OrderDetails
+from core.store import ItemLine, OrderDetails, format_moment
 from ui.context import get_settings, get_store, refresh_data, require_user, show_error
 from ui.text import as_text
 
@@ -61,7 +61,7 @@ status_note = ""
 if order.status == "Completed" and 0 < order.refunded_amount < order.captured_amount:
     status_note = " · Partially refunded"
 st.markdown(f"**{order.status}**{status_note} · {order.channel} · "
-            f"{order.created_at:%d.%m.%Y %H:%M} ({settings.tz_name})")
+            f"{format_moment(order.created_at, '%d.%m.%Y %H:%M')} ({settings.tz_name})")
 
 captured, refunded, refundable = st.columns(3)
 captured.metric("Captured amount", format_amount(order.captured_amount))
@@ -273,7 +273,7 @@ if history:
         pd.DataFrame(
             [
                 {
-                    "When": event.created_at.strftime("%d.%m.%Y %H:%M:%S"),
+                    "When": format_moment(event.created_at, "%d.%m.%Y %H:%M:%S"),
                     "Action": "Refund" if event.kind == "refund" else "Cancel",
                     "Reference": f"{'R' if event.kind == 'refund' else 'C'}-{event.event_id}",
                     "Amount": format_amount(event.amount) if event.kind == "refund" else "",

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.money import format_amount
 from core.query import PAGE_SIZE, page_count
+from core.store import format_moment
 from ui import exporting
 from ui.context import (
     data_as_of,
@@ -81,7 +82,7 @@ else:
     table["Refunded amount"] = [
         "" if amount == "0.00" else amount for amount in table["Refunded amount"]
     ]
-    table["Order date"] = table["Order date"].map(lambda moment: moment.strftime("%d.%m.%Y %H:%M"))
+    table["Order date"] = table["Order date"].map(lambda m: format_moment(m, "%d.%m.%Y %H:%M"))
     table["Order ID"] = table["Order ID"].astype(str)
     # The table's toolbar shows above its frame on hover: without a gap it covered "Descending".
     st.space("small")

@@ -36,6 +36,7 @@ from ui.context import (
     require_user,
     show_error,
 )
+from ui.exporting import drop_stale_export
 from ui.filters import PAGE, QUERY, filter_sidebar, load_view, preset_range, save_view, show_notices
 from ui.text import as_text
 
@@ -359,6 +360,7 @@ st.caption(f"Data as of {data_as_of():%H:%M:%S} ({settings.tz_name})")
 show_notices()
 query, page = st.session_state[QUERY], st.session_state[PAGE]
 save_view(query, page)
+drop_stale_export(user, query)
 
 st.caption(as_text(query.describe_filters()))
 if query.search.strip():
@@ -386,6 +388,12 @@ else:
     )
     button_col.button("Compare last 30 days", on_click=_compare_last_30_days,
                       key="overview.last30", width="stretch")
+
+if overview.undated_orders:
+    undated = overview.undated_orders
+    st.caption(f"{undated:,} order{'s have' if undated != 1 else ' has'} a stored time that is "
+               "no date: counted above and by status, store and region, but on no day of the "
+               "chart.")
 
 if overview.kpis.orders == 0:
     st.info("No orders match these filters and search." if query.is_filtered

@@ -2,6 +2,8 @@
 
 The file is built only when the signed-in user asks, from the same query object and scope as the
 page, and is handed to one download button; nothing is prepared for a user who may not see it.
+A prepared file (up to about 100 MB in the session) is kept only while the view it was built
+for is on the screen: it is dropped on the first run that shows another scope or query.
 """
 from __future__ import annotations
 
@@ -22,9 +24,20 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREPARED = "orders.export"
 
 
+def drop_stale_export(user: User, query: OrderQuery) -> str:
+    """Forget a prepared file built for another scope or query than this view's (its download
+    would no longer match the screen); return this view's key. Every page that shows the view
+    calls it, so a file is not kept while the view changes elsewhere."""
+    view_key = repr((user.scope.key(), query))
+    prepared = st.session_state.get(PREPARED)
+    if prepared is not None and prepared[0] != view_key:
+        del st.session_state[PREPARED]
+    return view_key
+
+
 def export_section(user: User, query: OrderQuery, total: int, total_amount: Decimal,
                    settings: Settings, at: datetime) -> None:
-    view_key = repr((user.scope.key(), query))
+    view_key = drop_stale_export(user, query)
     build_col, download_col, note_col = st.columns([1.4, 1.4, 4], vertical_alignment="center")
     if build_col.button("Export to xlsx", icon=":material/table_view:", disabled=total == 0,
                         help="Every order that matches the filters and search, in this order"):

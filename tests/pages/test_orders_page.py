@@ -167,3 +167,65 @@ def test_a_partial_refund_shows_in_the_list(writable):
     row = frame[frame["Order ID"] == str(order["order_id"])].iloc[0]
     assert row["Status"] == "Completed · partially refunded"
     assert row["Refunded amount"] == "1.00"
+
+
+@pytest.mark.parametrize("change", ["filter", "search", "sort"])
+def test_a_prepared_export_is_dropped_once_the_view_changes(app_env, change):
+    from ui.exporting import PREPARED
+
+    at = sign_in(new_app(), "viewer")
+    next(b for b in at.button if b.label == "Export to xlsx").click().run()
+    assert "ready to download" in caption_text(at)
+    assert isinstance(at.session_state[PREPARED][1], bytes)
+    if change == "filter":
+        at.multiselect(key="filters.status").select("Completed").run()
+    elif change == "search":
+        at.text_input(key="orders.search").input("gmail").run()
+    else:
+        at.selectbox(key="orders.sort").select("Captured amount").run()
+    assert not at.exception
+    assert PREPARED not in at.session_state
+    assert "ready to download" not in caption_text(at)
+    assert not [b for b in at.get("download_button")]
+
+
+def test_a_prepared_export_stays_while_the_view_is_the_same(app_env):
+    from ui.exporting import PREPARED
+
+    at = sign_in(new_app(), "viewer")
+    next(b for b in at.button if b.label == "Export to xlsx").click().run()
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert isinstance(at.session_state[PREPARED][1], bytes)
+    assert "ready to download" in caption_text(at)
+
+
+@pytest.mark.parametrize(("params", "notice"), [
+    ({"to": "9999-12-31"}, "end 9999-12-31 is outside"),
+    ({"from": "0001-01-01"}, "start 0001-01-01 is outside"),
+    ({"from": "99999-01-01"}, "start “99999-01-01”: not a date"),
+    ({"to": "31/12/2026"}, "end “31/12/2026”: not a date"),
+])
+@pytest.mark.parametrize("page", ["pages/orders.py", "pages/overview.py"])
+def test_a_url_date_outside_the_calendar_gives_a_notice_not_a_failure(app_env, params, notice,
+                                                                      page):
+    _, sample = app_env
+    at = sign_in(new_app(params), "admin")
+    assert not at.exception and not at.error
+    assert any(notice in w.value for w in at.warning)
+    assert f"of {len(sample.orders):,} orders" in caption_text(at)
+    if page != "pages/orders.py":  # the clamped period carried over, and summed
+        at.switch_page(page).run()
+        assert not at.exception and not at.error
+        assert {m.label: m.value for m in at.metric}["Orders"] == f"{len(sample.orders):,}"
+
+
+def test_a_prepared_export_is_dropped_when_the_view_changes_on_the_overview(app_env):
+    from ui.exporting import PREPARED
+
+    at = sign_in(new_app(), "viewer")
+    next(b for b in at.button if b.label == "Export to xlsx").click().run()
+    at.switch_page("pages/overview.py").run()
+    assert isinstance(at.session_state[PREPARED][1], bytes)  # the same view
+    at.multiselect(key="filters.status").select("Completed").run()
+    assert not at.exception
+    assert PREPARED not in at.session_state

@@ -99,3 +99,33 @@ def test_demo_to_files_to_import_to_export_keeps_every_order(tmp_path):
 
     assert imported_rows == demo_rows
     assert sheet_rows(imported_export)[0] == sheet_rows(demo_export)[0]
+
+
+def test_every_amount_a_database_holds_reads_back_exactly(tmp_path):
+    """Up to MAX_AMOUNT a number cell, above it (an old database's DECIMAL(18,2) allows 10^16)
+    exact text: either way the cell reads back as the stored Decimal, and so does the total."""
+    from core.money import MAX_AMOUNT
+
+    amounts = ["0.01", "0.10", "0.29", "1.15", "2.67", "999999999999.99", "9007199254740.99",
+               "9999999999999.98", str(MAX_AMOUNT), "10000000000000.01", "12345678901234.56",
+               "99999999999999.99", "9999999999999999.99"]
+    with Store(tmp_path / "amounts.duckdb") as store:
+        with store.transaction() as cur:
+            cur.execute("INSERT INTO stores VALUES ('S01', 'Store', NULL, NULL, NULL, "
+                        "'Alpha SRL', 'Cluj', 'RO')")
+            for order_id, amount in enumerate(amounts, start=1):
+                cur.execute(
+                    "INSERT INTO orders (order_id, created_at, amount, status, channel, store_id)"
+                    " VALUES (?, TIMESTAMP '2026-05-01 10:00:00', CAST(? AS DECIMAL(18,2)), "
+                    "'Completed', 'online', 'S01')", [order_id, amount])
+        with store.cursor() as cur:
+            stored = dict(cur.execute("SELECT order_id, amount FROM orders").fetchall())
+        query = OrderQuery(sort="Order ID", descending=False)
+        data, _rows = export_bytes(store, Scope.everything(), query)
+    written, info = sheet_rows(data)
+    for row in written:
+        cell = row[3]
+        assert isinstance(cell, float) == (stored[row[1]] <= MAX_AMOUNT)
+        assert Decimal(str(cell)) == stored[row[1]], row[1]
+    assert Decimal(str(info["Total captured amount"])) == sum(stored.values())
+    assert info["Amounts as text"].startswith("4 amounts and the total above 9,999,999,999,999.99")

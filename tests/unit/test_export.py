@@ -348,3 +348,78 @@ def test_hundred_thousand_rows_are_written_within_six_seconds():
     assert written == 100_000
     assert calls == list(range(10_000, 100_001, 10_000))
     assert seconds <= 6.0, f"100,000 rows took {seconds:.1f} s"
+
+
+# -- amounts exactly as the database holds them ----------------------------------------------------
+
+EDGE_AMOUNTS = [Decimal(a) for a in (
+    "0.01", "0.10", "0.29", "1.15", "2.675", "1234567.89", "123456789012.34", "999999999999.99",
+    "1000000000000.01", "5000000000000.05", "9007199254740.99", "9999999999999.98",
+    "9999999999999.99",
+)]
+# The old schema's DECIMAL(18,2) goes 1,000 times further than a double keeps cents.
+OVER_MAX = [Decimal(a) for a in (
+    "10000000000000.00", "10000000000000.01", "12345678901234.56", "99999999999999.99",
+    "9999999999999999.99",
+)]
+
+
+def amount_rows(amounts: list[Decimal]) -> list[tuple]:
+    return [(date(2026, 1, 5), n, None, amount.quantize(Decimal("0.01")), "Completed", None,
+             None, "PL", "Store", None, None, None, None, None, "online")
+            for n, amount in enumerate(amounts, start=1)]
+
+
+def export_amounts(amounts: list[Decimal]) -> tuple[list, dict, openpyxl.Workbook]:
+    rows = amount_rows(amounts)
+    total = sum((r[3] for r in rows), Decimal("0.00"))
+    out = io.BytesIO()
+    write_orders_xlsx(out, rows, replace(INFO, row_count=len(rows), total_captured_amount=total))
+    book = read_back(out.getvalue())
+    cells = [row[3] for row in book["Orders"].iter_rows(min_row=2)]
+    return cells, info_values(book), book
+
+
+def test_amounts_up_to_the_maximum_read_back_exactly_as_numbers():
+    from core.money import MAX_AMOUNT
+
+    assert MAX_AMOUNT in EDGE_AMOUNTS
+    cells, info, _ = export_amounts(EDGE_AMOUNTS)
+    for cell, amount in zip(cells, EDGE_AMOUNTS):
+        assert cell.data_type == "n" and cell.number_format == "#,##0.00"
+        assert Decimal(str(cell.value)) == amount.quantize(Decimal("0.01"))
+    # Their sum passes the maximum: only the total is text.
+    assert info["Amounts as text"].startswith("the total above")
+    assert Decimal(info["Total captured amount"]) == sum(
+        (a.quantize(Decimal("0.01")) for a in EDGE_AMOUNTS), Decimal("0.00"))
+
+
+def test_amounts_above_the_maximum_are_exact_text_and_the_info_sheet_says_so():
+    cells, info, _ = export_amounts(EDGE_AMOUNTS[-1:] + OVER_MAX)
+    assert cells[0].data_type == "n"
+    for cell, amount in zip(cells[1:], OVER_MAX):
+        assert cell.data_type == "s" and cell.value == f"{amount:.2f}"
+    note = info["Amounts as text"]
+    assert "5 amounts" in note and "9,999,999,999,999.99" in note
+
+
+def test_a_total_above_the_maximum_is_exact_text():
+    # 2 orders of MAX_AMOUNT: every amount a number, their sum a text of 16 digits
+    cells, info, book = export_amounts(EDGE_AMOUNTS[-1:] * 2)
+    assert all(cell.data_type == "n" for cell in cells)
+    assert info["Total captured amount"] == "19999999999999.98"
+    assert "the total" in info["Amounts as text"]
+    _, small, _ = export_amounts(EDGE_AMOUNTS[-2:-1])
+    assert Decimal(str(small["Total captured amount"])) == Decimal("9999999999999.98")
+
+
+def test_a_date_that_is_no_date_is_a_text_cell_and_counted_in_the_info_sheet():
+    rows = amount_rows(EDGE_AMOUNTS[:2])
+    rows[1] = ("invalid date (stored: -infinity)", *rows[1][1:])
+    out = io.BytesIO()
+    write_orders_xlsx(out, rows, replace(INFO, row_count=2))
+    book = read_back(out.getvalue())
+    cells = [row[0] for row in book["Orders"].iter_rows(min_row=2)]
+    assert cells[0].is_date and cells[1].data_type == "s"
+    assert cells[1].value == "invalid date (stored: -infinity)"
+    assert info_values(book)["Dates not read"].startswith("1 order has")

@@ -263,3 +263,80 @@ def test_order_by_a_stand_in_key():
     assert (OrderQuery(sort="Customer email").order_by("sort_key")
             == "sort_key DESC NULLS LAST, o.order_id DESC")
     assert OrderQuery(sort="Order ID", descending=False).order_by("sort_key") == "o.order_id ASC"
+
+
+# -- URL dates outside the calendar of orders ------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("params", "start", "end", "notices"),
+    [
+        ({"to": ["9999-12-31"]}, None, date(2199, 12, 31), ["end 9999-12-31 is outside"]),
+        ({"from": ["0001-01-01"]}, date(1970, 1, 1), None, ["start 0001-01-01 is outside"]),
+        ({"from": ["0001-01-01"], "to": ["9999-12-31"]}, date(1970, 1, 1), date(2199, 12, 31),
+         ["start 0001-01-01 is outside", "end 9999-12-31 is outside"]),
+        ({"from": ["1969-12-31"], "to": ["2200-01-01"]}, date(1970, 1, 1), date(2199, 12, 31),
+         ["start 1969-12-31 is outside", "end 2200-01-01 is outside"]),
+        ({"from": ["1970-01-01"], "to": ["2199-12-31"]}, date(1970, 1, 1), date(2199, 12, 31),
+         []),
+        ({"from": ["99999-01-01"]}, None, None, ["start “99999-01-01”: not a date"]),
+        ({"to": ["+10000-01-01"]}, None, None, ["end “+10000-01-01”: not a date"]),
+        ({"from": ["2026-02-30"]}, None, None, ["start “2026-02-30”: not a date"]),
+        ({"from": ["0000-01-01"], "to": ["garbage"]}, None, None,
+         ["start “0000-01-01”: not a date", "end “garbage”: not a date"]),
+        ({"from": ["9999-12-31"], "to": ["0001-01-01"]}, date(2199, 12, 31), date(1970, 1, 1),
+         None),  # clamped, then refused as a period that ends before it starts
+    ],
+)
+def test_url_dates_outside_the_calendar_are_clamped_or_refused_with_a_notice(
+        params, start, end, notices):
+    query, _page, problems = from_url_params(params)
+    if notices is None:
+        assert (query.start, query.end) == (None, None)
+        assert any("starts (31.12.2199) after it ends (01.01.1970)" in p for p in problems)
+        return
+    assert (query.start, query.end) == (start, end)
+    assert len(problems) == len(notices)
+    for problem, notice in zip(problems, notices):
+        assert notice in problem
+    query.where_clause(ALL, WARSAW)  # and its period can be applied
+
+
+ZONES = [WARSAW, ZoneInfo("America/New_York"), ZoneInfo("Pacific/Kiritimati"),
+         ZoneInfo("Pacific/Pago_Pago"), ZoneInfo("UTC")]
+
+
+@pytest.mark.parametrize("tz", ZONES, ids=lambda z: z.key)
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(date.min, None), (None, date.max), (date.min, date.max), (date.max, date.max),
+     (date.min, date.min)],
+)
+def test_no_period_overflows_the_calendar(tz, start, end):
+    """Midnight of 01.01.0001 east of Greenwich, and the day after 31.12.9999, have no Python
+    datetime: such a bound goes to DuckDB as microseconds."""
+    query = OrderQuery(start=start, end=end)
+    for sql, params in (query.where_clause(ALL, tz), query.orders_where(tz, None)):
+        assert sql.count("o.created_at") == (start is not None) + (end is not None)
+        for param in params:
+            assert isinstance(param, (datetime, int))
+
+
+@pytest.mark.parametrize("tz", ZONES, ids=lambda z: z.key)
+def test_the_period_bounds_are_the_zone_s_midnights(tz):
+    """Exactly as before where Python has the datetime: 1 January to 30 June, and the DST days."""
+    periods = ((date(2026, 1, 1), date(2026, 6, 30)), (date(2026, 3, 29), date(2026, 10, 25)))
+    for start, end in periods:
+        _sql, params = OrderQuery(start=start, end=end).where_clause(ALL, tz)
+        expected = [datetime.combine(day, datetime.min.time(), tz).astimezone(ZoneInfo("UTC"))
+                    .replace(tzinfo=None) for day in (start, date.fromordinal(end.toordinal() + 1))]
+        assert params == expected
+
+
+def test_the_last_day_s_end_and_the_first_day_s_start_as_duckdb_reads_them():
+    everything = OrderQuery(start=date.min, end=date.max)
+    warsaw_first, warsaw_last = everything.where_clause(ALL, WARSAW)[1]
+    # Warsaw kept its local mean time (+01:24) before 1880, and CET (+01:00) in winter from 1977.
+    assert warsaw_first == -62_135_596_800_000_000 - 84 * 60 * 1_000_000
+    assert warsaw_last == datetime(9999, 12, 31, 23, 0)
+    _, new_york_last = everything.where_clause(ALL, ZoneInfo("America/New_York"))[1]
+    assert new_york_last == 253_402_300_800_000_000 + 5 * 3600 * 1_000_000  # 10000-01-01 05:00
