@@ -136,6 +136,20 @@ def test_every_sign_in_is_logged_without_the_password(app_env, caplog):
         assert password not in everything
 
 
+def test_behind_a_trusted_proxy_the_log_names_the_forwarded_client(app_env, monkeypatch,
+                                                                   caplog):
+    monkeypatch.setenv("ORDERDESK_TRUSTED_PROXY", "1")
+    st.cache_resource.clear()  # the settings are read once per process
+    monkeypatch.setattr(ContextProxy, "headers", property(
+        lambda self: {"X-Forwarded-For": "10.9.9.9, 203.0.113.77"}))
+    try:
+        with caplog.at_level(logging.INFO, logger="orderdesk"):
+            sign_in(new_app(), "viewer", "wrong-password")
+    finally:
+        st.cache_resource.clear()
+    assert "sign-in failed: user='viewer' client=203.0.113.77 at=" in caplog.text
+
+
 # --- revocation: an open session ends on its next action -----------------------------------------
 
 def _cli(monkeypatch, argv: list[str], stdin_text: str = "") -> None:
@@ -244,10 +258,16 @@ def test_a_cookie_issued_before_signing_out_no_longer_signs_in(writable, browser
 
 # --- the cookie's flags --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("setting,secure", [("1", True), ("auto", False), ("0", False)])
+@pytest.mark.parametrize("setting,headers,secure", [
+    ("1", {}, True),
+    ("auto", {}, False),
+    ("auto", {"X-Forwarded-Proto": "https"}, True),  # the reverse proxy terminates HTTPS
+    ("0", {"X-Forwarded-Proto": "https"}, False),
+])
 def test_the_cookie_is_secure_when_configured_and_always_same_site_strict(
-        app_env, monkeypatch, setting, secure):
+        app_env, monkeypatch, setting, headers, secure):
     monkeypatch.setenv("ORDERDESK_COOKIE_SECURE", setting)
+    monkeypatch.setattr(ContextProxy, "headers", property(lambda self: dict(headers)))
     st.cache_resource.clear()  # the settings are read once per process
     written = []
     original = CookieManager.set
