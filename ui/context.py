@@ -15,9 +15,9 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core.errors import OrderdeskError, UsersFileError
-from core.signin import session_still_valid
 from core.query import OrderQuery
 from core.settings import Settings
+from core.signin import session_still_valid
 from core.store import SERVER_MEMORY_LIMIT, OrderPage, ScopeOptions, Store
 from core.users import Scope, User, load_users
 from ui.signin import SIGNED_IN_AT
