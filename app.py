@@ -47,8 +47,9 @@ def _on_logout(details: dict) -> None:
     settings = get_settings()
     try:
         end_sessions(settings.users_path, username)
-    except UsersFileError:
-        log.exception("users file unreadable: the sign-out of %r was not recorded", username)
+    except (UsersFileError, OSError):
+        # This browser is signed out all the same; only its other sessions and copies go on.
+        log.exception("users file not writable: the sign-out of %r was not recorded", username)
     signin.audit("signed out", username, request_client(settings))
 
 

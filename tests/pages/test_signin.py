@@ -314,3 +314,20 @@ def test_a_broken_users_file_shows_a_generic_line_and_logs_the_details(writable,
                    "anna.secret", "roles"):
         assert secret not in shown
     assert str(users_path) in caplog.text  # the operator learns which file and why
+
+
+def test_logout_still_signs_out_when_the_users_file_cannot_be_written(writable, monkeypatch,
+                                                                      caplog):
+    import core.users
+
+    def read_only(*args):
+        raise PermissionError("read-only file system")
+
+    at = sign_in(new_app(), "viewer")
+    monkeypatch.setattr(core.users, "end_sessions", read_only)
+    with caplog.at_level(logging.INFO, logger="orderdesk"):
+        next(b for b in at.sidebar.button if b.label == "Logout").click()
+        at.run()
+    assert not at.exception
+    assert [i.value for i in at.info] == [SIGNED_OUT]
+    assert "the sign-out of 'viewer' was not recorded" in caplog.text
