@@ -6,19 +6,27 @@ page is the sign-in form, whatever URL was asked for. Each page also checks the 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from core.errors import OrderdeskError
-from core.users import ROLES, authenticator_credentials, load_users
+from core import signin
+from core.errors import OrderdeskError, UsersFileError
+from core.users import ROLES, authenticator_credentials, end_sessions, load_users
 from ui.context import current_user, get_settings
 from ui.text import as_text
+from ui.signin import NOTICE, SIGNED_IN_AT, WRONG_CREDENTIALS, build_authenticator, request_client
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("orderdesk")
 
 COOKIE_NAME = "orderdesk_session"
-COOKIE_EXPIRY_DAYS = 0.5  # a short-lived sign-in; logout does not revoke a stolen cookie
+# A short-lived sign-in; signing out, or a password, role or scope change, ends it sooner.
+COOKIE_LIFETIME = timedelta(hours=12)
+USERS_FILE_UNREADABLE = (
+    "Sign-in is unavailable: the users file cannot be read. The administrator has been told."
+)
 
 st.set_page_config(page_title="orderdesk", page_icon=":material/receipt_long:", layout="wide")
 # Less empty space above the page title, so the pager stays on a laptop's first screen.
@@ -28,13 +36,22 @@ st.html("<style>.stMainBlockContainer { padding-top: 2.5rem; }</style>")
 def _authenticator() -> stauth.Authenticate:
     settings = get_settings()
     users = load_users(settings.users_path)
-    return stauth.Authenticate(
-        authenticator_credentials(users),
-        COOKIE_NAME,
-        settings.require_cookie_key(),
-        COOKIE_EXPIRY_DAYS,
-        login_sleep_time=0,
+    return build_authenticator(
+        users, settings, cookie_name=COOKIE_NAME, lifetime=COOKIE_LIFETIME,
+        credentials=authenticator_credentials(users),
     )
+
+
+def _on_logout(details: dict) -> None:
+    """The Logout button: end this user's cookies and sessions everywhere, not only here."""
+    username = details.get("username") or ""
+    settings = get_settings()
+    try:
+        end_sessions(settings.users_path, username)
+    except (UsersFileError, OSError):
+        # This browser is signed out all the same; only its other sessions and copies go on.
+        log.exception("users file not writable: the sign-out of %r was not recorded", username)
+    signin.audit("signed out", username, request_client(settings))
 
 
 def _sign_in_form() -> None:
@@ -45,7 +62,7 @@ def _sign_in_form() -> None:
         st.caption("Orders desk of the merchant cabinet. Sign in to continue.")
         authenticator.login(location="main")
         if st.session_state.get("authentication_status") is False:
-            st.error("Username or password is incorrect.")
+            st.error(st.session_state.get(NOTICE) or WRONG_CREDENTIALS)
 
 
 # Session-state key prefixes of what a user looks at (widget keys are "<page>.<name>").
@@ -91,12 +108,18 @@ def _signed_out() -> None:
     dropped; no st.rerun(): the browser must first run the component that deletes the cookie."""
     for key in [k for k in st.session_state if str(k).split(".")[0] in VIEW_KEY_PREFIXES]:
         del st.session_state[key]
+    st.session_state.pop(SIGNED_IN_AT, None)
     st.info("You have been signed out.")
     st.stop()
 
 
 try:
     authenticator = _authenticator()
+except UsersFileError:
+    # Its message names the file and quotes its lines (user names, hashes): for the log only.
+    log.exception("sign-in unavailable")
+    st.error(USERS_FILE_UNREADABLE)
+    st.stop()
 except OrderdeskError as exc:
     st.error(str(exc))
     st.stop()
@@ -109,14 +132,17 @@ if not st.session_state.get("authentication_status"):
 
 user = current_user()
 if user is None:
-    # Removed from the users file (or the file is unreadable) since signing in: sign out now.
+    # Removed from the users file, signed out elsewhere, password, role or scope changed (or the
+    # file is unreadable) since signing in: sign out now.
+    signin.audit("session ended", st.session_state.get("username") or "",
+                 request_client(get_settings()))
     authenticator.logout(location="unrendered")
     _signed_out()
 navigation = st.navigation(_pages(user.role))
 
 with st.sidebar:
     st.markdown(f"**{as_text(user.name)}**  \n{user.role.capitalize()} · {as_text(user.username)}")
-    authenticator.logout("Logout", location="sidebar", key="app.logout")
+    authenticator.logout("Logout", location="sidebar", key="app.logout", callback=_on_logout)
 if not st.session_state.get("authentication_status"):
     _signed_out()
 

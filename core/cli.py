@@ -63,8 +63,10 @@ and cancels brought in by an import are recorded in the order's history as user 
 
 USERS_HELP = """\
 Manage the users file (read again by the running app on each user action). Passwords are read
-from standard input (one line; typed without echo on a terminal) and stored only as bcrypt hashes.
+from standard input (one line; typed without echo on a terminal) and stored only as bcrypt hashes;
+a password may not start or end with a space and may be at most 72 bytes (UTF-8), all bcrypt uses.
 A user sees the orders of the granted legal entities and stores; an admin sees every order.
+Changing a user's password, role or scope, or removing them, signs them out everywhere.
 """
 
 
@@ -346,15 +348,20 @@ def _users_set(args: argparse.Namespace, settings: Settings) -> int:
     _check_scope(settings, args.legal_entities or (), args.stores or ())
     if args.password:
         changes["password_hash"] = users_file.hash_password(_read_password())
+    before = users_file.load_users(settings.users_path).get(args.username)
     user = users_file.update_user(settings.users_path, args.username, **changes)
     print(f"Changed {user.username} ({user.role}; {_scope_text(user)}).")
+    if before is None or user.sessions_valid_from != before.sessions_valid_from:
+        print(f"{user.username} is signed out everywhere: open sessions end on their next action "
+              "and earlier sign-in cookies no longer work.")
     _scope_warning(user)
     return 0
 
 
 def _users_remove(args: argparse.Namespace, settings: Settings) -> int:
     users_file.remove_user(settings.users_path, args.username)
-    print(f"Removed {args.username} from {settings.users_path}.")
+    print(f"Removed {args.username} from {settings.users_path}; their open sessions end on "
+          "their next action.")
     return 0
 
 

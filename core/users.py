@@ -10,8 +10,13 @@
           legal_entities: [Mokka Retail SRL]
           stores: [S001]
 
+          sessions_valid_from: '2026-01-31T10:00:00.123456+00:00'
+
 The file is re-read whenever it changes (by modification time), so a role or scope change takes
-effect on the user's next action. Writes go to a temporary file that replaces the old one
+effect on the user's next action. ``sessions_valid_from`` revokes sign-ins: a cookie issued or a
+session signed in before it no longer counts. Adding a user, changing their password, role or
+scope, and their signing out set it to the present moment, so a copied cookie or a session open
+elsewhere ends on its next use. Writes go to a temporary file that replaces the old one
 atomically, under a lock file, so the running app never reads half a file.
 """
 from __future__ import annotations
@@ -23,6 +28,7 @@ import re
 import tempfile
 import threading
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import bcrypt
@@ -59,6 +65,7 @@ class User:
     role: str
     legal_entities: tuple[str, ...] = ()
     stores: tuple[str, ...] = ()
+    sessions_valid_from: datetime | None = None
 
     @property
     def scope(self) -> Scope:
@@ -76,9 +83,34 @@ class User:
         return self.role == "admin"
 
 
-def hash_password(password: str) -> str:
+# bcrypt reads only this many bytes of a password; more would be silently ignored.
+MAX_PASSWORD_BYTES = 72
+
+
+def check_new_password(password: str) -> str:
+    """Refuse a password that could never sign in as typed, or of which bcrypt ignores a part.
+
+    The sign-in form strips leading and trailing spaces from what is typed, so a password that
+    starts or ends with one would be stored but never match.
+    """
     if not password:
-        raise UsersFileError("The password must not be empty.")
+        raise InvalidInput("The password must not be empty; nothing was changed.")
+    if password != password.strip():
+        raise InvalidInput(
+            "The password starts or ends with a space (or tab): the sign-in form drops those, so "
+            "it could never sign in. Choose one without; nothing was changed."
+        )
+    size = len(password.encode("utf-8"))
+    if size > MAX_PASSWORD_BYTES:
+        raise InvalidInput(
+            f"The password is {size} bytes long in UTF-8; bcrypt uses only the first "
+            f"{MAX_PASSWORD_BYTES}, so use a shorter one. Nothing was changed."
+        )
+    return password
+
+
+def hash_password(password: str) -> str:
+    check_new_password(password)
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
@@ -95,6 +127,21 @@ def _as_list(value: object, what: str, username: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise UsersFileError(f"User {username!r}: {what} must be a list.")
     return tuple(str(v) for v in value)
+
+
+def _valid_from(value: object, username: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise UsersFileError(
+                f"User {username!r}: sessions_valid_from must be an ISO 8601 time."
+            ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _parse(data: object) -> dict[str, User]:
@@ -124,6 +171,7 @@ def _parse(data: object) -> dict[str, User]:
             role=roles[0],
             legal_entities=_as_list(entry.get("legal_entities"), "legal_entities", username),
             stores=_as_list(entry.get("stores"), "stores", username),
+            sessions_valid_from=_valid_from(entry.get("sessions_valid_from"), username),
         )
     return users
 
@@ -139,6 +187,8 @@ def _serialise(users: dict[str, User]) -> dict:
                     "roles": [u.role],
                     "legal_entities": list(u.legal_entities),
                     "stores": list(u.stores),
+                    **({"sessions_valid_from": u.sessions_valid_from.isoformat()}
+                       if u.sessions_valid_from else {}),
                 }
                 for u in sorted(users.values(), key=lambda u: u.username)
             }
@@ -249,8 +299,19 @@ def check_email(email: str) -> str:
     return email
 
 
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# Changing any of these ends the user's sessions: what they may do or see, or how they prove it.
+REVOKING_FIELDS = ("password_hash", "role", "legal_entities", "stores")
+
+
 def add_user(path: Path | str, user: User) -> None:
-    """Add a new user to the users file; an existing username is refused."""
+    """Add a new user to the users file; an existing username is refused.
+
+    Sessions are valid from now: a cookie left from an earlier user of the same name is refused.
+    """
     check_username(user.username)
     check_role(user.role)
     check_email(user.email)
@@ -259,7 +320,7 @@ def add_user(path: Path | str, user: User) -> None:
             raise InvalidInput(
                 f"User {user.username!r} already exists; change it with 'users set'."
             )
-        users[user.username] = user
+        users[user.username] = replace(user, sessions_valid_from=_now())
 
 
 def update_user(path: Path | str, username: str, **changes: object) -> User:
@@ -272,8 +333,22 @@ def update_user(path: Path | str, username: str, **changes: object) -> User:
     with edit_users(path) as users:
         if username not in users:
             raise InvalidInput(f"There is no user {username!r}.")
-        users[username] = replace(users[username], **changes)
-        return users[username]
+        old = users[username]
+        new = replace(old, **changes)
+        if any(getattr(new, field) != getattr(old, field) for field in REVOKING_FIELDS):
+            new = replace(new, sessions_valid_from=_now())
+        users[username] = new
+        return new
+
+
+def end_sessions(path: Path | str, username: str) -> bool:
+    """End every session and cookie of a user (their signing out); False if there is no such
+    user any more."""
+    with edit_users(path) as users:
+        if username not in users:
+            return False
+        users[username] = replace(users[username], sessions_valid_from=_now())
+        return True
 
 
 def remove_user(path: Path | str, username: str) -> None:

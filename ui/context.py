@@ -1,7 +1,8 @@
 """The signed-in user, the settings and the database, as the pages see them.
 
 Roles and scope are re-read from the users file on every run (``core.users.load_users`` only
-re-parses it when it changed), so a revoked right takes effect on the user's next action.
+re-parses it when it changed), so a revoked right takes effect on the user's next action; so does
+a revoked session (the user's ``sessions_valid_from`` later than this session's sign-in).
 Cached reads take the scope as an argument and key on it: a cache never reads session state.
 """
 from __future__ import annotations
@@ -16,9 +17,11 @@ from streamlit.errors import StreamlitAPIException
 from core.errors import OrderdeskError, UsersFileError
 from core.query import OrderQuery
 from core.settings import Settings
+from core.signin import session_still_valid
 from core.store import SERVER_MEMORY_LIMIT, OrderPage, ScopeOptions, Store
 from core.users import Scope, User, load_users
 from ui.text import as_text
+from ui.signin import SIGNED_IN_AT
 
 log = logging.getLogger("orderdesk")
 
@@ -50,7 +53,10 @@ def current_user() -> User | None:
     except UsersFileError:
         log.exception("users file unreadable")
         return None
-    return users.get(username)
+    user = users.get(username)
+    if user is None or not session_still_valid(user, st.session_state.get(SIGNED_IN_AT)):
+        return None
+    return user
 
 
 def require_user(*, admin: bool = False) -> User:

@@ -14,6 +14,9 @@ from tests.sample_data import sample_store
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PASSWORDS = {"admin": "admin-pass-1", "viewer": "viewer-pass-1", "refunder": "refunder-pass-1"}
+# A fixed random key (this module is imported twice: by pytest and by the tests); the app
+# refuses a made-up key such as 'k' * 40.
+COOKIE_KEY = "knsrCs_11sqnGrLSsSvuC_Ezihvy568ge0Q01frkLDkervQLMY4OILoSfDthadSi"
 
 
 @pytest.fixture(scope="session")
@@ -55,12 +58,22 @@ def run_like_the_server(monkeypatch):
     monkeypatch.setattr(PagesManager, "__init__", init)
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle():
+    """Failed sign-ins are counted per server process: each test starts with none."""
+    from ui.signin import get_throttle
+
+    get_throttle.clear()
+    yield
+    get_throttle.clear()
+
+
 @pytest.fixture
 def app_env(page_data, monkeypatch):
     root, sample = page_data
     monkeypatch.setenv("ORDERDESK_DB", str(root / "orders.duckdb"))
     monkeypatch.setenv("ORDERDESK_USERS", str(root / "users.yaml"))
-    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", "k" * 40)
+    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
     st.cache_data.clear()
     yield root, sample
@@ -74,7 +87,7 @@ def writable(page_data, tmp_path, monkeypatch):
         shutil.copy(root / name, tmp_path / name)
     monkeypatch.setenv("ORDERDESK_DB", str(tmp_path / "orders.duckdb"))
     monkeypatch.setenv("ORDERDESK_USERS", str(tmp_path / "users.yaml"))
-    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", "k" * 40)
+    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.testing.v1.element_tree import Block
 
 from tests.markdown_text import shown
-from tests.pages.conftest import new_app, sign_in
+from tests.pages.conftest import COOKIE_KEY, new_app, sign_in
 
 BETA = "Beta Sp. z o.o."
 
@@ -25,7 +25,7 @@ def writable(page_data, tmp_path, monkeypatch):
     shutil.copy(root / "orders.duckdb", db)
     monkeypatch.setenv("ORDERDESK_DB", str(db))
     monkeypatch.setenv("ORDERDESK_USERS", str(root / "users.yaml"))
-    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", "k" * 40)
+    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
     st.cache_data.clear()
     st.cache_resource.clear()

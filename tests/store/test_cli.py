@@ -166,6 +166,14 @@ def test_users_remove(env, monkeypatch, capsys):
     (["users", "add", "carl", "--role", "viewer", "--legal-entity", "LE9"], "pw-12345\n",
      "Unknown legal entity 'LE9'"),
     (["users", "set", "anna", "--store", "S1", "--store", "S9"], "", "Unknown store 'S9'"),
+    # The sign-in form strips what is typed: such a password could never sign in.
+    (["users", "add", "carl", "--role", "viewer"], " pw-12345\n", "starts or ends with a space"),
+    (["users", "add", "carl", "--role", "viewer"], "pw-12345 \n", "starts or ends with a space"),
+    (["users", "set", "anna", "--password"], "\tpw-12345\n", "starts or ends with a space"),
+    # bcrypt reads 72 bytes; more ended the command in a traceback.
+    (["users", "add", "carl", "--role", "viewer"], "x" * 73 + "\n",
+     "73 bytes long in UTF-8; bcrypt uses only the first 72"),
+    (["users", "set", "anna", "--password"], "ż" * 40 + "\n", "80 bytes long in UTF-8"),
 ])
 def test_users_errors_exit_1_and_change_nothing(loaded, monkeypatch, capsys, argv, stdin_text,
                                                 message):
@@ -178,6 +186,29 @@ def test_users_errors_exit_1_and_change_nothing(loaded, monkeypatch, capsys, arg
     assert main(argv) == 1
     assert message in capsys.readouterr().err
     assert users_path.read_bytes() == before
+
+
+def test_a_72_byte_password_is_taken_whole(env, monkeypatch):
+    _, users_path = env
+    password = "ż" * 36  # 72 bytes in UTF-8
+    stdin(monkeypatch, password + "\n")
+    assert main(["users", "add", "anna", "--role", "viewer"]) == 0
+    assert check_password(password, load_users(users_path)["anna"].password_hash)
+    assert not check_password("ż" * 35 + "z", load_users(users_path)["anna"].password_hash)
+
+
+def test_users_set_says_when_sessions_end(loaded, monkeypatch, capsys):
+    _, users_path = loaded
+    stdin(monkeypatch, "password-1\n")
+    assert main(["users", "add", "anna", "--role", "viewer"]) == 0
+    added = load_users(users_path)["anna"].sessions_valid_from
+    capsys.readouterr()
+    assert main(["users", "set", "anna", "--name", "Anna N."]) == 0
+    assert load_users(users_path)["anna"].sessions_valid_from == added
+    assert "signed out" not in capsys.readouterr().out
+    assert main(["users", "set", "anna", "--role", "refunder"]) == 0
+    assert load_users(users_path)["anna"].sessions_valid_from > added
+    assert "anna is signed out everywhere" in capsys.readouterr().out
 
 
 def test_unknown_role_is_a_usage_error(env, monkeypatch, capsys):
