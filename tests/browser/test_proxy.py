@@ -141,7 +141,8 @@ http {{
     include {root / 'orderdesk.conf'};
 }}
 """)
-    command = [nginx, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")]
+    command = [nginx, "-p", str(root), "-c", str(root / "nginx.conf"),
+               "-e", str(root / "error.log")]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, f"nginx -t refused the configuration:\n{checked.stderr}"
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -59,7 +59,8 @@ STORES = [
         ("RO-BUC", "Magazin\x7f Unirii", "Bd. Unirii 1\x1f", "0042", "@Home",
          "Alpha SRL", "Bucharest", "RO"),
         # Outside the exporting user's scope: its order must not be in the file.
-        ("PL-GDN", "Gdańsk", "ul. Długa 1", None, "Sinsay", "Other Sp. z o.o.", "Pomorskie", "PL"),
+        ("PL-GDN", "Gdańsk", "ul. Długa 1", None, "Sinsay", "Other Sp. z o.o.", "Pomorskie",
+         "PL"),
     )
 ]
 SCOPE = Scope(False, frozenset({"Beta Sp. z o.o.", "Gamma LLC"}), frozenset({"RO-BUC"}))
@@ -198,7 +199,8 @@ def _convert(soffice: str, xlsx: Path, out_dir: Path, profile: Path, *, as_shown
         with path.open(encoding="utf-8", newline="") as text:
             sheets[path.stem.removeprefix(f"{xlsx.stem}-")] = list(csv.reader(text))
     assert done.returncode == 0 and sheets, (
-        f"soffice did not convert the export (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+        f"soffice did not convert the export (exit {done.returncode}):\n"
+        f"{done.stdout}\n{done.stderr}")
     return sheets
 
 
