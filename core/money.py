@@ -10,10 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from core.errors import InvalidAmount
 
 CENT = Decimal("0.01")
-# The largest amount with 15 significant digits: it survives a spreadsheet's binary double
-# exactly (to the cent), so the export never writes a figure other than the database holds.
-# The schema's DECIMAL(18,2) could hold 100 times more; the importer and refunds stop here.
-MAX_AMOUNT = Decimal("9999999999999.99")
+# The largest amount orderdesk accepts: 14 significant digits. A spreadsheet number is a binary
+# double, exact to 15 digits, but LibreOffice Calc already shows 9,999,999,999,999.99 (15 digits)
+# as 10,000,000,000,000.00; one digit fewer is shown and stored exactly (docs/stack-facts.md,
+# Money). The schema's DECIMAL(18,2) could hold ten thousand times more.
+MAX_AMOUNT = Decimal("999999999999.99")
 _AMOUNT_TEXT = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
 
 

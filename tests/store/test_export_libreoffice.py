@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.export import EXPORT_COLUMNS, INFO_LABELS, ExportInfo, write_orders_xlsx
+from core.money import MAX_AMOUNT
 from core.query import OrderQuery
 from core.store import Store
 from core.users import Scope
@@ -95,7 +96,7 @@ CASES = [
     Case(4, datetime(2025, 12, 31, 23, 0, 0), "01.01.2026", "1234567.89",
          "-2@x.pl", "007 495 123", "=1+1", store_id="RO-BUC", channel="offline",
          salesperson=("007", "Paweł Żółć")),
-    Case(5, datetime(2026, 3, 28, 22, 59, 59), "28.03.2026", "9999999999999.99",
+    Case(5, datetime(2026, 3, 28, 22, 59, 59), "28.03.2026", str(MAX_AMOUNT),
          "@SUM(1)@x.pl", "+7 (495) 123-45-67", "WEB-Ж"),
     Case(6, datetime(2026, 3, 28, 23, 0, 0), "29.03.2026", "1000.00",
          "\tab@x.pl", "+=1", "", store_id="RU-MSK", status="Return"),
@@ -326,9 +327,17 @@ def test_export_info_sheet_shows_who_what_and_the_totals(converted):
         ["Sort", "Order date, newest first"],
         ["Time zone", "Europe/Warsaw"],
         ["Rows", f"{len(converted.rows):,}"],
-        ["Total captured amount", shown_amount(sum(row[3] for row in converted.rows))],
     ]
-    assert [label for label, _ in expected[1:]] == list(INFO_LABELS)
+    total = sum(row[3] for row in converted.rows)
+    if total <= MAX_AMOUNT:
+        expected.append(["Total captured amount", shown_amount(total)])
+    else:  # more digits than a spreadsheet number keeps: exact text, and a line saying so
+        expected += [
+            ["Total captured amount", f"{total:.2f}"],
+            ["Amounts as text", f"the total above {MAX_AMOUNT:,.2f} written as text, exact to "
+                                "the cent: a spreadsheet number keeps only 15 significant digits."],
+        ]
+    assert [label for label, _ in expected[1:len(INFO_LABELS) + 1]] == list(INFO_LABELS)
     assert converted.total_amount == sum(row[3] for row in converted.rows)
     problems = _mismatches(expected, sheet, ["Field", "Value"])
     assert not problems, "The Export info sheet in LibreOffice differs:\n" + "\n".join(problems)

@@ -128,4 +128,4 @@ def test_every_amount_a_database_holds_reads_back_exactly(tmp_path):
         assert isinstance(cell, float) == (stored[row[1]] <= MAX_AMOUNT)
         assert Decimal(str(cell)) == stored[row[1]], row[1]
     assert Decimal(str(info["Total captured amount"])) == sum(stored.values())
-    assert info["Amounts as text"].startswith("4 amounts and the total above 9,999,999,999,999.99")
+    assert info["Amounts as text"].startswith("6 amounts and the total above 999,999,999,999.99")
