@@ -51,7 +51,8 @@ Every row of every file is checked first; if any row is bad nothing is written a
 is listed as "file, row N, column: reason" (exit code 1).
 {textwrap.fill(ROW_NUMBER_HELP, 96)}
 A clean import is written in one transaction. Amounts: digits with an optional '.' and at most
-2 decimals. created_at: ISO 8601 (2024-01-31T14:05:00, +02:00 or Z; no offset means UTC).
+2 decimals, up to 9999999999999.99. created_at: ISO 8601 (2024-01-31T14:05:00, +02:00 or Z; no
+offset means UTC), from 2000-01-01T00:00Z up to a day after the import.
 An empty refunded_amount means: a Return is fully refunded, an order already in the database keeps
 its refunds, a new order has none.
 

@@ -107,7 +107,7 @@ def amount_problem(text: str | None, *, zero_allowed: bool = False) -> str | Non
         return f"is not a number with at most 2 decimals, like 339.99 ({_shown(text)})"
     value = Decimal(text)
     if value > MAX_AMOUNT:
-        return f"is too large ({_shown(text)})"
+        return f"is too large: at most {MAX_AMOUNT} ({_shown(text)})"
     if value == 0 and not zero_allowed:
         return f"must be greater than 0 ({_shown(text)})"
     return None
@@ -136,10 +136,41 @@ def whole_number_problem(text: str | None, *, max_value: int = BIGINT_MAX) -> st
     return None
 
 
-def parse_created_at(text: str | None) -> dt.datetime:
+@dataclass(frozen=True)
+class DateWindow:
+    """The moments (naive UTC) an order's ``created_at`` may hold: from ``earliest`` up to
+    ``ahead`` after the import's own time, both ends included."""
+
+    earliest: dt.datetime
+    ahead: dt.timedelta
+
+    def latest(self, now: dt.datetime) -> dt.datetime:
+        return now + self.ahead
+
+    def describe(self, now: dt.datetime) -> str:
+        return (f"{self.earliest:%Y-%m-%dT%H:%M:%S}Z to {self.latest(now):%Y-%m-%dT%H:%M:%S}Z "
+                f"(up to a day after the import)")
+
+
+CREATED_AT_WINDOW = DateWindow(earliest=dt.datetime(2000, 1, 1), ahead=dt.timedelta(days=1))
+"""The order dates an import accepts: from 2000-01-01T00:00Z up to one day after the import.
+
+No order of a desk like this one is older than this century, and none is created in the future
+beyond a clock's skew and the widest time-zone offset. DuckDB stores dates Python cannot hold
+(1 BC, the year 10000) and dates that overflow once shown in a time zone (9999-12-31T23:30Z in
+Europe/Warsaw): one such row would break every page that shows it, so they never get in.
+"""
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def parse_created_at(text: str | None, *, now: dt.datetime | None = None) -> dt.datetime:
     """An ISO 8601 date and time as a naive UTC datetime: no offset means UTC, an offset is applied.
 
-    Raises ``ValueError(reason)`` for anything else.
+    The moment must lie in ``CREATED_AT_WINDOW`` for an import made at ``now`` (naive UTC; by
+    default the current time). Raises ``ValueError(reason)`` for anything else.
     """
     if _is_blank(text):
         raise ValueError("is empty")
@@ -150,23 +181,36 @@ def parse_created_at(text: str | None) -> dt.datetime:
             f"is not an ISO 8601 date and time like 2024-01-31T14:05:00Z ({_shown(text)})"
         )
     year, month, day, hour, minute, second, fraction, offset = match.groups()
+    outside = ValueError(
+        f"is outside the order date window, {CREATED_AT_WINDOW.describe(now or _utc_now())} "
+        f"({_shown(text)})"
+    )
     try:
-        moment = dt.datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-            int((fraction or "0").ljust(6, "0")),
-        )
+        # The year 0 (1 BC) has the calendar of 2000: its February 29th is a valid date.
+        dt.date(int(year) or 2000, int(month), int(day))
     except ValueError:
         raise ValueError(f"is not a valid date ({_shown(text)})") from None
+    if int(year) == 0:
+        raise outside
+    moment = dt.datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+        int((fraction or "0").ljust(6, "0")),
+    )
     if offset and offset != "Z":
         digits = offset[1:].replace(":", "")
         delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-        moment = moment - delta if offset[0] == "+" else moment + delta
+        try:
+            moment = moment - delta if offset[0] == "+" else moment + delta
+        except OverflowError:  # before the year 1 or after 9999: far outside the window
+            raise outside from None
+    if not CREATED_AT_WINDOW.earliest <= moment <= CREATED_AT_WINDOW.latest(now or _utc_now()):
+        raise outside
     return moment
 
 
-def created_at_problem(text: str | None) -> str | None:
+def created_at_problem(text: str | None, *, now: dt.datetime | None = None) -> str | None:
     try:
-        parse_created_at(text)
+        parse_created_at(text, now=now)
     except ValueError as exc:
         return str(exc)
     return None
@@ -475,12 +519,17 @@ def sql_whole_number(col: str, *, max_value: int = BIGINT_MAX) -> str:
     )
 
 
-def sql_created_at(col: str) -> str:
+def sql_created_at(col: str, *, now: dt.datetime) -> str:
     """``col`` as a naive UTC TIMESTAMP (the cursor's time zone is UTC), NULL where
-    ``parse_created_at`` objects: the pattern is the same, DuckDB's cast checks the calendar."""
+    ``parse_created_at`` objects for an import made at ``now``: the pattern and the window are the
+    same, DuckDB's cast checks the calendar."""
+    moment = f"make_timestamp(epoch_us(TRY_CAST({col} AS TIMESTAMPTZ)))"
+    earliest = CREATED_AT_WINDOW.earliest.isoformat(sep=" ")
+    latest = CREATED_AT_WINDOW.latest(now).isoformat(sep=" ")
     return (
         f"CASE WHEN regexp_full_match({col}, {_q(CREATED_AT_PATTERN)}) "
-        f"THEN make_timestamp(epoch_us(TRY_CAST({col} AS TIMESTAMPTZ))) END"
+        f"AND {moment} BETWEEN TIMESTAMP {_q(earliest)} AND TIMESTAMP {_q(latest)} "
+        f"THEN {moment} END"
     )
 
 
@@ -493,8 +542,9 @@ def _sql_in(values: Iterable[str]) -> str:
 class _Checker:
     """Runs every check over the staging tables in one cursor; collects (kind, row, column, reason)."""
 
-    def __init__(self, cur) -> None:
+    def __init__(self, cur, now: dt.datetime) -> None:
         self.cur = cur
+        self.now = now  # the import's time, where the window of order dates ends
         self.found: list[tuple[str, int, str, str]] = []
 
     def rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -520,7 +570,7 @@ class _Checker:
                          column)
 
 
-def _stage(cur, staged: dict[str, _Staged]) -> None:
+def _stage(cur, staged: dict[str, _Staged], now: dt.datetime) -> None:
     """Typed temporary tables of the files' text (an absent file: none of its rows).
 
     Each file is scanned straight from its Arrow table; the typed tables hold the value or NULL
@@ -551,7 +601,7 @@ def _stage(cur, staged: dict[str, _Staged]) -> None:
         CREATE OR REPLACE TEMP TABLE v_orders AS
         SELECT _row,
                order_id AS order_id_text, {sql_whole_number('order_id')} AS order_id,
-               created_at AS created_at_text, {sql_created_at('created_at')} AS created_at,
+               created_at AS created_at_text, {sql_created_at('created_at', now=now)} AS created_at,
                {_sql_text('merchant_order_id')} AS merchant_order_id,
                amount AS amount_text, {sql_amount('amount')} AS amount,
                refunded_amount AS refunded_amount_text,
@@ -602,7 +652,8 @@ def _check_orders(c: _Checker) -> None:
         FROM (SELECT _row, order_id, min(_row) OVER (PARTITION BY order_id) AS first_row
               FROM v_orders WHERE order_id IS NOT NULL)
         WHERE _row > first_row""", "order_id")
-    c.explained(k, t, "created_at", "created_at", created_at_problem)
+    c.explained(k, t, "created_at", "created_at",
+                lambda text: created_at_problem(text, now=c.now))
     c.explained(k, t, "amount", "amount", amount_problem)
     c.explained(k, t, "refunded_amount", "refunded_amount",
                 lambda text: amount_problem(text, zero_allowed=True), required=False)
@@ -856,11 +907,11 @@ def import_files(
     names = tuple(path.name for path in paths.values())
     report = ImportReport(files=names)
     batch = str(uuid.uuid4())
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = _utc_now()
     with store.transaction() as cur:
         step(0.4, "Checking every row")
-        _stage(cur, staged)
-        checker = _Checker(cur)
+        _stage(cur, staged, now)
+        checker = _Checker(cur, now)
         for kind, check in (("stores", _check_stores), ("orders", _check_orders),
                             ("items", _check_items)):
             if kind in staged:
