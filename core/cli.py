@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 
 from core.errors import DatabaseBusy, DataUnavailable, ImportRejected, InvalidInput, OrderdeskError
-from core.importer import ROW_NUMBER_HELP, import_files
+from core.importer import IMPORT_MEMORY_LIMIT, ROW_NUMBER_HELP, import_files
 from core.settings import Settings
 from core.store import Store, cluster_search_index
 from core import users as users_file
@@ -205,10 +205,13 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     if not (args.stores or args.orders or args.items):
         raise InvalidInput("Give at least one file: --stores FILE, --orders FILE or --items FILE.")
     progress = _terminal_progress if sys.stderr.isatty() else None
-    with Store(settings.db_path) as store:
+    # DuckDB's memory is bounded, as in the app: what does not fit spills to a temporary folder
+    # beside the database, and the process stays within its measured peak.
+    with Store(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT) as store:
         report = import_files(store, stores=args.stores, orders=args.orders, items=args.items,
                               progress=progress)
-    cluster_search_index(settings.db_path)  # when the import added many orders
+    # when the import added many orders
+    cluster_search_index(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT)
     if progress:
         print(file=sys.stderr)
     print(f"{report}\nDatabase: {settings.db_path}")
