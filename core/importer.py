@@ -1009,32 +1009,34 @@ def import_files(
         return _import_files(store, paths, step, Path(scratch))
 
 
-_SIZE_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+_SIZE_POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
 
 
 def _size_bytes(text: str) -> float:
-    """'400MB', '183.1 MiB', '1.5 GiB' as bytes (DuckDB counts MB and MiB alike: powers of 2)."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)i?B\s*", text, re.IGNORECASE)
+    """'400MB', '1.5GB' or '512MiB' as bytes, as DuckDB reads them (MB: 10^6, MiB: 2^20)."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)(i?)B\s*", text, re.IGNORECASE)
     if not match:
         raise ValueError(f"not a memory size: {text!r}")
-    return float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
+    base = 1024 if match.group(3) else 1000
+    return float(match.group(1)) * base ** _SIZE_POWERS[match.group(2).upper()]
 
 
 @contextlib.contextmanager
 def _import_memory(store) -> Iterator[None]:
-    """DuckDB's memory limit raised to ``IMPORT_MEMORY_LIMIT`` for the import, when lower (the
-    setting is the database's, shared by every cursor), and set back after it."""
-    with store.cursor() as cur:
-        before = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-        raised = _size_bytes(before) < _size_bytes(IMPORT_MEMORY_LIMIT)
-        if raised:
+    """DuckDB's memory limit raised to ``IMPORT_MEMORY_LIMIT`` for the import when the store was
+    opened with a lower one (the setting is the database's, shared by every cursor), and set back
+    to it after. A store opened without a limit has DuckDB's default, most of the machine's."""
+    kept = store.memory_limit
+    raised = kept is not None and _size_bytes(kept) < _size_bytes(IMPORT_MEMORY_LIMIT)
+    if raised:
+        with store.cursor() as cur:
             cur.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     try:
         yield
     finally:
         if raised:
             with store.cursor() as cur:
-                cur.execute(f"SET memory_limit = '{before}'")
+                cur.execute(f"SET memory_limit = '{kept}'")
 
 
 def _import_files(store, paths: dict[str, Path], step: Progress, scratch: Path) -> ImportReport:

@@ -200,6 +200,7 @@ class Store:
         self._stores: tuple[int, dict] | None = None  # (generation, stores): ``_stores_by_id``
         if memory_limit is not None and not _MEMORY_LIMIT.fullmatch(memory_limit):
             raise ValueError(f"not a memory size: {memory_limit!r}")
+        self.memory_limit = memory_limit  # DuckDB's, as given (None: DuckDB's default)
         try:
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -229,3 +229,18 @@ def test_a_million_orders_import_in_bounded_memory(tmp_path):
     added, python_peak, arrow, peak = import_in_a_child(tmp_path, 1_000_000, IMPORT_MEMORY_LIMIT)
     assert added == 1_000_000 and not arrow and python_peak < 5
     assert peak < 700
+
+
+@pytest.mark.parametrize("opened_with,during", [("192MB", "381.4 MiB"), ("512MiB", "512.0 MiB")])
+def test_an_import_has_at_least_its_memory_and_gives_it_back(tmp_path, opened_with, during):
+    stores = write_csv(tmp_path / "stores.csv", [store_row("S1")])
+    with Store(tmp_path / "orders.duckdb", memory_limit=opened_with) as store:
+        def limit() -> str:
+            with store.cursor() as cur:
+                return cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+        before = limit()
+        seen = []
+        import_files(store, stores=stores, progress=lambda fraction, _: seen.append(limit()))
+        assert set(seen) == {during}
+        assert limit() == before
