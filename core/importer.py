@@ -12,6 +12,10 @@ lines of an order that has refunds. Refunds and cancels that an import brings in
 
 Row numbers count data rows under the header, from 1; blank lines (empty spreadsheet rows) are
 not counted. "row 5" is the 5th data row: line 6 of a CSV file, spreadsheet row 6.
+
+An import's memory is bounded: DuckDB reads the files from disk under ``IMPORT_MEMORY_LIMIT``,
+and a spreadsheet is read within ``XLSX_MAX_ROWS``, ``XLSX_MAX_COLUMNS`` and
+``XLSX_MAX_UNPACKED_BYTES``.
 """
 from __future__ import annotations
 
@@ -316,8 +320,8 @@ def _plural(count: int, noun: str) -> str:
 
 XLSX_MAX_ROWS = 100_000
 """The most rows under the header a spreadsheet may have (spreadsheet rows 2 to 100,001), empty
-rows the file stores included. openpyxl reads about 100,000 rows of 15 columns in 12 s of CPU on
-one core (19–47 s on a busy machine), in Python, in the process that serves the app: larger files
+rows the file stores included. openpyxl reads 100,000 rows of 15 columns in 11 s of CPU (12 s
+on a quiet machine, several times more on a busy one), in Python, in the process that serves the app: larger files
 go in as CSV or Parquet, which DuckDB reads at about a million rows a second."""
 
 XLSX_MAX_COLUMNS = 32
@@ -332,9 +336,9 @@ columns unpack to about 80 MB."""
 IMPORT_MEMORY_LIMIT = "400MB"
 """DuckDB's memory during an import, the command line's and the app's (whose own, smaller limit
 is raised to this while an import runs, then set back). Measured through ``python -m core
-import`` (``scripts/measure_import.py``): 5,000,000 orders from a 614 MB CSV peaked at 629 MB
-RSS for the whole process (52 s); without a limit at 3.3 GB, and through an Arrow table in
-Python at 4.2 GB. DuckDB spills what does not fit to a temporary folder beside the database. At
+import`` (``scripts/measure_import.py``): 5,000,000 orders from a 614 MB CSV peaked at 631 MB
+RSS for the whole process (52 s on a quiet machine, 157 s on a busy one); without a limit at
+3.3 GB, and through an Arrow table in Python at 4.2 GB. DuckDB spills what does not fit to a temporary folder beside the database. At
 256 MB the commit of 5,000,000 new orders ran out of memory (their keys' indexes stay in it)."""
 
 _XLSX_BATCH_ROWS = 10_000  # rows held in Python at a time while a spreadsheet is converted

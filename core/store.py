@@ -204,7 +204,7 @@ class Store:
         try:
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                cluster_search_index(self.path, memory_limit=memory_limit)
+                cluster_search_index(self.path)
             self._con = duckdb.connect(str(self.path), read_only=read_only)
             self._con.execute("SET GLOBAL TimeZone = 'UTC'")  # every cursor's too
             # A checkpoint's vacuum would merge the search index's 4,096-row groups into groups

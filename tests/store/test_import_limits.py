@@ -4,6 +4,7 @@ in bounded memory (DuckDB reads CSV and Parquet files itself)."""
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from openpyxl.utils import get_column_letter as _column_letter
 from core import importer
 from core.errors import ConstraintViolation
 from core.importer import (
-    IMPORT_MEMORY_LIMIT, ORDER_COLUMNS, XLSX_MAX_UNPACKED_BYTES, import_files,
+    ORDER_COLUMNS, XLSX_MAX_UNPACKED_BYTES, import_files,
 )
 from core.store import Store
 from tests.store.test_import import (  # noqa: F401 (fixtures)
@@ -193,7 +194,7 @@ def peak_mb():
             return int(line.split()[1]) // 1024
 
 db, stores, orders = sys.argv[1:4]
-with Store(db, memory_limit=sys.argv[4] if len(sys.argv) > 4 else None) as store:
+with Store(db) as store:
     import_files(store, stores=stores)
     tracemalloc.start()
     report = import_files(store, orders=orders)
@@ -202,15 +203,15 @@ print(report.added["orders"], python_peak, int("pyarrow" in sys.modules), peak_m
 """
 
 
-def import_in_a_child(tmp_path: Path, orders: int, *memory_limit: str) -> tuple[int, int, bool, int]:
+def import_in_a_child(tmp_path: Path, orders: int) -> tuple[int, int, bool, int]:
     """Import ``orders`` generated orders in a fresh process: (orders added, the most memory
     Python's own objects held during the import in MB, whether Arrow was loaded, the process's
     peak RSS in MB)."""
     stores = write_csv(tmp_path / "stores.csv", [store_row("S1")])
     path = write_large_orders(tmp_path / "orders.csv", orders)
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tmp_path / "orders.duckdb"), str(stores), str(path),
-         *memory_limit], cwd=REPO, capture_output=True, text=True, timeout=900)
+        [sys.executable, "-c", CHILD, str(tmp_path / "orders.duckdb"), str(stores), str(path)],
+        cwd=REPO, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
     added, python_peak, arrow, peak = (int(v) for v in result.stdout.split())
     print(f"{orders:,} orders: Python objects peaked at {python_peak} MB, peak RSS {peak} MB")
@@ -224,10 +225,31 @@ def test_a_csv_of_200_000_orders_never_passes_through_python(tmp_path):
     assert python_peak < 5
 
 
+CLI_CHILD = """
+import sys
+from core.cli import main
+
+code = main(sys.argv[1:])
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        print(int(line.split()[1]) // 1024)
+sys.exit(code)
+"""
+
+
 @pytest.mark.slow
-def test_a_million_orders_import_in_bounded_memory(tmp_path):
-    added, python_peak, arrow, peak = import_in_a_child(tmp_path, 1_000_000, IMPORT_MEMORY_LIMIT)
-    assert added == 1_000_000 and not arrow and python_peak < 5
+def test_a_million_orders_import_through_the_command_line_in_bounded_memory(tmp_path):
+    stores = write_csv(tmp_path / "stores.csv", [store_row("S1")])
+    path = write_large_orders(tmp_path / "orders.csv", 1_000_000)
+    env = {**os.environ, "ORDERDESK_DB": str(tmp_path / "orders.duckdb"),
+           "ORDERDESK_USERS": str(tmp_path / "users.yaml")}
+    result = subprocess.run(
+        [sys.executable, "-c", CLI_CHILD, "import", "--stores", str(stores), "--orders", str(path)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "1,000,000 added" in result.stdout
+    peak = int(result.stdout.split()[-1])
+    print(f"1,000,000 orders through python -m core import: peak RSS {peak} MB")
     assert peak < 700
 
 
