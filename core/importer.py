@@ -320,9 +320,10 @@ def _plural(count: int, noun: str) -> str:
 
 XLSX_MAX_ROWS = 100_000
 """The most rows under the header a spreadsheet may have (spreadsheet rows 2 to 100,001), empty
-rows the file stores included. openpyxl reads 100,000 rows of 15 columns in 11 s of CPU (12 s
-on a quiet machine, several times more on a busy one), in Python, in the process that serves the app: larger files
-go in as CSV or Parquet, which DuckDB reads at about a million rows a second."""
+rows the file stores included. openpyxl reads 100,000 rows of 15 columns in about 11 s of CPU
+(several times that on a busy machine), in Python, in the process that serves the app; an import
+of 100,000 orders from a spreadsheet took 11.5 s and peaked at 333 MB RSS. Larger files go in as
+CSV or Parquet, which DuckDB reads at about a million rows a second."""
 
 XLSX_MAX_COLUMNS = 32
 """The most columns a spreadsheet row may store cells in (A to AF), empty cells included: every
@@ -335,11 +336,12 @@ columns unpack to about 80 MB."""
 
 IMPORT_MEMORY_LIMIT = "400MB"
 """DuckDB's memory during an import, the command line's and the app's (whose own, smaller limit
-is raised to this while an import runs, then set back). Measured through ``python -m core
-import`` (``scripts/measure_import.py``): 5,000,000 orders from a 614 MB CSV peaked at 631 MB
-RSS for the whole process (52 s on a quiet machine, 157 s on a busy one); without a limit at
-3.3 GB, and through an Arrow table in Python at 4.2 GB. DuckDB spills what does not fit to a temporary folder beside the database. At
-256 MB the commit of 5,000,000 new orders ran out of memory (their keys' indexes stay in it)."""
+is raised to this while an import runs, then set back). DuckDB spills what does not fit to a
+temporary folder beside the database. Measured through ``python -m core import``
+(``scripts/measure_import.py``): 5,000,000 orders from a 614 MB CSV peaked at 631 MB RSS for the
+whole process (52 s on a quiet machine, 157 s on a busy one); without a limit at 3.3 GB, and
+through an Arrow table in Python at 4.2 GB. At 256 MB the commit of 5,000,000 new orders ran out
+of memory: the indexes of their keys are held in it."""
 
 _XLSX_BATCH_ROWS = 10_000  # rows held in Python at a time while a spreadsheet is converted
 
