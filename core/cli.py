@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 
 from core.errors import DatabaseBusy, DataUnavailable, ImportRejected, InvalidInput, OrderdeskError
-from core.importer import ROW_NUMBER_HELP, import_files
+from core.importer import IMPORT_MEMORY_LIMIT, ROW_NUMBER_HELP, import_files
 from core.settings import Settings
 from core.store import Store, cluster_search_index
 from core import users as users_file
@@ -51,7 +51,8 @@ Every row of every file is checked first; if any row is bad nothing is written a
 is listed as "file, row N, column: reason" (exit code 1).
 {textwrap.fill(ROW_NUMBER_HELP, 96)}
 A clean import is written in one transaction. Amounts: digits with an optional '.' and at most
-2 decimals. created_at: ISO 8601 (2024-01-31T14:05:00, +02:00 or Z; no offset means UTC).
+2 decimals, up to 999999999999.99. created_at: ISO 8601 (2024-01-31T14:05:00, +02:00 or Z; no
+offset means UTC), from 2000-01-01T00:00Z up to a day after the import.
 An empty refunded_amount means: a Return is fully refunded, an order already in the database keeps
 its refunds, a new order has none.
 
@@ -206,10 +207,13 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     if not (args.stores or args.orders or args.items):
         raise InvalidInput("Give at least one file: --stores FILE, --orders FILE or --items FILE.")
     progress = _terminal_progress if sys.stderr.isatty() else None
-    with Store(settings.db_path) as store:
+    # DuckDB's memory is bounded, as in the app: what does not fit spills to a temporary folder
+    # beside the database, and the process stays within its measured peak.
+    with Store(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT) as store:
         report = import_files(store, stores=args.stores, orders=args.orders, items=args.items,
                               progress=progress)
-    cluster_search_index(settings.db_path)  # when the import added many orders
+    # when the import added many orders
+    cluster_search_index(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT)
     if progress:
         print(file=sys.stderr)
     print(f"{report}\nDatabase: {settings.db_path}")

@@ -12,20 +12,25 @@ lines of an order that has refunds. Refunds and cancels that an import brings in
 
 Row numbers count data rows under the header, from 1; blank lines (empty spreadsheet rows) are
 not counted. "row 5" is the 5th data row: line 6 of a CSV file, spreadsheet row 6.
+
+An import's memory is bounded: DuckDB reads the files from disk under ``IMPORT_MEMORY_LIMIT``,
+and a spreadsheet is read within ``XLSX_MAX_ROWS``, ``XLSX_MAX_COLUMNS`` and
+``XLSX_MAX_UNPACKED_BYTES``.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
 import re
+import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-
-import pyarrow as pa
 
 from core.errors import DataUnavailable, ImportRejected, InvalidInput
 from core.money import MAX_AMOUNT
@@ -107,7 +112,7 @@ def amount_problem(text: str | None, *, zero_allowed: bool = False) -> str | Non
         return f"is not a number with at most 2 decimals, like 339.99 ({_shown(text)})"
     value = Decimal(text)
     if value > MAX_AMOUNT:
-        return f"is too large ({_shown(text)})"
+        return f"is too large: at most {MAX_AMOUNT} ({_shown(text)})"
     if value == 0 and not zero_allowed:
         return f"must be greater than 0 ({_shown(text)})"
     return None
@@ -136,10 +141,41 @@ def whole_number_problem(text: str | None, *, max_value: int = BIGINT_MAX) -> st
     return None
 
 
-def parse_created_at(text: str | None) -> dt.datetime:
+@dataclass(frozen=True)
+class DateWindow:
+    """The moments (naive UTC) an order's ``created_at`` may hold: from ``earliest`` up to
+    ``ahead`` after the import's own time, both ends included."""
+
+    earliest: dt.datetime
+    ahead: dt.timedelta
+
+    def latest(self, now: dt.datetime) -> dt.datetime:
+        return now + self.ahead
+
+    def describe(self, now: dt.datetime) -> str:
+        return (f"{self.earliest:%Y-%m-%dT%H:%M:%S}Z to {self.latest(now):%Y-%m-%dT%H:%M:%S}Z "
+                f"(up to a day after the import)")
+
+
+CREATED_AT_WINDOW = DateWindow(earliest=dt.datetime(2000, 1, 1), ahead=dt.timedelta(days=1))
+"""The order dates an import accepts: from 2000-01-01T00:00Z up to one day after the import.
+
+No order of a desk like this one is older than this century, and none is created in the future
+beyond a clock's skew and the widest time-zone offset. DuckDB stores dates Python cannot hold
+(1 BC, the year 10000) and dates that overflow once shown in a time zone (9999-12-31T23:30Z in
+Europe/Warsaw): one such row would break every page that shows it, so they never get in.
+"""
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def parse_created_at(text: str | None, *, now: dt.datetime | None = None) -> dt.datetime:
     """An ISO 8601 date and time as a naive UTC datetime: no offset means UTC, an offset is applied.
 
-    Raises ``ValueError(reason)`` for anything else.
+    The moment must lie in ``CREATED_AT_WINDOW`` for an import made at ``now`` (naive UTC; by
+    default the current time). Raises ``ValueError(reason)`` for anything else.
     """
     if _is_blank(text):
         raise ValueError("is empty")
@@ -150,23 +186,36 @@ def parse_created_at(text: str | None) -> dt.datetime:
             f"is not an ISO 8601 date and time like 2024-01-31T14:05:00Z ({_shown(text)})"
         )
     year, month, day, hour, minute, second, fraction, offset = match.groups()
+    outside = ValueError(
+        f"is outside the order date window, {CREATED_AT_WINDOW.describe(now or _utc_now())} "
+        f"({_shown(text)})"
+    )
     try:
-        moment = dt.datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-            int((fraction or "0").ljust(6, "0")),
-        )
+        # The year 0 (1 BC) has the calendar of 2000: its February 29th is a valid date.
+        dt.date(int(year) or 2000, int(month), int(day))
     except ValueError:
         raise ValueError(f"is not a valid date ({_shown(text)})") from None
+    if int(year) == 0:
+        raise outside
+    moment = dt.datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+        int((fraction or "0").ljust(6, "0")),
+    )
     if offset and offset != "Z":
         digits = offset[1:].replace(":", "")
         delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-        moment = moment - delta if offset[0] == "+" else moment + delta
+        try:
+            moment = moment - delta if offset[0] == "+" else moment + delta
+        except OverflowError:  # before the year 1 or after 9999: far outside the window
+            raise outside from None
+    if not CREATED_AT_WINDOW.earliest <= moment <= CREATED_AT_WINDOW.latest(now or _utc_now()):
+        raise outside
     return moment
 
 
-def created_at_problem(text: str | None) -> str | None:
+def created_at_problem(text: str | None, *, now: dt.datetime | None = None) -> str | None:
     try:
-        parse_created_at(text)
+        parse_created_at(text, now=now)
     except ValueError as exc:
         return str(exc)
     return None
@@ -264,13 +313,46 @@ def _plural(count: int, noun: str) -> str:
 
 
 # --- reading files -------------------------------------------------------------------------------
+#
+# DuckDB reads CSV and Parquet files itself, inside its memory limit: the rows never pass through
+# Python. A spreadsheet is read by openpyxl, a row at a time, into a temporary Parquet file in
+# batches, which DuckDB then reads like any other.
+
+XLSX_MAX_ROWS = 100_000
+"""The most rows under the header a spreadsheet may have (spreadsheet rows 2 to 100,001), empty
+rows the file stores included. openpyxl reads 100,000 rows of 15 columns in about 11 s of CPU
+(several times that on a busy machine), in Python, in the process that serves the app; an import
+of 100,000 orders from a spreadsheet took 11.5 s and peaked at 333 MB RSS. Larger files go in as
+CSV or Parquet, which DuckDB reads at about a million rows a second."""
+
+XLSX_MAX_COLUMNS = 32
+"""The most columns a spreadsheet row may store cells in (A to AF), empty cells included: every
+stored cell costs openpyxl the same work, and the widest header has 12 columns."""
+
+XLSX_MAX_UNPACKED_BYTES = 256 * 2**20
+"""The most bytes the parts of a spreadsheet (its sheets, shared strings, styles) may unpack to.
+An XLSX file is a zip archive: a few kilobytes can unpack to gigabytes. 100,000 rows of 15
+columns unpack to about 80 MB."""
+
+IMPORT_MEMORY_LIMIT = "400MB"
+"""DuckDB's memory during an import, the command line's and the app's (whose own, smaller limit
+is raised to this while an import runs, then set back). DuckDB spills what does not fit to a
+temporary folder beside the database. Measured through ``python -m core import``
+(``scripts/measure_import.py``): 5,000,000 orders from a 614 MB CSV peaked at 631 MB RSS for the
+whole process (52 s on a quiet machine, 157 s on a busy one); without a limit at 3.3 GB, and
+through an Arrow table in Python at 4.2 GB. At 256 MB the commit of 5,000,000 new orders ran out
+of memory: the indexes of their keys are held in it."""
+
+_XLSX_BATCH_ROWS = 10_000  # rows held in Python at a time while a spreadsheet is converted
 
 
 @dataclass
 class _Staged:
     kind: str
     name: str
-    table: pa.Table  # text columns as in the file, plus ``_row``
+    columns: tuple[str, ...]  # the file's header
+    source: str  # a SQL relation of the file's rows: its columns as text, and ``_row``
+    params: list
 
 
 def _text_cell(value: object) -> str | None:
@@ -290,24 +372,81 @@ class _Unreadable(Exception):
     """A file that cannot be read at all; the message says why."""
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], pa.Table, list[tuple[int, str]]]:
-    """The first sheet as text; also (row, reason) for values right of the last named column."""
-    import openpyxl  # imported here: only xlsx imports need it
+def _column_letter(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a spreadsheet whose parts unpack to more than ``XLSX_MAX_UNPACKED_BYTES``.
+
+    The sizes are those the archive declares; Python's zip reader never unpacks more than the
+    declared size of a part (it fails the part's checksum instead), so they bound the work.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _Unreadable(f"cannot be read as XLSX: {exc}") from exc
+    if unpacked > XLSX_MAX_UNPACKED_BYTES:
+        raise _Unreadable(
+            f"unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+            f"{XLSX_MAX_UNPACKED_BYTES // 2**20:,} MB a spreadsheet may hold: "
+            "import the data as CSV or Parquet"
+        )
+
+
+def _read_xlsx(path: Path, target: Path) -> tuple[list[str], list[tuple[int, str]]]:
+    """The first sheet's text, written to the Parquet file ``target`` (its header's columns and
+    ``_row``); also (row, reason) for values right of the last named column.
+
+    Reading is bounded by ``XLSX_MAX_UNPACKED_BYTES``, ``XLSX_MAX_COLUMNS`` and
+    ``XLSX_MAX_ROWS``: a file beyond them is refused as soon as that shows, whatever size the sheet
+    declares (a "dimension" of A1:XFD1048576 would otherwise be walked cell by cell).
+    """
+    import openpyxl  # imported here: only xlsx imports need them
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _check_unpacked_size(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
         raise _Unreadable(f"cannot be read as XLSX: {exc}") from exc
+    writer = None
     try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
+        sheet = book.worksheets[0]
+        # The declared size is only a claim: read the rows and cells the file stores.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True)
         header = list(next(rows, ()))
         while header and _is_blank(header[-1]):
             header.pop()
         names = [_text_cell(cell) or "" for cell in header]
-        columns: list[list[str | None]] = [[] for _ in names]
+        if len(header) > XLSX_MAX_COLUMNS or len(set(names)) < len(names):
+            return names, []  # the header's problems are reported by the caller
+        schema = pa.schema([(f"_{i}", pa.string()) for i in range(len(names))]
+                           + [("_row", pa.int64())])
+        writer = pq.ParquetWriter(target, schema)
+        batch: list[list[str | None]] = [[] for _ in range(len(names) + 1)]
         stray: list[tuple[int, str]] = []
         row_number = 0
-        for values in rows:
+        for sheet_row, values in enumerate(rows, start=2):
+            if sheet_row > XLSX_MAX_ROWS + 1:
+                raise _Unreadable(
+                    f"has more than {XLSX_MAX_ROWS:,} rows under the header, the most a "
+                    f"spreadsheet may have (empty rows the file stores count too; row "
+                    f"{sheet_row:,} is beyond it): import the data as CSV or Parquet"
+                )
+            if len(values) > XLSX_MAX_COLUMNS:
+                raise _Unreadable(
+                    f"row {sheet_row:,} of the spreadsheet stores cells up to column "
+                    f"{_column_letter(len(values))}; a spreadsheet may use the columns A to "
+                    f"{_column_letter(XLSX_MAX_COLUMNS)}: delete the columns right of the data"
+                )
             cells = [_text_cell(v) for v in values]
             if all(_is_blank(c) for c in cells):
                 continue  # blank rows are not counted, as DuckDB skips blank CSV lines
@@ -315,13 +454,22 @@ def _read_xlsx(path: Path) -> tuple[list[str], pa.Table, list[tuple[int, str]]]:
             if any(not _is_blank(c) for c in cells[len(names):]):
                 stray.append((row_number, "has a value right of the last named column"))
             cells += [None] * (len(names) - len(cells))
-            for column, cell in zip(columns, cells):
+            for column, cell in zip(batch, cells):
                 column.append(cell)
+            batch[-1].append(row_number)
+            if len(batch[-1]) >= _XLSX_BATCH_ROWS:
+                writer.write_batch(pa.record_batch(batch, schema=schema))
+                batch = [[] for _ in batch]
+        writer.write_batch(pa.record_batch(batch, schema=schema))
+    except _Unreadable:
+        raise
+    except Exception as exc:  # a sheet damaged past its first rows
+        raise _Unreadable(f"cannot be read as XLSX: {exc}") from exc
     finally:
+        if writer is not None:
+            writer.close()
         book.close()
-    table = pa.table([pa.array(c, pa.string()) for c in columns],
-                     names=[f"_{i}" for i in range(len(names))])
-    return names, table, stray
+    return names, stray
 
 
 _CSV_DELIMITERS = (",", ";", "\t", "|")
@@ -346,32 +494,43 @@ def _csv_header(path: Path, kind: str) -> tuple[list[str], str]:
     return best[1], best[2]
 
 
-def _read_duckdb(store, path: Path, kind: str) -> tuple[list[str], pa.Table]:
-    """A CSV or Parquet file read by DuckDB, every column as text, in file order."""
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_source(store, path: Path, kind: str) -> tuple[list[str], str, list]:
+    """The header's names of a CSV or Parquet file, and a relation DuckDB reads it through:
+    every column as text, numbered ``_0``, ``_1``… in file order, and ``_row``.
+
+    The whole file is scanned once here, so that a file DuckDB cannot read (a ragged line, a
+    broken quote, bytes that are not UTF-8) is reported as such before any row is checked.
+    """
     if path.suffix.lower() == ".csv":
         names, delimiter = _csv_header(path, kind)
         if len(set(names)) < len(names):
-            return names, pa.table({})  # duplicate names are reported by the caller
+            return names, "", []  # duplicate names are reported by the caller
         # The dialect is given, not sniffed: a sniffer that meets a ragged row falls back to one
         # column per line, which would hide where the file is broken.
-        source = ("read_csv(?, header = true, auto_detect = false, strict_mode = true, "
+        reader = ("read_csv(?, header = true, auto_detect = false, strict_mode = true, "
                   "quote = '\"', escape = '\"', delim = ?, columns = ?)")
         params: list = [str(path), delimiter, {n: "VARCHAR" for n in names}]
     else:
-        source, params = "read_parquet(?)", [str(path)]
+        reader, params = "read_parquet(?)", [str(path)]
     try:
         with store.cursor() as cur:
-            cur.execute("SET preserve_insertion_order = true")
-            names = [d[0] for d in cur.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()]
+            names = [d[0] for d in cur.execute(f"DESCRIBE SELECT * FROM {reader}", params).fetchall()]
             # Parquet columns may be typed: each is read as the text DuckDB shows for it.
-            select = ", ".join(
-                f'CAST("{n.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS _{i}'
-                for i, n in enumerate(names)
-            )
-            table = cur.sql(f"SELECT {select} FROM {source}", params=params).to_arrow_table()
+            select = ", ".join(f"CAST({_sql_name(n)} AS VARCHAR) AS _{i}"
+                               for i, n in enumerate(names))
+            # Rows are numbered in file order: DuckDB preserves the order of a scan (its
+            # default ``preserve_insertion_order``) through a window without ORDER BY.
+            source = f"(SELECT row_number() OVER () AS _row, {select} FROM {reader})"
+            # Counting every column makes DuckDB parse and check every value of the file.
+            cur.execute(f"SELECT count(*), {', '.join(f'count(_{i})' for i in range(len(names)))} "
+                        f"FROM {source}", params).fetchone()
     except DataUnavailable as exc:
         raise _Unreadable(_duckdb_reason(path, str(exc.__cause__ or exc))) from exc
-    return names, table
+    return names, source, params
 
 
 def _duckdb_reason(path: Path, text: str) -> str:
@@ -387,7 +546,10 @@ def _duckdb_reason(path: Path, text: str) -> str:
     return f"cannot be read as {kind_name}: {first.strip()}"
 
 
-def _read_file(store, kind: str, path: Path) -> tuple[_Staged | None, list[ImportProblem]]:
+def _read_file(store, kind: str, path: Path, scratch: Path
+               ) -> tuple[_Staged | None, list[ImportProblem]]:
+    """The file's header checked and a relation of its rows; ``scratch`` is a folder for the
+    spreadsheet's converted rows, kept until the import ends."""
     name = path.name
     suffix = path.suffix.lower()
     if suffix not in EXTENSIONS:
@@ -400,9 +562,11 @@ def _read_file(store, kind: str, path: Path) -> tuple[_Staged | None, list[Impor
     stray: list[tuple[int, str]] = []
     try:
         if suffix == ".xlsx":
-            names, table, stray = _read_xlsx(path)
+            converted = scratch / f"{kind}.parquet"
+            names, stray = _read_xlsx(path, converted)
+            source, params = "read_parquet(?)", [str(converted)]
         else:
-            names, table = _read_duckdb(store, path, kind)
+            names, source, params = _duckdb_source(store, path, kind)
     except _Unreadable as exc:
         return None, [ImportProblem(name, None, None, str(exc))]
     problems = [ImportProblem(name, None, None, f"column {i} has no name")
@@ -413,9 +577,9 @@ def _read_file(store, kind: str, path: Path) -> tuple[_Staged | None, list[Impor
     problems += header_problems(kind, name, [n for n in names if n.strip()])
     if problems:
         return None, problems
-    table = table.rename_columns(names)
-    rows = pa.array(range(1, table.num_rows + 1), pa.int64())
-    return _Staged(kind, name, table.append_column("_row", rows)), problems
+    columns = ", ".join(f"_{i} AS {_sql_name(n)}" for i, n in enumerate(names))
+    return (_Staged(kind, name, tuple(names), f"(SELECT _row, {columns} FROM {source})", params),
+            problems)
 
 
 def header_problems(kind: str, name: str, names: Sequence[str]) -> list[ImportProblem]:
@@ -475,12 +639,17 @@ def sql_whole_number(col: str, *, max_value: int = BIGINT_MAX) -> str:
     )
 
 
-def sql_created_at(col: str) -> str:
+def sql_created_at(col: str, *, now: dt.datetime) -> str:
     """``col`` as a naive UTC TIMESTAMP (the cursor's time zone is UTC), NULL where
-    ``parse_created_at`` objects: the pattern is the same, DuckDB's cast checks the calendar."""
+    ``parse_created_at`` objects for an import made at ``now``: the pattern and the window are the
+    same, DuckDB's cast checks the calendar."""
+    moment = f"make_timestamp(epoch_us(TRY_CAST({col} AS TIMESTAMPTZ)))"
+    earliest = CREATED_AT_WINDOW.earliest.isoformat(sep=" ")
+    latest = CREATED_AT_WINDOW.latest(now).isoformat(sep=" ")
     return (
         f"CASE WHEN regexp_full_match({col}, {_q(CREATED_AT_PATTERN)}) "
-        f"THEN make_timestamp(epoch_us(TRY_CAST({col} AS TIMESTAMPTZ))) END"
+        f"AND {moment} BETWEEN TIMESTAMP {_q(earliest)} AND TIMESTAMP {_q(latest)} "
+        f"THEN {moment} END"
     )
 
 
@@ -493,8 +662,9 @@ def _sql_in(values: Iterable[str]) -> str:
 class _Checker:
     """Runs every check over the staging tables in one cursor; collects (kind, row, column, reason)."""
 
-    def __init__(self, cur) -> None:
+    def __init__(self, cur, now: dt.datetime) -> None:
         self.cur = cur
+        self.now = now  # the import's time, where the window of order dates ends
         self.found: list[tuple[str, int, str, str]] = []
 
     def rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -520,38 +690,38 @@ class _Checker:
                          column)
 
 
-def _stage(cur, staged: dict[str, _Staged]) -> None:
+def _stage(cur, staged: dict[str, _Staged], now: dt.datetime) -> None:
     """Typed temporary tables of the files' text (an absent file: none of its rows).
 
-    Each file is scanned straight from its Arrow table; the typed tables hold the value or NULL
-    where the value is invalid, beside the text (``<column>_text``) for the report.
+    DuckDB reads each file straight into them; the typed tables hold the value or NULL where the
+    value is invalid, beside the text (``<column>_text``) for the report.
     """
+    sources: dict[str, tuple[str, list]] = {}
     for kind in KINDS:
         columns = COLUMNS[kind]
         if kind in staged:
-            arrow_name = f"arrow_{kind}_{uuid.uuid4().hex}"
-            cur.register(arrow_name, staged[kind].table)
-            present = set(staged[kind].table.column_names)
+            one = staged[kind]
+            present = set(one.columns)
             select = ", ".join(
                 f'CAST("{c}" AS VARCHAR) AS {c}' if c in present else f"CAST(NULL AS VARCHAR) AS {c}"
                 for c in columns
             )
-            source = f"SELECT CAST(_row AS BIGINT) AS _row, {select} FROM {arrow_name}"
+            sources[kind] = (f"(SELECT CAST(_row AS BIGINT) AS _row, {select} FROM {one.source})",
+                             one.params)
         else:
             select = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in columns)
-            source = f"SELECT CAST(NULL AS BIGINT) AS _row, {select} WHERE false"
-        cur.execute(f"CREATE OR REPLACE TEMP VIEW stage_{kind} AS {source}")
+            sources[kind] = (f"(SELECT CAST(NULL AS BIGINT) AS _row, {select} WHERE false)", [])
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE v_stores AS
         SELECT _row, store_id, store_name, {_sql_text('store_address')} AS store_address,
                {_sql_text('merchant_store_id')} AS merchant_store_id, {_sql_text('brand')} AS brand,
                legal_entity, region, zone
-        FROM stage_stores""")
+        FROM {sources['stores'][0]}""", sources["stores"][1])
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE v_orders AS
         SELECT _row,
                order_id AS order_id_text, {sql_whole_number('order_id')} AS order_id,
-               created_at AS created_at_text, {sql_created_at('created_at')} AS created_at,
+               created_at AS created_at_text, {sql_created_at('created_at', now=now)} AS created_at,
                {_sql_text('merchant_order_id')} AS merchant_order_id,
                amount AS amount_text, {sql_amount('amount')} AS amount,
                refunded_amount AS refunded_amount_text,
@@ -559,7 +729,7 @@ def _stage(cur, staged: dict[str, _Staged]) -> None:
                status, channel, {_sql_text('email')} AS email, {_sql_text('phone')} AS phone,
                store_id, {_sql_text('salesperson_id')} AS salesperson_id,
                {_sql_text('salesperson_name')} AS salesperson_name
-        FROM stage_orders""")
+        FROM {sources['orders'][0]}""", sources["orders"][1])
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE v_items AS
         SELECT _row,
@@ -570,9 +740,7 @@ def _stage(cur, staged: dict[str, _Staged]) -> None:
                {sql_whole_number('quantity', max_value=INTEGER_MAX)} AS quantity,
                unit_price AS unit_price_text,
                {sql_amount('unit_price', zero_allowed=True)} AS unit_price
-        FROM stage_items""")
-    for kind in KINDS:
-        cur.execute(f"DROP VIEW stage_{kind}")
+        FROM {sources['items'][0]}""", sources["items"][1])
     # Orders that have refunds in the database: their amount and lines are frozen.
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE refunded_orders AS
@@ -602,7 +770,8 @@ def _check_orders(c: _Checker) -> None:
         FROM (SELECT _row, order_id, min(_row) OVER (PARTITION BY order_id) AS first_row
               FROM v_orders WHERE order_id IS NOT NULL)
         WHERE _row > first_row""", "order_id")
-    c.explained(k, t, "created_at", "created_at", created_at_problem)
+    c.explained(k, t, "created_at", "created_at",
+                lambda text: created_at_problem(text, now=c.now))
     c.explained(k, t, "amount", "amount", amount_problem)
     c.explained(k, t, "refunded_amount", "refunded_amount",
                 lambda text: amount_problem(text, zero_allowed=True), required=False)
@@ -841,12 +1010,47 @@ def import_files(
     paths = {k: Path(p) for k, p in (("stores", stores), ("orders", orders), ("items", items)) if p}
     if not paths:
         raise InvalidInput("Give at least one file to import: stores, orders or items.")
+    with tempfile.TemporaryDirectory(prefix="orderdesk-import-") as scratch, \
+            _import_memory(store):
+        return _import_files(store, paths, step, Path(scratch))
 
+
+_SIZE_POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
+
+
+def _size_bytes(text: str) -> float:
+    """'400MB', '1.5GB' or '512MiB' as bytes, as DuckDB reads them (MB: 10^6, MiB: 2^20)."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)(i?)B\s*", text, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"not a memory size: {text!r}")
+    base = 1024 if match.group(3) else 1000
+    return float(match.group(1)) * base ** _SIZE_POWERS[match.group(2).upper()]
+
+
+@contextlib.contextmanager
+def _import_memory(store) -> Iterator[None]:
+    """DuckDB's memory limit raised to ``IMPORT_MEMORY_LIMIT`` for the import when the store was
+    opened with a lower one (the setting is the database's, shared by every cursor), and set back
+    to it after. A store opened without a limit has DuckDB's default, most of the machine's."""
+    kept = store.memory_limit
+    raised = kept is not None and _size_bytes(kept) < _size_bytes(IMPORT_MEMORY_LIMIT)
+    if raised:
+        with store.cursor() as cur:
+            cur.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        if raised:
+            with store.cursor() as cur:
+                cur.execute(f"SET memory_limit = '{kept}'")
+
+
+def _import_files(store, paths: dict[str, Path], step: Progress, scratch: Path) -> ImportReport:
     staged: dict[str, _Staged] = {}
     problems: list[ImportProblem] = []
     for i, (kind, path) in enumerate(paths.items()):
         step(0.4 * i / len(paths), f"Reading {path.name}")
-        one, found = _read_file(store, kind, path)
+        one, found = _read_file(store, kind, path, scratch)
         problems += found
         if one is not None:
             staged[kind] = one
@@ -856,11 +1060,11 @@ def import_files(
     names = tuple(path.name for path in paths.values())
     report = ImportReport(files=names)
     batch = str(uuid.uuid4())
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = _utc_now()
     with store.transaction() as cur:
         step(0.4, "Checking every row")
-        _stage(cur, staged)
-        checker = _Checker(cur)
+        _stage(cur, staged, now)
+        checker = _Checker(cur, now)
         for kind, check in (("stores", _check_stores), ("orders", _check_orders),
                             ("items", _check_items)):
             if kind in staged:

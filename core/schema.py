@@ -1,10 +1,14 @@
 """The database schema: one DuckDB file holds stores, orders, item lines and the action history,
 and the search index of the orders (derived from them; see ``SEARCH_ROWS``).
 
-Times are stored as naive UTC ``TIMESTAMP``; money as ``DECIMAL(18,2)``. The CHECK constraints
-are backstops for the rules in ``core.rules``: the guarded writes never rely on them alone.
+Times are stored as naive UTC ``TIMESTAMP``; money as ``DECIMAL(18,2)``, at most
+``core.money.MAX_AMOUNT`` (a database created before that limit keeps its tables without it).
+The CHECK constraints are backstops for the rules in ``core.rules``: the guarded writes never
+rely on them alone.
 """
 from __future__ import annotations
+
+from core.money import MAX_AMOUNT
 
 SCHEMA_VERSION = 2  # 2: the search index and the sort keys of phones and e-mails
 
@@ -43,9 +47,10 @@ CREATE TABLE IF NOT EXISTS orders (
     order_id          BIGINT PRIMARY KEY,
     created_at        TIMESTAMP NOT NULL,
     merchant_order_id VARCHAR,
-    amount            DECIMAL(18,2) NOT NULL CHECK (amount > 0),
+    amount            DECIMAL(18,2) NOT NULL CHECK (amount > 0 AND amount <= {MAX_AMOUNT}),
     refunded_amount   DECIMAL(18,2) NOT NULL DEFAULT 0
-                      CHECK (refunded_amount >= 0 AND refunded_amount <= amount),
+                      CHECK (refunded_amount >= 0 AND refunded_amount <= amount
+                             AND refunded_amount <= {MAX_AMOUNT}),
     status            VARCHAR NOT NULL
                       CHECK (status IN ('Pending', 'Completed', 'Cancel', 'Return')),
     channel           VARCHAR NOT NULL CHECK (channel IN ('online', 'offline')),
@@ -71,7 +76,7 @@ CREATE TABLE IF NOT EXISTS order_items (
     line_no           INTEGER NOT NULL,
     name              VARCHAR NOT NULL,
     quantity          INTEGER NOT NULL CHECK (quantity > 0),
-    unit_price        DECIMAL(18,2) NOT NULL CHECK (unit_price >= 0),
+    unit_price        DECIMAL(18,2) NOT NULL CHECK (unit_price >= 0 AND unit_price <= {MAX_AMOUNT}),
     refunded_quantity INTEGER NOT NULL DEFAULT 0
                       CHECK (refunded_quantity >= 0 AND refunded_quantity <= quantity),
     PRIMARY KEY (order_id, line_no)

@@ -255,6 +255,7 @@ class Store:
         self._stores: tuple[int, dict] | None = None  # (generation, stores): ``_stores_by_id``
         if memory_limit is not None and not _MEMORY_LIMIT.fullmatch(memory_limit):
             raise ValueError(f"not a memory size: {memory_limit!r}")
+        self.memory_limit = memory_limit  # DuckDB's, as given (None: DuckDB's default)
         try:
             if not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -613,7 +614,7 @@ def _number_stores(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def cluster_search_index(path: Path | str) -> bool:
+def cluster_search_index(path: Path | str, *, memory_limit: str | None = None) -> bool:
     """Rebuild ``order_search`` from every order, clustered by store in row groups of
     ``SEARCH_ROW_GROUP_SIZE``, when the index is missing (a database of schema 1) or incomplete,
     or ``order_search_recent`` holds more than ``SEARCH_TAIL_ROWS`` rows (and a tenth of all);
@@ -622,18 +623,23 @@ def cluster_search_index(path: Path | str) -> bool:
     DuckDB sets the row group size per attached database, so this runs on a connection of its own
     before the store's (``Store`` calls it on every read-write open); the orders keep DuckDB's
     default row groups, which their scans are tuned for. When this process has the file open
-    already, the open connection did this, and nothing is done.
+    already, the open connection did this, and nothing is done. ``memory_limit`` bounds DuckDB's
+    memory on that connection as ``Store``'s does.
     """
+    if memory_limit is not None and not _MEMORY_LIMIT.fullmatch(memory_limit):
+        raise ValueError(f"not a memory size: {memory_limit!r}")
     try:
-        return _cluster_search_index(path)
+        return _cluster_search_index(path, memory_limit)
     except duckdb.Error as exc:
         raise _translate(exc, path) from exc
 
 
-def _cluster_search_index(path: Path | str) -> bool:
+def _cluster_search_index(path: Path | str, memory_limit: str | None) -> bool:
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
+        if memory_limit is not None:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
         try:
             con.execute(f"ATTACH ? AS orderdesk (ROW_GROUP_SIZE {SEARCH_ROW_GROUP_SIZE})",
                         [str(path)])

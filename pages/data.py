@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import ImportRejected
-from core.importer import import_files
+from core.importer import XLSX_MAX_ROWS, import_files
 from ui.context import get_store, refresh_data, require_user, show_error
 from ui.text import as_text
 
@@ -34,6 +34,13 @@ st.caption(
     "Load CSV, Parquet or XLSX files. Every row is checked first: if any row is bad, nothing is "
     "written and each bad row is listed. Re-importing an order syncs its status within the "
     "status rules."
+)
+# The upload limit is Streamlit's (server.maxUploadSize, in MB); the file is held in the server's
+# memory until it is written to a temporary file for the importer, which DuckDB reads from disk.
+st.caption(
+    f"Spreadsheets: at most {XLSX_MAX_ROWS:,} rows; larger data as CSV or Parquet, files up to "
+    f"{st.get_option('server.maxUploadSize'):,} MB. Millions of orders load faster with "
+    "`python -m core import` while the app is stopped."
 )
 
 uploads = {}

@@ -1,6 +1,7 @@
 """The admin's Data page, and users-file edits taking effect while the app serves (AppTest)."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from decimal import Decimal
 
@@ -93,3 +94,32 @@ def test_a_bad_row_is_reported_and_nothing_is_written(writable):
     assert {"amount", "created_at"} <= set(problems["Column"])
     with get_store().cursor() as cur:
         assert cur.execute("SELECT count(*) FROM orders WHERE order_id > 9000").fetchone()[0] == 0
+
+
+def test_the_page_states_the_size_limits(writable):
+    at = open_data_page()
+    text = " ".join(c.value for c in at.caption)
+    assert "Spreadsheets: at most 100,000 rows" in text
+    assert "files up to 1,024 MB" in text
+
+
+def test_a_spreadsheet_dimension_bomb_is_refused_quickly_and_memory_set_back(writable, tmp_path):
+    from tests.store.test_import_limits import _order_cells, write_sheet
+
+    bomb = write_sheet(tmp_path / "bomb.xlsx", [
+        f'<row r="2">{_order_cells(2)}</row>',
+        '<row r="1048576"><c r="A1048576"><v>1</v></c></row>'])
+    at = open_data_page()
+    with get_store().cursor() as cur:
+        limit = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    uploader(at, "Orders").set_value(("bomb.xlsx", bomb.read_bytes(), "application/vnd.ms-excel"))
+    at.run()
+    started = time.process_time()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert time.process_time() - started < 5
+    assert not at.exception
+    assert "Nothing was written." in at.error[0].value
+    [reason] = at.dataframe[0].value["Reason"]
+    assert reason.startswith("has more than 100,000 rows under the header")
+    with get_store().cursor() as cur:
+        assert cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] == limit

@@ -296,6 +296,58 @@ def test_bad_row_refuses_the_whole_import(unchanged_store, tmp_path, files, expe
     assert rejected(unchanged_store, write_files(tmp_path, **files)) == expected
 
 
+# Dates DuckDB stores but Python cannot hold (1 BC, the year 10000), or that overflow once shown
+# in Europe/Warsaw, and the window's edges: each refused with its report line.
+OUT_OF_WINDOW = ["0001-01-01T00:00:00+01:00", "0000-01-01T00:00Z", "9999-12-31T23:59:59-01:00",
+                 "9999-12-31T23:30Z", "1999-12-31T23:59:59Z"]
+
+
+@pytest.mark.parametrize("text", OUT_OF_WINDOW)
+def test_created_at_outside_the_window_is_refused_with_its_report_line(unchanged_store, tmp_path,
+                                                                       text):
+    files = write_files(tmp_path, orders=[order_row(201), order_row(202, created_at=text)])
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    [line] = rejected(unchanged_store, files)
+    prefix = ("orders.csv, row 2, created_at: is outside the order date window, "
+              "2000-01-01T00:00:00Z to ")
+    assert line.startswith(prefix) and line.endswith(f"Z (up to a day after the import) ({text})")
+    latest = dt.datetime.strptime(line[len(prefix):len(prefix) + 19], "%Y-%m-%dT%H:%M:%S")
+    assert dt.timedelta(hours=23, minutes=59) < latest - started < dt.timedelta(days=1, minutes=1)
+
+
+def test_an_order_of_tomorrow_is_accepted_one_of_the_day_after_refused(store, tmp_path):
+    soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=20)
+    later = soon + dt.timedelta(hours=8)
+    files = write_files(tmp_path, orders=[
+        order_row(201, created_at=soon.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        order_row(202, created_at=later.strftime("%Y-%m-%dT%H:%M:%S+00:00"))])
+    problems = rejected(store, files)
+    assert [p.split(":")[0] for p in problems] == ["orders.csv, row 2, created_at"]
+    import_files(store, **write_files(tmp_path, orders=[order_row(201, created_at=soon.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"))]))
+    assert order(store, 201)["created_at"] == soon.replace(tzinfo=None, microsecond=0)
+
+
+@pytest.mark.parametrize("kind,row,column", [
+    ("orders", order_row(201, amount="1000000000000.00"), "amount"),
+    ("orders", order_row(201, amount="100.00", refunded_amount="1000000000000.00"),
+     "refunded_amount"),
+    ("items", item_row(107, 2, unit_price="1000000000000.00"), "unit_price"),
+])
+def test_an_amount_above_the_limit_is_refused_naming_the_limit(unchanged_store, tmp_path, kind,
+                                                                row, column):
+    assert rejected(unchanged_store, write_files(tmp_path, **{kind: [row]})) == [
+        f"{kind}.csv, row 1, {column}: is too large: at most 999999999999.99 (1000000000000.00)"]
+
+
+def test_the_largest_amount_is_imported_exactly(store, tmp_path):
+    import_files(store, **write_files(tmp_path, orders=[order_row(
+        201, amount="999999999999.99", refunded_amount="999999999999.98")]))
+    row = order(store, 201)
+    assert (row["amount"], row["refunded_amount"]) == (Decimal("999999999999.99"),
+                                                       Decimal("999999999999.98"))
+
+
 # --- a re-import syncs status within the rules; each refused change is reported --------------------
 
 REFUSED_SYNC = {
@@ -712,13 +764,13 @@ def test_sql_whole_number_flags_exactly_what_the_rule_refuses(unchanged_store):
 
 
 def test_sql_created_at_converts_exactly_like_the_rule(unchanged_store):
-    from tests.unit.test_importer_rows import CREATED_AT, NOT_ISO
+    from tests.unit.test_importer_rows import CREATED_AT, NOT_ISO, NOW
 
     texts = [text for text, _ in CREATED_AT] + NOT_ISO + ["", None, "2024-01-31T23:59:59-23:59"]
-    values = _sql_values(unchanged_store, sql_created_at, texts)
+    values = _sql_values(unchanged_store, lambda c: sql_created_at(c, now=NOW), texts)
     for text, value in zip(texts, values):
         try:
-            expected = parse_created_at(text)
+            expected = parse_created_at(text, now=NOW)
         except ValueError:
             expected = None
         assert value == expected, text

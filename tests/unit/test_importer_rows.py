@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from core.importer import (
+    CREATED_AT_WINDOW,
     ImportProblem,
     amount_problem,
     created_at_problem,
@@ -29,7 +30,8 @@ AMOUNTS = [
     ("0.01", False, None),
     ("007.10", False, None),
     ("999999999999.99", False, None),
-    ("1000000000000.00", False, "is too large (1000000000000.00)"),
+    ("1000000000000.00", False,
+     "is too large: at most 999999999999.99 (1000000000000.00)"),
     ("0", True, None),
     ("0.00", True, None),
     ("12.345", False, "has 3 decimal places (12.345)"),
@@ -50,7 +52,8 @@ AMOUNTS = [
     ("12,50", False, "uses a comma (12,50); write the decimal point as '.'"),
     (" 12.5 ", False, "has spaces around the number (' 12.5 ')"),
     ("12.5\t", False, "has spaces around the number ('12.5\t')"),
-    ("10000000000000000", False, "is too large (10000000000000000)"),
+    ("10000000000000000", False,
+     "is too large: at most 999999999999.99 (10000000000000000)"),
     ("", False, "is empty"),
     ("   ", False, "is empty"),
     (None, True, "is empty"),
@@ -94,48 +97,101 @@ def test_whole_number_rule(text, max_value, expected):
 
 
 UTC_OF = dt.datetime
-# (text, the naive UTC moment or the reason it is refused)
+# The import's own time in these tables: the window of order dates ends a day after it.
+NOW = dt.datetime(2026, 12, 2, 12, 0)
+
+
+def outside(text: str) -> str:
+    return ("is outside the order date window, 2000-01-01T00:00:00Z to 2026-12-03T12:00:00Z "
+            f"(up to a day after the import) ({text})")
+
+
+# (text, the naive UTC moment or the reason it is refused); every form of time zone, 'Z' and
+# fraction the pattern admits, and both edges of the window.
 CREATED_AT = [
     ("2024-01-31T14:05:00", UTC_OF(2024, 1, 31, 14, 5)),
     ("2024-01-31 14:05:00", UTC_OF(2024, 1, 31, 14, 5)),
     ("2024-01-31T14:05", UTC_OF(2024, 1, 31, 14, 5)),
     ("2024-01-31", UTC_OF(2024, 1, 31)),
     ("2024-01-31T14:05:00Z", UTC_OF(2024, 1, 31, 14, 5)),
+    ("2024-01-31T14:05Z", UTC_OF(2024, 1, 31, 14, 5)),
     ("2024-01-31T14:05:00+02:00", UTC_OF(2024, 1, 31, 12, 5)),
     ("2024-01-31T14:05:00+0200", UTC_OF(2024, 1, 31, 12, 5)),
     ("2024-01-31T14:05:00+02", UTC_OF(2024, 1, 31, 12, 5)),
+    ("2024-01-31T14:05+05:45", UTC_OF(2024, 1, 31, 8, 20)),
+    ("2024-01-31T14:05:00+00:00", UTC_OF(2024, 1, 31, 14, 5)),
+    ("2024-01-31T14:05:00-00:00", UTC_OF(2024, 1, 31, 14, 5)),
     ("2024-01-31T01:00:00+03:00", UTC_OF(2024, 1, 30, 22, 0)),
     ("2024-12-31T22:30:00-05:30", UTC_OF(2025, 1, 1, 4, 0)),
+    ("2024-06-30T23:00:00-14:00", UTC_OF(2024, 7, 1, 13, 0)),
+    ("2024-03-01T00:30:00+23:59", UTC_OF(2024, 2, 29, 0, 31)),
     ("2024-01-31T14:05:00.123456", UTC_OF(2024, 1, 31, 14, 5, 0, 123456)),
+    ("2024-01-31T14:05:00.000001Z", UTC_OF(2024, 1, 31, 14, 5, 0, 1)),
     ("2024-01-31T14:05:00.5Z", UTC_OF(2024, 1, 31, 14, 5, 0, 500000)),
+    ("2024-01-31T14:05:00.25+01:00", UTC_OF(2024, 1, 31, 13, 5, 0, 250000)),
     ("2024-02-29T00:00:00", UTC_OF(2024, 2, 29)),
     ("2024-02-30", "is not a valid date (2024-02-30)"),
     ("2023-02-29T10:00:00", "is not a valid date (2023-02-29T10:00:00)"),
     ("2024-13-01", "is not a valid date (2024-13-01)"),
     ("2024-01-00", "is not a valid date (2024-01-00)"),
+    ("0000-02-30T00:00Z", "is not a valid date (0000-02-30T00:00Z)"),
+    # the window: from 2000-01-01T00:00Z to a day after the import
+    ("2000-01-01T00:00:00Z", UTC_OF(2000, 1, 1)),
+    ("2000-01-01T01:00:00+01:00", UTC_OF(2000, 1, 1)),
+    ("2026-12-03T12:00:00Z", UTC_OF(2026, 12, 3, 12, 0)),
+    ("2026-12-03T13:00:00+01:00", UTC_OF(2026, 12, 3, 12, 0)),
+    ("1999-12-31T23:59:59.999999Z", outside("1999-12-31T23:59:59.999999Z")),
+    ("2000-01-01T00:59:59+01:00", outside("2000-01-01T00:59:59+01:00")),
+    ("1999-12-31", outside("1999-12-31")),
+    ("2026-12-03T12:00:00.000001", outside("2026-12-03T12:00:00.000001")),
+    ("2026-12-03T11:00:00-01:01", outside("2026-12-03T11:00:00-01:01")),
+    ("2030-01-01", outside("2030-01-01")),
+    # stored by DuckDB but not by Python (1 BC, year 10000), or overflowing in a time zone
+    ("0001-01-01T00:00:00+01:00", outside("0001-01-01T00:00:00+01:00")),
+    ("0000-01-01T00:00Z", outside("0000-01-01T00:00Z")),
+    ("0001-01-01", outside("0001-01-01")),
+    ("9999-12-31T23:59:59-01:00", outside("9999-12-31T23:59:59-01:00")),
+    ("9999-12-31T23:30Z", outside("9999-12-31T23:30Z")),
+    ("9999-12-31", outside("9999-12-31")),
 ]
 NOT_ISO = [
     "31.01.2024", "01/31/2024", "2024-1-31", "2024-01-31T24:00:00", "2024-01-31T14:60",
     "2024-01-31T14:05:60", "2024-01-31T14", "2024-01-31T14:05:00.1234567", "20240131T140500",
     "2024-01-31t14:05:00", "2024-01-31T14:05:00z", "2024-01-31T14:05:00 +02:00",
-    " 2024-01-31", "yesterday", "1706709900", "2024-01-31Z",
+    " 2024-01-31", "yesterday", "1706709900", "2024-01-31Z", "0000-01-01Z",
+    "2024-01-31T14:05:00+24:00", "2024-01-31T14:05:00+02:60", "2024-01-31T14:05:00.Z",
+    "2024-01-31T14:05:00,5", "2024-01-31T14:05:00.123456789", "+2024-01-31", "12024-01-31",
+    "2024-01-31T14:05:00Z+01:00", "2024-01-31T14:05:00UTC", "2024-01-31T14:05:00 Europe/Warsaw",
 ]
 
 
 @pytest.mark.parametrize("text,expected", CREATED_AT)
 def test_created_at_rule(text, expected):
     if isinstance(expected, dt.datetime):
-        assert parse_created_at(text) == expected
-        assert created_at_problem(text) is None
+        assert parse_created_at(text, now=NOW) == expected
+        assert created_at_problem(text, now=NOW) is None
     else:
-        assert created_at_problem(text) == expected
+        assert created_at_problem(text, now=NOW) == expected
 
 
 @pytest.mark.parametrize("text", NOT_ISO)
 def test_created_at_refuses_what_is_not_iso_8601(text):
-    assert created_at_problem(text) == (
+    assert created_at_problem(text, now=NOW) == (
         f"is not an ISO 8601 date and time like 2024-01-31T14:05:00Z ({text})"
     )
+
+
+def test_the_window_starts_in_2000_and_ends_a_day_after_the_import():
+    assert CREATED_AT_WINDOW.earliest == UTC_OF(2000, 1, 1)
+    assert CREATED_AT_WINDOW.latest(NOW) == UTC_OF(2026, 12, 3, 12, 0)
+
+
+def test_without_a_time_the_window_ends_a_day_after_now():
+    tomorrow = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    assert created_at_problem((tomorrow - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%MZ")) \
+        is None
+    assert created_at_problem((tomorrow + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%MZ")) \
+        .startswith("is outside the order date window")
 
 
 def test_created_at_empty():
