@@ -2,8 +2,19 @@
 
 The canonical view lives in ``st.session_state["view.query"]`` / ``["view.page"]``; widgets are
 initialised from it when they appear and write back to it in their ``on_change`` callbacks, so the
-Orders and Overview pages share one view. It is mirrored into the URL's query parameters, and a
-URL that was typed, pasted or bookmarked (one that differs from what the app last wrote) wins.
+Orders and Overview pages share one view. It is mirrored into the URL's query parameters. The URL
+is read when a view comes from outside the session's own widgets: a new session (a link, a
+bookmark, a reload), a page switch that carries a view, the browser's Back and Forward.
+
+Why every widget is drawn with its current value as its default: Streamlit sends a value set
+through session state to the browser once, with that run's element, and a browser that mounts
+the widget later, from a later run's element, shows the element's default instead. That happens
+right after sign-in: the sign-in cookie component reruns the page before the browser has loaded
+the code of the widgets it has not shown yet, so the toggle came up off (Streamlit's default)
+while the view was "newest first", and the next change anywhere sent that "off" back as the
+user's choice. A value the app sets itself (through session state) is kept as pending until a
+run has drawn its widget, so that it still reaches the browser when the run that set it was
+interrupted before drawing it.
 """
 from __future__ import annotations
 
@@ -25,6 +36,7 @@ from core.store import ScopeOptions
 from ui.text import as_text
 
 QUERY, PAGE, URL_WRITTEN, NOTICES = "view.query", "view.page", "view.url", "view.notices"
+PENDING = "view.pending"  # widget key -> a value the app set that no run has drawn yet
 
 PRESETS = (
     "Any time",
@@ -50,6 +62,7 @@ _FIELDS = {
     "orders.sort": ("sort", str, str),
     "orders.desc": ("descending", bool, bool),
 }
+_WIDGETS = (*_FIELDS, "filters.period", "filters.preset")
 
 
 def preset_range(preset: str, today: date) -> tuple[date, date] | tuple[()]:
@@ -78,16 +91,43 @@ def _current_page() -> str:
     return ctx.page_script_hash if ctx else ""
 
 
+def _is_history_step() -> bool:
+    """Whether the browser's Back or Forward button started this run."""
+    ctx = get_script_run_ctx()
+    return bool(ctx and getattr(ctx, "is_history_navigation", False))
+
+
+def _pending() -> dict:
+    return st.session_state.setdefault(PENDING, {})
+
+
+def _push(key: str, value) -> None:
+    """Set a widget's value from the app; it stays pending until a run has drawn the widget."""
+    st.session_state[key] = value
+    _pending()[key] = value
+
+
+def _forget_widgets() -> None:
+    """Drop the filter, search and sort widgets' values: they are drawn anew from the view."""
+    for key in _WIDGETS:
+        st.session_state.pop(key, None)
+        _pending().pop(key, None)
+
+
 def load_view(options: ScopeOptions) -> tuple[OrderQuery, int]:
-    """The session's view; on a new session or a changed URL, read from the URL first."""
+    """The session's view; read from the URL when a view comes from outside the session."""
     # A widget belongs to the page that drew it: arriving on another page, the filter widgets are
     # drawn anew from the view, or they would show the previous page's state as empty.
-    if st.session_state.get("view.drawn_on") != _current_page():
-        for key in list(_FIELDS) + ["filters.period", "filters.preset"]:
-            st.session_state.pop(key, None)
+    arrived = st.session_state.get("view.drawn_on") != _current_page()
+    if arrived:
+        _forget_widgets()
         st.session_state["view.drawn_on"] = _current_page()
     url = {key: st.query_params.get_all(key) for key in URL_KEYS if key in st.query_params}
-    if QUERY not in st.session_state or (url and url != st.session_state.get(URL_WRITTEN)):
+    # On one page the URL only mirrors the view: a rerun carries the URL the browser had when it
+    # sent it, which can be older than the app's last write, and reading it as a typed one
+    # undid the user's latest change.
+    new_url = url != st.session_state.get(URL_WRITTEN)
+    if QUERY not in st.session_state or (new_url and (_is_history_step() or (arrived and url))):
         query, page, problems = from_url_params(
             url,
             legal_entities=options.legal_entities,
@@ -96,22 +136,20 @@ def load_view(options: ScopeOptions) -> tuple[OrderQuery, int]:
         )
         st.session_state[QUERY], st.session_state[PAGE] = query, page
         st.session_state[NOTICES] = problems
-        for key in list(_FIELDS) + ["filters.period", "filters.preset"]:
-            st.session_state.pop(key, None)
+        _forget_widgets()
     return st.session_state[QUERY], st.session_state[PAGE]
 
 
 def save_view(query: OrderQuery, page: int) -> None:
     """Keep the view and mirror it into the URL (only page-independent keys are touched)."""
     st.session_state[QUERY], st.session_state[PAGE] = query, page
-    params = to_url_params(query, page)
-    written = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
-    if written != st.session_state.get(URL_WRITTEN) or any(k not in st.query_params for k in params):
-        for key in URL_KEYS:
-            if key in st.query_params and key not in params:
-                del st.query_params[key]
-        for key, value in params.items():
-            st.query_params[key] = value
+    written = {k: v if isinstance(v, list) else [v] for k, v in to_url_params(query, page).items()}
+    current = {key: st.query_params.get_all(key) for key in st.query_params}
+    wanted = {key: values for key, values in current.items() if key not in URL_KEYS} | written
+    if wanted != current:
+        # One write, so one message: key by key, a run interrupted between two writes left the
+        # browser with a URL that was half this view and half the previous one.
+        st.query_params.from_dict(wanted)
     st.session_state[URL_WRITTEN] = written
 
 
@@ -125,7 +163,21 @@ def show_notices() -> None:
 
 def _init_widget(key: str, value) -> None:
     if key not in st.session_state:
-        st.session_state[key] = value
+        _push(key, value)
+
+
+def _draw(widget, label: str, key: str, default: str, to_default=lambda value: value,
+          **options) -> None:
+    """Draw a widget whose value is in session state, with that value as its default too."""
+    pending = _pending()
+    if key in pending and pending[key] == st.session_state[key]:
+        # Sent with this element (Streamlit warns when a widget also gets a default). Set again:
+        # the run that set it may have been interrupted before it drew the widget.
+        st.session_state[key] = pending[key]
+        widget(label, key=key, **options)
+    else:
+        widget(label, key=key, **{default: to_default(st.session_state[key])}, **options)
+    pending.pop(key, None)
 
 
 def _apply_widgets() -> None:
@@ -148,14 +200,14 @@ def _apply_widgets() -> None:
 
 
 def _on_period_change() -> None:
-    st.session_state["filters.preset"] = "Custom" if st.session_state["filters.period"] else "Any time"
+    _push("filters.preset", "Custom" if st.session_state["filters.period"] else "Any time")
     _apply_widgets()
 
 
 def _on_preset_change(tz) -> None:
     preset = st.session_state["filters.preset"]
     if preset != "Custom":
-        st.session_state["filters.period"] = preset_range(preset, _today(tz))
+        _push("filters.period", preset_range(preset, _today(tz)))
     _apply_widgets()
 
 
@@ -163,10 +215,10 @@ def _clear_filters() -> None:
     query = st.session_state[QUERY]
     st.session_state[QUERY] = OrderQuery(sort=query.sort, descending=query.descending)
     st.session_state[PAGE] = 1
-    for key in list(_FIELDS) + ["filters.period", "filters.preset"]:
-        if key.startswith("filters."):
+    for key in _WIDGETS:
+        if key.startswith("filters.") or key == "orders.search":
             st.session_state.pop(key, None)
-    st.session_state.pop("orders.search", None)
+            _pending().pop(key, None)
 
 
 def filter_sidebar(options: ScopeOptions, tz, tz_name: str) -> None:
@@ -180,25 +232,24 @@ def filter_sidebar(options: ScopeOptions, tz, tz_name: str) -> None:
             _init_widget(key, to_widget(getattr(query, field)))
     store_names = dict(options.stores)
 
+    def choose(label: str, choices, key: str, placeholder: str, **more) -> None:
+        _draw(st.multiselect, label, key, "default",
+              lambda chosen: [value for value in chosen if value in choices],
+              options=choices, on_change=_apply_widgets, placeholder=placeholder, **more)
+
     with st.sidebar:
         st.subheader("Filters")
-        st.selectbox("Quick period", PRESETS, key="filters.preset",
-                     on_change=_on_preset_change, args=(tz,))
-        st.date_input("Period", key="filters.period", format="DD.MM.YYYY",
-                      on_change=_on_period_change,
-                      help="Inclusive dates in the display time zone.")
+        _draw(st.selectbox, "Quick period", "filters.preset", "index", PRESETS.index,
+              options=PRESETS, on_change=_on_preset_change, args=(tz,))
+        _draw(st.date_input, "Period", "filters.period", "value", tuple, format="DD.MM.YYYY",
+              on_change=_on_period_change, help="Inclusive dates in the display time zone.")
         st.caption(f"Time zone: {as_text(tz_name)}")
-        st.multiselect("Status", STATUSES, key="filters.status", on_change=_apply_widgets,
-                       placeholder="Any status")
-        st.multiselect("Channel", CHANNELS, key="filters.channel", on_change=_apply_widgets,
-                       placeholder="Any channel")
-        st.multiselect("Legal entity", options.legal_entities, key="filters.le",
-                       on_change=_apply_widgets, placeholder="Any legal entity")
-        st.multiselect("Region", options.regions, key="filters.region",
-                       on_change=_apply_widgets, placeholder="Any region")
-        st.multiselect("Store", list(store_names), key="filters.store",
-                       format_func=lambda sid: f"{store_names.get(sid, sid)} ({sid})",
-                       on_change=_apply_widgets, placeholder="Any store")
+        choose("Status", STATUSES, "filters.status", "Any status")
+        choose("Channel", CHANNELS, "filters.channel", "Any channel")
+        choose("Legal entity", options.legal_entities, "filters.le", "Any legal entity")
+        choose("Region", options.regions, "filters.region", "Any region")
+        choose("Store", list(store_names), "filters.store", "Any store",
+               format_func=lambda sid: f"{store_names.get(sid, sid)} ({sid})")
         st.button("Clear filters", on_click=_clear_filters, disabled=not query.is_filtered,
                   width="stretch")
 
@@ -220,7 +271,11 @@ def search_sort_bar() -> None:
         if key.startswith("orders."):
             _init_widget(key, to_widget(getattr(query, field)))
     search_col, sort_col, desc_col = st.columns([5, 3, 1.4], vertical_alignment="bottom")
-    search_col.text_input("Search", key="orders.search", on_change=_apply_widgets,
-                          placeholder="Order ID, email or phone", max_chars=200)
-    sort_col.selectbox("Sort by", list(COLUMNS), key="orders.sort", on_change=_apply_widgets)
-    desc_col.toggle("Descending", key="orders.desc", on_change=_apply_widgets)
+    with search_col:
+        _draw(st.text_input, "Search", "orders.search", "value", str, on_change=_apply_widgets,
+              placeholder="Order ID, email or phone", max_chars=200)
+    with sort_col:
+        _draw(st.selectbox, "Sort by", "orders.sort", "index", list(COLUMNS).index,
+              options=list(COLUMNS), on_change=_apply_widgets)
+    with desc_col:
+        _draw(st.toggle, "Descending", "orders.desc", "value", bool, on_change=_apply_widgets)

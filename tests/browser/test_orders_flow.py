@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import re
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import openpyxl
@@ -35,6 +37,50 @@ ROLES = ("admin", "refunder", "viewer")
 STATUS_FILTER = "Return"
 SEARCH = "@yahoo"  # an e-mail part: the viewer's Romanian legal entity has many yahoo customers
 GRID_HEADER_PX, GRID_ROW_PX = 35, 35
+PAGE_SIZE = 15
+SORT_SQL = {"Order date": "o.created_at", "Captured amount": "o.amount", "Order ID": "o.order_id"}
+
+
+@dataclass(frozen=True)
+class View:
+    """What the Orders page must show: every widget's value, and the page of the list."""
+    status: tuple[str, ...] = ()
+    search: str = ""
+    sort: str = "Order date"
+    descending: bool = True
+    page: int = 1
+
+
+# The quick sequence, three times over in one session: (status, search, sort, descending, how
+# to reach which page). Each round but the first starts with "Clear filters".
+ROUNDS = (
+    ("Completed", "@gmail", "Captured amount", True, ("next", 2)),
+    ("Return", "@gmail", "Order ID", False, ("next", 2)),
+    ("Completed", "@yahoo", "Order date", True, ("type", 3)),
+)
+DEEP_LINK = View(status=("Completed",), sort="Captured amount", descending=False)
+
+
+def round_views(start: View, status, search, sort, descending, to_page) -> list[tuple[str, View]]:
+    """The steps of one round, each with the view it must leave on the screen."""
+    steps = [("status", replace(start, status=(status,), page=1))]
+    steps.append(("search", replace(steps[-1][1], search=search)))
+    steps.append(("sort", replace(steps[-1][1], sort=sort)))
+    steps.append(("descending", replace(steps[-1][1], descending=descending)))
+    steps.append(("page", replace(steps[-1][1], page=to_page[1])))
+    return steps
+
+
+def planned_views() -> list[View]:
+    views, current = [DEEP_LINK, replace(DEEP_LINK, page=2)], View()
+    views.append(current)
+    for number, plan in enumerate(ROUNDS):
+        if number:
+            current = View(sort=current.sort, descending=current.descending)
+            views.append(current)
+        for _, current in round_views(current, *plan):
+            views.append(current)
+    return views
 
 
 @pytest.fixture(scope="module")
@@ -71,17 +117,96 @@ def oracle(demo_dir) -> dict:
         "WHERE i.order_id = o.order_id) ORDER BY o.order_id LIMIT 1",
     )[0]
     assert 0 < len(filtered_ids) <= 2 * 15, "the demo no longer suits the filter flow"
+
+    def listed(view: View) -> list[int]:
+        """The view's whole result in screen order: DESIGN §2's sort, ties by order ID."""
+        direction = "DESC" if view.descending else "ASC"
+        sql = f"SELECT o.order_id {base}{where}"
+        extra = []
+        if view.status:
+            sql += " AND o.status IN (SELECT unnest(?::VARCHAR[]))"
+            extra.append(list(view.status))
+        if view.search:
+            sql += " AND contains(lower(o.email), ?)"
+            extra.append(view.search.lower())
+        sql += (f" ORDER BY {SORT_SQL[view.sort]} {direction} NULLS LAST, "
+                f"o.order_id {direction}")
+        return [row[0] for row in query_db(demo_dir, sql, params + extra)]
+
+    lists = {}
+    for view in planned_views():
+        found = lists.setdefault(replace(view, page=1), listed(view))
+        assert len(found) > (view.page - 1) * PAGE_SIZE, f"the demo no longer suits {view}"
     return {
         "counts": counts,
         "status_count": status_count,
         "filtered_ids": filtered_ids,
         "outside_id": outside[0], "outside_email": outside[1],
         "deep_id": deep[0], "deep_email": deep[1],
+        "lists": lists,
     }
 
 
 def _expect_caption_total(page: Page, total: int) -> None:
     expect(page.get_by_text(CAPTION)).to_contain_text(f"of {total:,} orders")
+
+
+def _descending(page: Page):
+    return page.get_by_role("switch", name="Descending")
+
+
+def _table_ids(page: Page) -> list[int]:
+    """The Order IDs of the grid's rows, top to bottom (read from the canvas grid's a11y table)."""
+    grids = page.get_by_test_id("stDataFrame")
+    if grids.count() != 1:  # a rerun still shows the previous view's table beside the new one
+        return []
+    cells = grids.evaluate("""grid => {
+        const head = [...grid.querySelectorAll('table[role=grid] th')]
+            .find(th => th.textContent === 'Order ID');
+        if (!head) return [];
+        const column = head.getAttribute('aria-colindex');
+        return [...grid.querySelectorAll(`table[role=grid] tbody td[aria-colindex="${column}"]`)]
+            .map(td => td.textContent);
+    }""")
+    return [int(cell) for cell in cells if cell]
+
+
+def _expect_table(page: Page, ids: list[int], timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (shown := _table_ids(page)) != ids and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert shown == ids, "the table does not show the view's orders in the view's order"
+
+
+def _status_box(page: Page):
+    return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(
+        has=page.get_by_text("Status", exact=True))
+
+
+def _expect_view(page: Page, view: View, lists: dict, step: str) -> None:
+    """Every widget shows what was chosen, and the caption and the table agree with it."""
+    listed = lists[replace(view, page=1)]
+    try:
+        chips = _status_box(page).locator("[data-tag]")
+        if view.status:
+            expect(chips).to_have_text(list(view.status))
+        else:
+            expect(chips).to_have_count(0)
+        expect(page.get_by_role("textbox", name="Search")).to_have_value(view.search)
+        expect(page.get_by_role("combobox", name="Sort by")).to_have_value(view.sort)
+        if view.descending:
+            expect(_descending(page)).to_be_checked()
+        else:
+            expect(_descending(page)).not_to_be_checked()
+        expect(page.get_by_role("spinbutton", name="Page")).to_have_value(str(view.page))
+        pages = math.ceil(len(listed) / PAGE_SIZE)
+        expect(page.get_by_text(CAPTION)).to_contain_text(
+            f"of {len(listed):,} orders · page {view.page:,} of {pages:,}")
+        first = (view.page - 1) * PAGE_SIZE
+        _expect_table(page, listed[first:first + PAGE_SIZE])
+    except AssertionError as exc:
+        screenshot(page, f"orders-view-lost-after-{step}")
+        raise AssertionError(f"after the {step} step, expected {view}: {exc}") from None
 
 
 def _expect_no_order_data(page: Page) -> None:
@@ -178,14 +303,9 @@ def test_filter_search_export_open_and_sign_out(page: Page, server, oracle, tmp_
     ids = oracle["filtered_ids"]
     _expect_caption_total(page, len(ids))
     expect(page).to_have_url(re.compile(r"[?&]q=%40yahoo\b"))
-    if "desc=0" in page.url:
-        # Known, not yet explained: in about one run in four of this flow the "Descending"
-        # toggle comes back off after the quick status and search changes. Turned on again here
-        # so that the export check below still runs; the rest of the flow must hold as is.
-        print("note: 'Descending' was turned off by the status and search changes")
-        page.get_by_text("Descending", exact=True).click()
-        expect(page).not_to_have_url(re.compile(r"[?&]desc=0"))
-        _expect_caption_total(page, len(ids))
+    expect(_descending(page)).to_be_checked()  # the quick changes keep every other widget
+    expect(page).not_to_have_url(re.compile(r"[?&]desc=0"))
+    _expect_table(page, ids[:15])
     screenshot(page, "orders-filtered")
 
     # Export: the file holds exactly the screen's result, in the screen's order.
@@ -224,3 +344,57 @@ def test_filter_search_export_open_and_sign_out(page: Page, server, oracle, tmp_
     page.wait_for_timeout(1_000)  # a kept cookie would sign the user back in about now
     _expect_no_order_data(page)
     screenshot(page, "signed-out")
+
+
+def test_a_deep_linked_view_survives_sign_in(page: Page, server, oracle):
+    # Right after sign-in the cookie component reruns the page while the browser is still
+    # loading the widgets' code: a widget mounted then showed its default, not the view.
+    sign_in(page, server.url, "viewer", server.password("viewer"),
+            path="?status=Completed&sort=Captured+amount&desc=0")
+    _expect_view(page, DEEP_LINK, oracle["lists"], "sign-in")
+    page.get_by_role("button", name="Next").click()
+    _expect_view(page, replace(DEEP_LINK, page=2), oracle["lists"], "next page")
+
+
+def test_quick_changes_keep_every_widget_value(page: Page, server, oracle):
+    """Status, search, sort, direction and page, changed as fast as the page answers, three
+    rounds in one session: no widget may lose its value, and the table must follow them."""
+    sign_in(page, server.url, "viewer", server.password("viewer"))
+    lists = oracle["lists"]
+    current = View()
+    _expect_view(page, current, lists, "sign-in")
+    for number, plan in enumerate(ROUNDS):
+        if number:
+            page.get_by_role("button", name="Clear filters").click()
+            current = View(sort=current.sort, descending=current.descending)
+            _expect_view(page, current, lists, f"round {number + 1}: clear filters")
+        for step, view in round_views(current, *plan):
+            label = f"round {number + 1}: {step}"
+            if step == "status":
+                _status_box(page).click()
+                page.get_by_role("option", name=view.status[0], exact=True).click()
+                page.keyboard.press("Escape")
+            elif step == "search":
+                search = page.get_by_role("textbox", name="Search")
+                search.fill(view.search)
+                search.press("Enter")
+            elif step == "sort":
+                sort_box = page.get_by_role("combobox", name="Sort by")
+                sort_box.click()
+                sort_box.fill(view.sort)  # narrows the list, which may not show every column
+                page.get_by_role("option", name=view.sort, exact=True).click()
+            elif step == "descending":
+                if view.descending != current.descending:
+                    page.get_by_text("Descending", exact=True).click()
+            else:
+                how, target = plan[4]
+                if how == "next":
+                    for _ in range(target - 1):
+                        page.get_by_role("button", name="Next").click()
+                else:
+                    number_box = page.get_by_role("spinbutton", name="Page")
+                    number_box.fill(str(target))
+                    number_box.press("Enter")
+            _expect_view(page, view, lists, label)
+            current = view
+    screenshot(page, "orders-quick-changes")

@@ -1,6 +1,8 @@
 """The Orders and Order pages through the real sign-in form (AppTest)."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.markdown_text import shown
@@ -229,3 +231,93 @@ def test_a_prepared_export_is_dropped_when_the_view_changes_on_the_overview(app_
     at.multiselect(key="filters.status").select("Completed").run()
     assert not at.exception
     assert PREPARED not in at.session_state
+
+
+# --- the view's widgets as a browser draws them -----------------------------------------------
+
+VIEW_WIDGETS = (  # (AppTest accessor, key); the Store filter shows store names, not its values
+    ("selectbox", "filters.preset"), ("date_input", "filters.period"),
+    ("multiselect", "filters.status"), ("multiselect", "filters.channel"),
+    ("multiselect", "filters.le"), ("multiselect", "filters.region"),
+    ("text_input", "orders.search"), ("selectbox", "orders.sort"), ("toggle", "orders.desc"),
+)
+
+
+def drawn_late(widget):
+    """What a browser shows for a widget it mounts from this run's element, holding no value of
+    its own for it yet: the element's value when the run sends one, else its default. (The
+    browser loads a widget's code the first time that kind of widget is shown, so right after
+    sign-in it can mount the widgets from a later run's element than the one that set them.)"""
+    proto = widget.proto
+    kind = type(proto).__name__
+    if kind == "Selectbox":
+        return proto.raw_value if proto.set_value else proto.options[proto.default]
+    if kind == "MultiSelect":
+        return list(proto.raw_values) if proto.set_value else [proto.options[i] for i in proto.default]
+    if kind == "DateInput":
+        shown = proto.value if proto.set_value else proto.default
+        return tuple(date.fromisoformat(day.replace("/", "-")) for day in shown)
+    return proto.value if proto.set_value else proto.default
+
+
+def view_values(at) -> dict:
+    values = {key: getattr(at, kind)(key=key).value for kind, key in VIEW_WIDGETS}
+    values["filters.period"] = tuple(values["filters.period"] or ())
+    return values
+
+
+def shown_late(at) -> dict:
+    return {key: drawn_late(getattr(at, kind)(key=key)) for kind, key in VIEW_WIDGETS}
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"status": "Return", "channel": "online", "q": "gmail", "sort": "Captured amount",
+     "desc": "0", "from": "2026-03-01", "to": "2026-03-31"},
+])
+def test_widgets_drawn_late_by_the_browser_show_the_view(app_env, params):
+    at = sign_in(new_app(params), "admin")
+    assert view_values(at)["orders.desc"] is ("desc" not in params)
+    for _ in range(2):  # the sign-in cookie component's rerun, then any other
+        at.run()
+        assert shown_late(at) == view_values(at)
+
+
+def test_descending_stays_on_when_the_browser_drew_the_toggle_late(app_env):
+    _, sample = app_env
+    at = sign_in(new_app(), "admin")
+    at.run()  # the sign-in cookie component's rerun
+    toggle = at.toggle(key="orders.desc")
+    toggle.set_value(drawn_late(toggle))  # what the browser then sends with the next change
+    at.multiselect(key="filters.status").select("Return").run()
+
+    assert at.toggle(key="orders.desc").value is True
+    assert "desc" not in at.query_params
+    returns = [o for o in sample.orders if o["status"] == "Return"]
+    newest = sorted(returns, key=lambda o: (o["created_at"], o["order_id"]), reverse=True)
+    assert table_ids(at) == [o["order_id"] for o in newest[:15]]
+
+
+def test_a_rerun_carrying_an_older_url_keeps_the_latest_change(app_env):
+    _, sample = app_env
+    at = sign_in(new_app(), "admin")
+    at.multiselect(key="filters.status").select("Return").run()
+    older_url = {key: at.query_params[key] for key in at.query_params}
+    at.text_input(key="orders.search").input("gmail").run()
+    assert "q" in at.query_params
+    # The next change leaves the browser before it has applied the URL the search wrote.
+    for key in list(at.query_params):
+        del at.query_params[key]
+    for key, value in older_url.items():
+        at.query_params[key] = value
+    at.selectbox(key="orders.sort").select("Captured amount").run()
+
+    assert at.text_input(key="orders.search").value == "gmail"
+    assert at.multiselect(key="filters.status").value == ["Return"]
+    assert at.selectbox(key="orders.sort").value == "Captured amount"
+    gmail = [o for o in sample.orders
+             if o["status"] == "Return" and "gmail" in (o["email"] or "").lower()]
+    priciest = sorted(gmail, key=lambda o: (o["amount"], o["order_id"]), reverse=True)
+    assert f"of {len(gmail):,} orders" in caption_text(at)
+    assert table_ids(at) == [o["order_id"] for o in priciest[:15]]
+    assert at.query_params["q"] in ("gmail", ["gmail"])
