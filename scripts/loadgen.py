@@ -1003,6 +1003,8 @@ class Session:
             weights["previous"] = 0
         if total == 0:
             weights["open"] = weights["export"] = 0
+        if not any(weights.values()):
+            weights = {"previous": 1} if self.expect.page > 1 else {"search": 1}
         kind = self.rng.choices(list(weights), weights=list(weights.values()))[0]
         await getattr(self, f"do_{kind}")()
 
@@ -1126,9 +1128,12 @@ async def run_sessions(base: str, usernames: list[str], oracle: Oracle, args,
         if not await session.sign_in():
             return
         next_beat = time.monotonic() + 15
+        next_step = time.monotonic()
         while time.monotonic() < stop_at and not session.closed:
             if active:
-                await asyncio.sleep(args.interval * session.rng.uniform(0.5, 1.5))
+                # Open loop, like people: the next action is due on a clock, not after an answer.
+                next_step += args.interval * session.rng.uniform(0.5, 1.5)
+                await asyncio.sleep(max(0.0, next_step - time.monotonic()))
                 if time.monotonic() >= stop_at:
                     break
                 await session.step()
