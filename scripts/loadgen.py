@@ -1115,25 +1115,26 @@ async def run_sessions(base: str, usernames: list[str], oracle: Oracle, args,
         for n in range(args.sessions)
     ]
     started = time.monotonic()
-    stop_at = started + args.duration
     info: dict = {}
+    sampling = True
 
     async def sampler():
-        while time.monotonic() < stop_at + args.timeout:
+        while sampling:
             server.sample()
             await asyncio.sleep(1)
 
-    async def life(session: Session, active: bool, delay: float):
+    async def sign_in(session: Session, delay: float) -> None:
         await asyncio.sleep(delay)
-        if not await session.sign_in():
-            return
+        await session.sign_in()
+
+    async def work(session: Session, active: bool, stop_at: float) -> None:
         next_beat = time.monotonic() + 15
-        next_step = time.monotonic()
+        next_step = time.monotonic() + session.rng.uniform(0, args.interval)
         while time.monotonic() < stop_at and not session.closed:
             if active:
                 # Open loop, like people: the next action is due on a clock, not after an answer.
-                next_step += args.interval * session.rng.uniform(0.5, 1.5)
                 await asyncio.sleep(max(0.0, next_step - time.monotonic()))
+                next_step += args.interval * session.rng.uniform(0.5, 1.5)
                 if time.monotonic() >= stop_at:
                     break
                 await session.step()
@@ -1146,18 +1147,33 @@ async def run_sessions(base: str, usernames: list[str], oracle: Oracle, args,
 
     sample_task = asyncio.create_task(sampler())
     cpu_start = server.cpu_seconds()
-    # Sign-ins spread over the first part of the run (or a tenth of a minute per 10 sessions).
+    # First everyone signs in, spread over a few seconds (0.2 s apart, at most a third of the
+    # run); the mix starts once all are in, so its times are those of a signed-in team.
     spread = min(args.duration / 3, max(2.0, args.sessions * 0.2))
-    tasks = [asyncio.create_task(life(s, n < args.active, spread * n / max(1, len(sessions))))
-             for n, s in enumerate(sessions)]
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*(sign_in(s, spread * n / len(sessions)) for n, s in enumerate(sessions)),
+                         return_exceptions=True)
+    info["sign_in_phase_s"] = time.monotonic() - started
+    cpu_signed_in = server.cpu_seconds()
+    info["rss_signed_in"] = server.rss()
+    working = [s for s in sessions if s.signed_in and not s.closed]
+    stop_at = time.monotonic() + args.duration
+    await asyncio.gather(*(work(s, s.number < args.active, stop_at) for s in working),
+                         return_exceptions=True)
     info["elapsed_s"] = time.monotonic() - started
     cpu_end = server.cpu_seconds()
-    info["server_cpu_s"] = None if cpu_start is None or cpu_end is None else cpu_end - cpu_start
+    if None not in (cpu_start, cpu_signed_in, cpu_end):
+        info["server_cpu_s"] = cpu_end - cpu_start
+        info["server_cpu_sign_in_phase_s"] = cpu_signed_in - cpu_start
+        info["server_cpu_mix_s"] = cpu_end - cpu_signed_in
+    else:
+        info["server_cpu_s"] = None
     info["signed_in"] = sum(s.signed_in for s in sessions)
     info["interactions"] = sum(s.interactions for s in sessions)
+    info["mix_interactions"] = sum(s.interactions for s in sessions) - sum(
+        2 for s in sessions if s.signed_in)
     info["rss_before_disconnect"] = server.rss()
     await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
+    sampling = False
     sample_task.cancel()
     with contextlib.suppress(BaseException):
         await sample_task
@@ -1252,8 +1268,9 @@ def run(args) -> dict:
             "lost_widget_values": stats.error_count("lost widget value"),
             "kinds": stats.rows(), "error_examples": stats.examples,
         }
-        if result["server_cpu_s"] is not None and result["interactions"]:
-            result["server_cpu_ms_per_interaction"] = 1000 * result["server_cpu_s"] / result["interactions"]
+        if result.get("server_cpu_mix_s") is not None and result["mix_interactions"] > 0:
+            result["server_cpu_ms_per_interaction"] = (
+                1000 * result["server_cpu_mix_s"] / result["mix_interactions"])
         time.sleep(2)
         result["rss_after_disconnect_2s"] = server.rss()
         return result
@@ -1281,9 +1298,13 @@ def report(result: dict) -> str:
     ]
     if result.get("server_cpu_s") is not None:
         per = result.get("server_cpu_ms_per_interaction")
-        lines.append(f"- server CPU: {result['server_cpu_s']:.1f} s"
-                     + (f", {per:.0f} ms per interaction (sign-ins included)" if per else ""))
-    lines.append(f"- server RSS: start {mb(result['rss_start'])}, peak {mb(result['rss_peak'])}, "
+        lines.append(f"- server CPU: {result['server_cpu_s']:.1f} s; signing in "
+                     f"{result.get('server_cpu_sign_in_phase_s', 0):.1f} s "
+                     f"({result['sign_in_phase_s']:.0f} s); the mix "
+                     f"{result.get('server_cpu_mix_s', 0):.1f} s"
+                     + (f", {per:.0f} ms per interaction of the mix" if per else ""))
+    lines.append(f"- server RSS: start {mb(result['rss_start'])}, all signed in "
+                 f"{mb(result.get('rss_signed_in'))}, peak {mb(result['rss_peak'])}, "
                  f"end {mb(result['rss_end'])}, 2 s after all disconnect "
                  f"{mb(result.get('rss_after_disconnect_2s'))}")
     lines.append("- load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
