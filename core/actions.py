@@ -2,12 +2,12 @@
 
 Every call re-checks the user's role and scope (an order outside the scope is "Order not found",
 exactly like a missing one), asks the rules, then writes. DuckDB gives each transaction a snapshot,
-so "read what is left, then insert a refund" over-refunds when two run at once (FACTS.md). The
-guard therefore lives in the writes: each is a conditional UPDATE that restates the rule
-(``status = 'Completed' AND refunded_amount + ? <= amount``, ``refunded_quantity + ? <= quantity``,
-``status = 'Pending'``). A write that matches no row rolls everything back and the decision is
-taken again from a fresh read, which then names the reason; a transaction that touched a row
-another one committed first is aborted by DuckDB (``WriteConflict``) and retried the same way.
+so "read what is left, then insert a refund" over-refunds when two run at once (docs/stack-facts.md,
+DuckDB). The guard therefore lives in the writes: each is a conditional UPDATE that restates the
+rule (``status = 'Completed' AND refunded_amount + ? <= amount``, ``refunded_quantity + ? <=
+quantity``, ``status = 'Pending'``). A write that matches no row rolls everything back and the
+decision is taken again from a fresh read, which then names the reason; a transaction that touched a
+row another one committed first is aborted by DuckDB (``WriteConflict``) and retried the same way.
 
 Exactly-once: each opened form carries an idempotency key, stored UNIQUE on the event row. A key
 already stored answers with the first result (``already_processed``); success is reported only
@@ -180,8 +180,9 @@ def _write_refund(
 ) -> ActionResult:
     with store.transaction() as cur:
         # The order first: DuckDB checks foreign keys eagerly, and an event row inserted before
-        # its order's update raised a false violation (FACTS.md). No RETURNING here either: on a
-        # table that other tables reference it turns the update into a false FK violation too.
+        # its order's update raised a false violation (docs/stack-facts.md, DuckDB). No RETURNING
+        # here either: on a table that other tables reference it turns the update into a false FK
+        # violation too.
         (updated,) = cur.execute(
             "UPDATE orders SET refunded_amount = refunded_amount + ?, "
             "status = CASE WHEN refunded_amount + ? = amount THEN 'Return' ELSE status END "

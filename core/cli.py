@@ -1,4 +1,4 @@
-"""The operators' command line, ``python -m core <command>`` (DESIGN.md §7).
+"""The operators' command line, ``python -m core <command>`` (docs/design.md §7).
 
 Settings come from the environment like the app's (ORDERDESK_DB, ORDERDESK_USERS). Exit codes:
 0 done, 1 refused (the message says why; nothing was changed), 2 the database is held by another

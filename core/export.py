@@ -1,4 +1,4 @@
-"""The xlsx export of DESIGN.md §6: a sheet "Orders" with the 15 export columns and a sheet
+"""The xlsx export of docs/design.md §6: a sheet "Orders" with the 15 export columns and a sheet
 "Export info" that says when, by whom, with which filters, and how many rows and how much money.
 
 This module knows nothing about the database: the store hands it rows in ``EXPORT_COLUMNS``

@@ -1,4 +1,4 @@
-"""Loading stores, orders and item lines from CSV, Parquet or XLSX files (DESIGN.md §7).
+"""Loading stores, orders and item lines from CSV, Parquet or XLSX files (docs/design.md §7).
 
 Every row of every file is checked before anything is written: one bad row refuses the whole
 import, and the report names each problem (file, row, column, reason). The value rules (amounts,
@@ -37,7 +37,7 @@ from core.money import MAX_AMOUNT
 from core.schema import CHANNELS, STATUSES
 from core.store import index_orders
 
-# --- file columns (DESIGN.md §7, exact header names) ---------------------------------------------
+# --- file columns (docs/design.md §7, exact header names) -----------------------------------------
 
 STORE_COLUMNS = (
     "store_id", "store_name", "store_address", "merchant_store_id", "brand",
@@ -221,8 +221,8 @@ def created_at_problem(text: str | None, *, now: dt.datetime | None = None) -> s
     return None
 
 
-# Status changes an import may make to an existing order (DESIGN.md §3). Return needs the refunded
-# amount to equal the amount, which every Return row must state (or leave for the default).
+# Status changes an import may make to an existing order (docs/design.md §3). Return needs the
+# refunded amount to equal the amount, which every Return row must state (or leave for the default).
 ALLOWED_STATUS_CHANGES: dict[str, frozenset[str]] = {
     "Pending": frozenset({"Pending", "Completed", "Cancel"}),
     "Completed": frozenset({"Completed", "Return"}),
@@ -938,8 +938,8 @@ def _write(cur, report: ImportReport, orders_file: str | None, now: dt.datetime)
                NOT is_new AND ({' OR '.join(
                    f'{c} IS DISTINCT FROM old_{c}' for c in _ORDER_VALUE_COLUMNS)}) AS is_changed
         FROM n""")
-    # Foreign keys are checked eagerly (FACTS.md): orders are updated and inserted before the
-    # events that reference them, and an update never touches store_id.
+    # Foreign keys are checked eagerly (docs/stack-facts.md, DuckDB): orders are updated and
+    # inserted before the events that reference them, and an update never touches store_id.
     cur.execute(f"""
         UPDATE orders SET {', '.join(f'{c} = w.{c}' for c in _ORDER_VALUE_COLUMNS)}
         FROM w_orders w WHERE orders.order_id = w.order_id AND w.is_changed""")
@@ -1083,7 +1083,8 @@ def _import_files(store, paths: dict[str, Path], step: Progress, scratch: Path) 
             [json.dumps({"batch": batch, "at": now.isoformat(timespec="seconds") + "Z",
                          "files": list(names)})],
         )
-    # A COMMIT after a conflict may return without raising while it rolled back (FACTS.md).
+    # A COMMIT after a conflict may return without raising while it rolled back
+    # (docs/stack-facts.md, DuckDB).
     with store.cursor() as cur:
         marker = cur.execute("SELECT value FROM meta WHERE key = 'last_import'").fetchone()
     if not marker or json.loads(marker[0]).get("batch") != batch:

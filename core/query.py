@@ -78,7 +78,7 @@ _SEARCH_DIGIT_NOISE = re.compile(r"[\s+\-()]")
 
 @dataclass(frozen=True)
 class Search:
-    """How a search text is matched, decided from its shape (DESIGN §2)."""
+    """How a search text is matched, decided from its shape (docs/design.md §2)."""
 
     kind: str  # "email", "digits", "text" or "" (no search)
     value: str

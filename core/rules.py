@@ -2,8 +2,9 @@
 
 The page asks them to disable a button and say why; ``core.actions`` asks them before it writes,
 and again with fresh figures to explain a guarded write that matched no row. A refusal is a
-sentence for the user naming the order's current status and the requested action (DESIGN §3, §5).
-Money is ``Decimal`` throughout; amounts typed by a user go through ``core.money.parse_amount``.
+sentence for the user naming the order's current status and the requested action (docs/design.md §3,
+§5). Money is ``Decimal`` throughout; amounts typed by a user go through
+``core.money.parse_amount``.
 """
 from __future__ import annotations
 

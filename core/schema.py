@@ -108,9 +108,9 @@ CREATE TABLE IF NOT EXISTS order_search_recent {SEARCH_COLUMNS};
 """
 
 # The search index (``search_stores``, ``order_search`` and ``order_search_recent`` above) holds
-# what "Search" matches (DESIGN §2), one row per order. ``order_search`` is clustered by store in
-# row groups of 4,096 rows (``core.store.SEARCH_ROW_GROUP_SIZE``): a search of a user with 50
-# stores reads only the row groups of those stores instead of every order's phone and e-mail. It
+# what "Search" matches (docs/design.md §2), one row per order. ``order_search`` is clustered by
+# store in row groups of 4,096 rows (``core.store.SEARCH_ROW_GROUP_SIZE``): a search of a user with
+# 50 stores reads only the row groups of those stores instead of every order's phone and e-mail. It
 # is written only by ``core.store.cluster_search_index``, on a connection of its own that sets
 # that row group size (the store's connection keeps DuckDB's 122,880 for the orders, and turns
 # off the checkpoint's vacuum, which would merge the index's row groups to its size). The orders

@@ -67,11 +67,11 @@ def local_day_sql(column: str) -> str:
             f"THEN CAST(timezone(?, {column}::TIMESTAMPTZ) AS DATE) END")
 
 
-# The export's 15 columns (DESIGN §6), in order; the date is the order's day in the display zone,
-# followed by the stored time as text where it is not read as a date (``iter_export_rows``).
-# The database sorts only the orders' own values; the store's five columns are added in Python
-# from the small stores table (``_EXPORT_STORE_COLUMNS``): for 1M rows that halves what the sort
-# holds in memory.
+# The export's 15 columns (docs/design.md §6), in order; the date is the order's day in the display
+# zone, followed by the stored time as text where it is not read as a date (``iter_export_rows``).
+# The database sorts only the orders' own values; the store's five columns are added in Python from
+# the small stores table (``_EXPORT_STORE_COLUMNS``): for 1M rows that halves what the sort holds in
+# memory.
 EXPORT_ORDER_SELECT = f"""
     {local_day_sql("o.created_at")},
     CASE WHEN NOT {readable_sql("o.created_at")} THEN o.created_at::VARCHAR END,
@@ -303,8 +303,8 @@ class Store:
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor inside one transaction: committed when the block ends, rolled back on any error.
 
-        A failed COMMIT after a conflict may not raise (FACTS.md), so callers verify what they wrote
-        before they report success.
+        A failed COMMIT after a conflict may not raise (docs/stack-facts.md, DuckDB), so callers
+        verify what they wrote before they report success.
         """
         with self.snapshot() as cur:
             yield cur

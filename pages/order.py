@@ -1,5 +1,5 @@
 """The Order page (``?id=<order id>``): everything about one order in the user's scope, and its
-cancel and refund (DESIGN §4, §5).
+cancel and refund (docs/design.md §4, §5).
 
 The page only reads widgets and shows answers: ``core.rules`` says whether an action is allowed
 (a disabled button says why), ``core.actions`` re-checks role, scope and state and writes. Each

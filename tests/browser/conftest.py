@@ -106,8 +106,8 @@ def query_db(root: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def scope_sql(user_row: tuple) -> tuple[str, list]:
-    """DESIGN §1 as SQL over ``orders o JOIN stores s``: an order is in scope when its store's
-    legal entity or the store itself is granted; an admin sees everything."""
+    """docs/design.md §1 as SQL over ``orders o JOIN stores s``: an order is in scope when its
+    store's legal entity or the store itself is granted; an admin sees everything."""
     _, _, role, legal_entities, stores, _ = user_row
     if role == "admin":
         return "TRUE", []

@@ -1,7 +1,7 @@
-"""Browser flows of the Order page's actions (DESIGN §3, §5): a refunder refunds by items and by a
-manual amount, refunds an order without items by its amount (an admin, when no such order is in the
-refunder's scope), and cancels a Pending order; each ends on the "Success" pop-up with the amount,
-the new status and the reference.
+"""Browser flows of the Order page's actions (docs/design.md §3, §5): a refunder refunds by items
+and by a manual amount, refunds an order without items by its amount (an admin, when no such order
+is in the refunder's scope), and cancels a Pending order; each ends on the "Success" pop-up with the
+amount, the new status and the reference.
 
 The orders are picked from the demo database before the server opens it; one signed-in session
 per user walks through them (each flow acts on its own order, so their order does not matter).

@@ -28,7 +28,7 @@ from tests.browser.conftest import (
 pytestmark = pytest.mark.browser
 
 
-EXPORT_HEADERS = [  # DESIGN §6, in this order
+EXPORT_HEADERS = [  # docs/design.md §6, in this order
     "Order date", "Order ID", "Offline Barcode / Online order ID", "Captured amount", "Status",
     "Customer email", "Customer phone", "Zone", "Store name", "Store ID", "Store address",
     "Merchant brand", "Sales person ID", "Sales person name", "Customer registration kind",
@@ -119,7 +119,7 @@ def oracle(demo_dir) -> dict:
     assert 0 < len(filtered_ids) <= 2 * 15, "the demo no longer suits the filter flow"
 
     def listed(view: View) -> list[int]:
-        """The view's whole result in screen order: DESIGN §2's sort, ties by order ID."""
+        """The view's whole result in screen order: docs/design.md §2's sort, ties by order ID."""
         direction = "DESC" if view.descending else "ASC"
         sql = f"SELECT o.order_id {base}{where}"
         extra = []

@@ -1,5 +1,5 @@
-"""The operators' command line, ``python -m core`` (DESIGN.md §7): users, import, demo, and what
-happens while the app holds the database."""
+"""The operators' command line, ``python -m core`` (docs/design.md §7): users, import, demo, and
+what happens while the app holds the database."""
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,4 @@
-"""Importing stores, orders and item lines into a real DuckDB file (DESIGN.md §3, §7).
+"""Importing stores, orders and item lines into a real DuckDB file (docs/design.md §3, §7).
 
 Every refused import must leave the database exactly as it was: each case compares every table
 before and after. A base database (two stores, orders in every status, one partial refund made by

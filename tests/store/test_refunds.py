@@ -480,7 +480,7 @@ def test_failure_between_writes_writes_nothing_and_says_it_failed(db, monkeypatc
 
 def silently_rolled_back(times: int):
     """``Store.transaction`` whose COMMIT returns without error while nothing is kept, the first
-    ``times`` times — what DuckDB does after some conflicts (FACTS.md)."""
+    ``times`` times — what DuckDB does after some conflicts (docs/stack-facts.md, DuckDB)."""
     original = Store.transaction
     calls: list[int] = []
 

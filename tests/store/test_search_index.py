@@ -1,10 +1,10 @@
 """The search index (``order_search``, ``order_search_recent``, ``search_stores``) on real
 DuckDB files.
 
-What is checked, each against a Python oracle of the DESIGN rule (text with '@': the e-mail
-contains it, case-insensitive; digits, ignoring spaces + - ( ): the order ID or the merchant order
-ID is exactly it, or the phone's digits contain it; anything else: the merchant order ID is exactly
-it or the e-mail contains it):
+What is checked, each against a Python oracle of the rule of docs/design.md §2 (text with '@': the
+e-mail contains it, case-insensitive; digits, ignoring spaces + - ( ): the order ID or the merchant
+order ID is exactly it, or the phone's digits contain it; anything else: the merchant order ID is
+exactly it or the e-mail contains it):
 
 * a search answered from the index gives the oracle's orders in the screen's order, and exactly
   what the scan of the orders gives (``INDEX_CANDIDATES = 0`` forces the scan): phone "contains"
@@ -55,7 +55,7 @@ INDEX_ROWS = ("(SELECT * FROM order_search WHERE order_id NOT IN (SELECT order_i
               "order_search_recent) UNION ALL SELECT * FROM order_search_recent)")
 
 
-# --- the DESIGN rule in Python -------------------------------------------------------------------
+# --- the rule of docs/design.md §2 in Python ------------------------------------------------------
 
 _NOISE = re.compile(r"[\s+\-()]")
 

@@ -1,4 +1,4 @@
-"""The xlsx export (DESIGN.md §6), checked on the file itself as read back by openpyxl."""
+"""The xlsx export (docs/design.md §6), checked on the file itself as read back by openpyxl."""
 from __future__ import annotations
 
 import io
