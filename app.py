@@ -77,13 +77,28 @@ PAGES = (
 )
 
 
+# The default page is served at "/", and Streamlit does not find it under its own name: a link
+# to "/orders" (typed, or kept from before) raised a "Page not found" pop-up over the page, and
+# over the sign-in form, which then took no input. A hidden page keeps that name and forwards to
+# "/" with the link's query parameters.
+DEFAULT_PATH, _, _, DEFAULT_URL_PATH, _ = PAGES[0]
+
+
+def _forward_to_default() -> None:
+    params = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
+    st.switch_page(DEFAULT_PATH, query_params=params)
+
+
 def _pages(role: str) -> list[st.Page]:
     """The pages a role may open."""
-    return [
-        st.Page(path, title=title, icon=icon, url_path=url_path, default=index == 0)
+    pages = [
+        st.Page(path, title=title, icon=icon, url_path="" if index == 0 else url_path,
+                default=index == 0)
         for index, (path, title, icon, url_path, roles) in enumerate(PAGES)
         if role in roles
     ]
+    return pages + [st.Page(_forward_to_default, title=PAGES[0][1], url_path=DEFAULT_URL_PATH,
+                            visibility="hidden")]
 
 
 def _signed_out_pages() -> list[st.Page]:
@@ -94,12 +109,15 @@ def _signed_out_pages() -> list[st.Page]:
         def sign_in() -> None:
             _sign_in_form()
 
-        sign_in.__name__ = sign_in.__qualname__ = f"sign_in_{url_path}"
+        sign_in.__name__ = sign_in.__qualname__ = f"sign_in_{url_path or 'default'}"
         return sign_in
 
+    addresses = [("" if index == 0 else url_path, title)
+                 for index, (_, title, _, url_path, _) in enumerate(PAGES)]
+    addresses.append((DEFAULT_URL_PATH, PAGES[0][1]))  # the default page under its own name
     return [
         st.Page(stand_in(url_path), title=title, url_path=url_path, default=index == 0)
-        for index, (_, title, _, url_path, _) in enumerate(PAGES)
+        for index, (url_path, title) in enumerate(addresses)
     ]
 
 

@@ -356,6 +356,17 @@ def test_a_deep_linked_view_survives_sign_in(page: Page, server, oracle):
     _expect_view(page, replace(DEEP_LINK, page=2), oracle["lists"], "next page")
 
 
+def test_a_link_naming_the_orders_page_opens_it_with_its_view(page: Page, server, oracle):
+    """``/orders?…`` (typed, or kept from an older link) in a session after the server's first:
+    the default page lives at ``/``, and its own name used to raise Streamlit's "Page not found"
+    pop-up over the sign-in form, which then took no input."""
+    sign_in(page, server.url, "viewer", server.password("viewer"),
+            path="orders?status=Completed&sort=Captured+amount&desc=0")
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    _expect_view(page, DEEP_LINK, oracle["lists"], "sign-in through /orders")
+    assert "/orders" not in page.url
+
+
 def test_quick_changes_keep_every_widget_value(page: Page, server, oracle):
     """Status, search, sort, direction and page, changed as fast as the page answers, three
     rounds in one session: no widget may lose its value, and the table must follow them."""
