@@ -1,8 +1,9 @@
 """orderdesk's error tree.
 
 Every error a user may be shown derives from ``OrderdeskError``; its message is written for the
-user and is safe to display as is. Driver errors are translated once, in ``core.store``. Anything
-that is not an ``OrderdeskError`` is a bug: pages log it and show a generic message.
+user, and pages show it through ``ui.text.as_text`` since it may quote what a user typed or a file
+held. Driver errors are translated once, in ``core.store``. Anything that is not an
+``OrderdeskError`` is a bug: pages log it and show a generic message.
 
     OrderdeskError
     ├── InvalidInput          a value typed or sent by a user is not acceptable

@@ -76,7 +76,7 @@ if st.button("Import", type="primary", icon=":material/upload:",
             )
         except ImportRejected as exc:
             bar.empty()
-            st.error(f"{as_text(exc)} Nothing was written.")
+            st.error(as_text(exc))  # the message itself says that nothing was written
             if exc.problems:
                 st.dataframe(
                     pd.DataFrame(
