@@ -1,7 +1,7 @@
 """Peak memory and wall time of a large import through the command line, ``python -m core import``.
 
     .venv/bin/python scripts/measure_import.py                    # 5,000,000 orders
-    .venv/bin/python scripts/measure_import.py --orders 1000000 --folder /tmp/import-1m
+    .venv/bin/python scripts/measure_import.py --orders 1000000 --folder data/bench/import-1m
 
 It writes a stores file (50 stores) and an orders file of ``--orders`` valid orders into
 ``--folder`` (kept and reused while the count is the same; CSV written by DuckDB itself), imports
@@ -67,7 +67,7 @@ def write_files(folder: Path, orders: int, fmt: str) -> tuple[Path, Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=5_000_000)
-    parser.add_argument("--folder", type=Path, default=Path("/tmp/orderdesk-import"))
+    parser.add_argument("--folder", type=Path, default=Path("data/bench/import"))
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     args = parser.parse_args()
     stores, orders = write_files(args.folder, args.orders, args.format)
