@@ -22,7 +22,7 @@ DEFAULT_TZ = "Europe/Warsaw"
 
 
 class SettingsError(OrderdeskError):
-    pass
+    """A setting (an environment variable) is missing or unusable; the app does not start."""
 
 
 @dataclass(frozen=True)

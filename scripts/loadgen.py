@@ -127,16 +127,20 @@ def search_kind(text: str) -> tuple[str, str]:
     return "text", text
 
 
+def in_list(column: str, values: tuple[str, ...]) -> tuple[str, list]:
+    """``column IN (?, ...)`` for ``values``, with its parameters."""
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
 def view_sql(view: View) -> tuple[str, list]:
     """The view's conditions over ``orders o JOIN stores s``, written here from the specification
     so that the generator never trusts the code it checks."""
     clauses, params = [], []
-    if view.statuses:
-        clauses.append(f"o.status IN ({', '.join('?' * len(view.statuses))})")
-        params += list(view.statuses)
-    if view.channels:
-        clauses.append(f"o.channel IN ({', '.join('?' * len(view.channels))})")
-        params += list(view.channels)
+    for column, values in (("o.status", view.statuses), ("o.channel", view.channels)):
+        if values:
+            sql, values_params = in_list(column, values)
+            clauses.append(sql)
+            params += values_params
     kind, value = search_kind(view.search)
     phone_digits = "regexp_replace(coalesce(o.phone, ''), '[^0-9]', '', 'g')"
     if kind == "email":
@@ -163,12 +167,12 @@ class UserScope:
         if self.admin:
             return "TRUE", []
         parts, params = [], []
-        if self.legal_entities:
-            parts.append(f"s.legal_entity IN ({', '.join('?' * len(self.legal_entities))})")
-            params += list(self.legal_entities)
-        if self.stores:
-            parts.append(f"s.store_id IN ({', '.join('?' * len(self.stores))})")
-            params += list(self.stores)
+        for column, values in (("s.legal_entity", self.legal_entities),
+                               ("s.store_id", self.stores)):
+            if values:
+                sql, values_params = in_list(column, values)
+                parts.append(sql)
+                params += values_params
         return ("(" + " OR ".join(parts) + ")" if parts else "FALSE"), params
 
 
@@ -706,7 +710,7 @@ def start_server(workdir: Path, db_copy: Path, users_copy: Path, extra_args: lis
 
 
 class RunTimeout(Exception):
-    pass
+    """A script run of the server did not finish within ``--timeout`` seconds."""
 
 
 @dataclass

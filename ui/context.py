@@ -20,8 +20,8 @@ from core.settings import Settings
 from core.signin import session_still_valid
 from core.store import SERVER_MEMORY_LIMIT, OrderPage, ScopeOptions, Store
 from core.users import Scope, User, load_users
-from ui.text import as_text
 from ui.signin import SIGNED_IN_AT
+from ui.text import as_text
 
 log = logging.getLogger("orderdesk")
 

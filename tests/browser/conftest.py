@@ -121,13 +121,13 @@ def oracle(demo_dir) -> dict:
     return {}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
             return response.status == 200
@@ -140,7 +140,7 @@ def server(demo_dir, oracle) -> Server:
     """`streamlit run app.py` on a free port, serving the module's database; stopped at teardown."""
     from core.demo import DEMO_USERS
 
-    port = _free_port()
+    port = free_port()
     alphabet = string.ascii_letters + string.digits
     env = {
         **os.environ,
@@ -162,7 +162,7 @@ def server(demo_dir, oracle) -> Server:
                      users={row[0]: row for row in DEMO_USERS})
     try:
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not _healthy(url):
+        while not healthy(url):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the Streamlit server did not become healthy at {url}:\n"
                             f"{running.log_tail()}")
