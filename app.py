@@ -70,10 +70,10 @@ VIEW_KEY_PREFIXES = {"view", "filters", "orders", "order", "overview", "data"}
 
 PAGES = (
     # (file, title, icon, url path, roles that may open it)
-    ("pages/orders.py", "Orders", ":material/list_alt:", "orders", ROLES),
-    ("pages/overview.py", "Overview", ":material/monitoring:", "overview", ROLES),
-    ("pages/order.py", "Order", ":material/receipt:", "order", ROLES),
-    ("pages/data.py", "Data", ":material/upload_file:", "data", ("admin",)),
+    ("screens/orders.py", "Orders", ":material/list_alt:", "orders", ROLES),
+    ("screens/overview.py", "Overview", ":material/monitoring:", "overview", ROLES),
+    ("screens/order.py", "Order", ":material/receipt:", "order", ROLES),
+    ("screens/data.py", "Data", ":material/upload_file:", "data", ("admin",)),
 )
 
 

@@ -34,7 +34,7 @@ from core.errors import (
     RefundNotAllowed,
     WriteConflict,
 )
-from core.store import ItemLine, OrderDetails, Store
+from core.db import ItemLine, OrderDetails, Database
 from core.users import User
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class _GuardMissed(Exception):
 
 
 def refund_order(
-    store: Store,
+    database: Database,
     user: User,
     order_id: object,
     *,
@@ -97,11 +97,11 @@ def refund_order(
         raise RefundNotAllowed(refusal)
     first_amount: Decimal | None = None
     for attempt in range(MAX_ATTEMPTS):
-        order = store.fetch_order(user.scope, order_id, tz)
-        done = _stored_result(store, key, order, rules.REFUND)
+        order = database.fetch_order(user.scope, order_id, tz)
+        done = _stored_result(database, key, order, rules.REFUND)
         if done:
             return done
-        lines = store.fetch_items(order)
+        lines = database.fetch_items(order)
         plan = rules.plan_refund(order, user, lines, amount=amount, quantities=items,
                                  reason=reason)
         if first_amount is None:
@@ -114,16 +114,16 @@ def refund_order(
                 f"{rules.refundable_amount(order):,.2f}. Check the amounts and try again."
             )
         try:
-            written = _write_refund(store, user, order, lines, plan, key)
+            written = _write_refund(database, user, order, lines, plan, key)
         except (_GuardMissed, WriteConflict):
             _pause(attempt)
             continue
         except OrderdeskError as exc:
-            return _stored_or_failed(store, key, order, rules.REFUND, exc)
+            return _stored_or_failed(database, key, order, rules.REFUND, exc)
         except Exception as exc:  # noqa: BLE001 - a broken write is reported, never swallowed
             log.exception("refund of order %s failed", order.order_id)
-            return _stored_or_failed(store, key, order, rules.REFUND, exc)
-        if _is_stored(store, key, written.event_id):
+            return _stored_or_failed(database, key, order, rules.REFUND, exc)
+        if _is_stored(database, key, written.event_id):
             return written
         _pause(attempt)  # COMMIT returned but nothing was kept: a silent conflict; try again
     raise WriteConflict(
@@ -133,7 +133,7 @@ def refund_order(
 
 
 def cancel_order(
-    store: Store,
+    database: Database,
     user: User,
     order_id: object,
     *,
@@ -148,22 +148,22 @@ def cancel_order(
     if refusal:
         raise CancelNotAllowed(refusal)
     for attempt in range(MAX_ATTEMPTS):
-        order = store.fetch_order(user.scope, order_id, tz)
-        done = _stored_result(store, key, order, rules.CANCEL)
+        order = database.fetch_order(user.scope, order_id, tz)
+        done = _stored_result(database, key, order, rules.CANCEL)
         if done:
             return done
         note = rules.plan_cancel(order, user, reason=reason)
         try:
-            written = _write_cancel(store, user, order, note, key)
+            written = _write_cancel(database, user, order, note, key)
         except (_GuardMissed, WriteConflict):
             _pause(attempt)
             continue
         except OrderdeskError as exc:
-            return _stored_or_failed(store, key, order, rules.CANCEL, exc)
+            return _stored_or_failed(database, key, order, rules.CANCEL, exc)
         except Exception as exc:  # noqa: BLE001
             log.exception("cancel of order %s failed", order.order_id)
-            return _stored_or_failed(store, key, order, rules.CANCEL, exc)
-        if _is_stored(store, key, written.event_id):
+            return _stored_or_failed(database, key, order, rules.CANCEL, exc)
+        if _is_stored(database, key, written.event_id):
             return written
         _pause(attempt)
     raise WriteConflict(
@@ -175,10 +175,10 @@ def cancel_order(
 # -- the guarded writes ----------------------------------------------------------------------------
 
 def _write_refund(
-    store: Store, user: User, order: OrderDetails, lines: list[ItemLine],
+    database: Database, user: User, order: OrderDetails, lines: list[ItemLine],
     plan: rules.RefundPlan, key: str,
 ) -> ActionResult:
-    with store.transaction() as cur:
+    with database.transaction() as cur:
         # The order first: DuckDB checks foreign keys eagerly, and an event row inserted before
         # its order's update raised a false violation (docs/stack-facts.md, DuckDB). No RETURNING
         # here either: on a table that other tables reference it turns the update into a false FK
@@ -213,9 +213,9 @@ def _write_refund(
     return ActionResult(int(event_id), plan.amount, status, refunded)
 
 
-def _write_cancel(store: Store, user: User, order: OrderDetails, reason: str | None,
+def _write_cancel(database: Database, user: User, order: OrderDetails, reason: str | None,
                   key: str) -> ActionResult:
-    with store.transaction() as cur:
+    with database.transaction() as cur:
         (updated,) = cur.execute(
             "UPDATE orders SET status = 'Cancel' "
             "WHERE order_id = ? AND status = 'Pending' AND refunded_amount = 0",
@@ -236,9 +236,9 @@ def _write_cancel(store: Store, user: User, order: OrderDetails, reason: str | N
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def _stored_result(store: Store, key: str, order: OrderDetails, kind: str) -> ActionResult | None:
+def _stored_result(database: Database, key: str, order: OrderDetails, kind: str) -> ActionResult | None:
     """The action already stored under ``key`` with the order's figures now, or None."""
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         row = cur.execute(
             "SELECT e.event_id, e.order_id, e.kind, e.amount, o.status, o.refunded_amount "
             "FROM order_events e JOIN orders o ON o.order_id = e.order_id "
@@ -255,21 +255,21 @@ def _stored_result(store: Store, key: str, order: OrderDetails, kind: str) -> Ac
                         kind=kind)
 
 
-def _is_stored(store: Store, key: str, event_id: int) -> bool:
+def _is_stored(database: Database, key: str, event_id: int) -> bool:
     """Whether the event just written is really there (a COMMIT can fail silently)."""
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         row = cur.execute("SELECT event_id FROM order_events WHERE idempotency_key = ?",
                           [key]).fetchone()
     return row is not None and row[0] == event_id
 
 
-def _stored_or_failed(store: Store, key: str, order: OrderDetails, kind: str,
+def _stored_or_failed(database: Database, key: str, order: OrderDetails, kind: str,
                       exc: BaseException) -> ActionResult:
     """After a broken-off write: the result stored under the key by a concurrent submission of
     the same form (a duplicate key is how that one shows), else ``ActionFailed``."""
     stored = None
     try:
-        stored = _stored_result(store, key, order, kind)
+        stored = _stored_result(database, key, order, kind)
     except OrderdeskError:
         log.exception("re-reading idempotency key after a failed %s", kind)
     if stored:

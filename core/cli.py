@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from core.errors import DatabaseBusy, DataUnavailable, ImportRejected, InvalidInput, OrderdeskError
 from core.importer import IMPORT_MEMORY_LIMIT, ROW_NUMBER_HELP, import_files
 from core.settings import Settings
-from core.store import Store, cluster_search_index
+from core.db import Database, cluster_search_index
 from core import users as users_file
 
 ENVIRONMENT_HELP = """\
@@ -182,12 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    with Store(settings.db_path) as store:  # busy → DatabaseBusy before anything is changed
+    with Database(settings.db_path) as database:  # busy → DatabaseBusy before anything is changed
         from core import demo  # the demo builder is only needed here
 
         progress = (lambda fraction: _terminal_progress(fraction, "Building the demo data")) \
             if sys.stderr.isatty() else None
-        summary = demo.build_demo(store, orders=args.orders, seed=args.seed, progress=progress)
+        summary = demo.build_demo(database, orders=args.orders, seed=args.seed, progress=progress)
     cluster_search_index(settings.db_path)  # the search index in its clustered form, now
     if progress:
         print(file=sys.stderr)
@@ -209,8 +209,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     progress = _terminal_progress if sys.stderr.isatty() else None
     # DuckDB's memory is bounded, as in the app: what does not fit spills to a temporary folder
     # beside the database, and the process stays within its measured peak.
-    with Store(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT) as store:
-        report = import_files(store, stores=args.stores, orders=args.orders, items=args.items,
+    with Database(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT) as database:
+        report = import_files(database, stores=args.stores, orders=args.orders, items=args.items,
                               progress=progress)
     # when the import added many orders
     cluster_search_index(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT)
@@ -250,8 +250,8 @@ def _check_scope(settings: Settings, legal_entities: Sequence[str], stores: Sequ
               "were not checked.")
         return
     try:
-        with Store(settings.db_path, read_only=True) as store:
-            options = store.fetch_scope_options(users_file.Scope.everything())
+        with Database(settings.db_path, read_only=True) as database:
+            options = database.fetch_scope_options(users_file.Scope.everything())
     except DatabaseBusy:
         _warn(f"The database {settings.db_path} is in use (is orderdesk running?), so the legal "
               "entities and stores were not checked against it; saving anyway.")

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidInput
-from core.schema import DDL
-from core.store import Store, index_orders
+from core.db.schema import DDL
+from core.db import Database, index_orders
 from core.users import User, hash_password, save_users
 
 FIRST_ORDER_ID = 1597001
-FIRST_EVENT_SEQUENCE_ID = 1000001  # where ``order_event_ids`` starts in core.schema
+FIRST_EVENT_SEQUENCE_ID = 1000001  # where ``order_event_ids`` starts in core.db.schema
 PENDING_DAYS = 10
 BRANDS = ("Reserved", "Cropp", "House", "Mohito", "Sinsay")
 
@@ -762,7 +762,7 @@ def _recreate_tables(cur, event_count: int) -> None:
 
 
 def build_demo(
-    store: Store,
+    database: Database,
     orders: int = 60_000,
     seed: int = 7,
     today: dt.date | None = None,
@@ -782,7 +782,7 @@ def build_demo(
     store_columns = ("store_id", "store_name", "store_address", "merchant_store_id", "brand",
                      "legal_entity", "region", "zone")
     report(0.0)
-    with store.transaction() as cur:
+    with database.transaction() as cur:
         for macro in gen.macros():
             cur.execute(macro)
         _load_plan(cur, planned)

@@ -2,7 +2,7 @@
 
 Every error a user may be shown derives from ``OrderdeskError``; its message is written for the
 user, and pages show it through ``ui.text.as_text`` since it may quote what a user typed or a file
-held. Driver errors are translated once, in ``core.store``. Anything that is not an
+held. Driver errors are translated once, in ``core.db``. Anything that is not an
 ``OrderdeskError`` is a bug: pages log it and show a generic message.
 
     OrderdeskError

@@ -34,8 +34,8 @@ from pathlib import Path
 
 from core.errors import DataUnavailable, ImportRejected, InvalidInput
 from core.money import MAX_AMOUNT
-from core.schema import CHANNELS, STATUSES
-from core.store import index_orders
+from core.db.schema import CHANNELS, STATUSES
+from core.db import index_orders
 
 # --- file columns (docs/design.md §7, exact header names) -----------------------------------------
 
@@ -498,7 +498,7 @@ def _sql_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _duckdb_source(store, path: Path, kind: str) -> tuple[list[str], str, list]:
+def _duckdb_source(database, path: Path, kind: str) -> tuple[list[str], str, list]:
     """The header's names of a CSV or Parquet file, and a relation DuckDB reads it through:
     every column as text, numbered ``_0``, ``_1``… in file order, and ``_row``.
 
@@ -517,7 +517,7 @@ def _duckdb_source(store, path: Path, kind: str) -> tuple[list[str], str, list]:
     else:
         reader, params = "read_parquet(?)", [str(path)]
     try:
-        with store.cursor() as cur:
+        with database.cursor() as cur:
             names = [d[0] for d in cur.execute(f"DESCRIBE SELECT * FROM {reader}", params).fetchall()]
             # Parquet columns may be typed: each is read as the text DuckDB shows for it.
             select = ", ".join(f"CAST({_sql_name(n)} AS VARCHAR) AS _{i}"
@@ -546,7 +546,7 @@ def _duckdb_reason(path: Path, text: str) -> str:
     return f"cannot be read as {kind_name}: {first.strip()}"
 
 
-def _read_file(store, kind: str, path: Path, scratch: Path
+def _read_file(database, kind: str, path: Path, scratch: Path
                ) -> tuple[_Staged | None, list[ImportProblem]]:
     """The file's header checked and a relation of its rows; ``scratch`` is a folder for the
     spreadsheet's converted rows, kept until the import ends."""
@@ -566,7 +566,7 @@ def _read_file(store, kind: str, path: Path, scratch: Path
             names, stray = _read_xlsx(path, converted)
             source, params = "read_parquet(?)", [str(converted)]
         else:
-            names, source, params = _duckdb_source(store, path, kind)
+            names, source, params = _duckdb_source(database, path, kind)
     except _Unreadable as exc:
         return None, [ImportProblem(name, None, None, str(exc))]
     problems = [ImportProblem(name, None, None, f"column {i} has no name")
@@ -991,7 +991,7 @@ def _write(cur, report: ImportReport, orders_file: str | None, now: dt.datetime)
 
 
 def import_files(
-    store,
+    database,
     stores: Path | str | None = None,
     orders: Path | str | None = None,
     items: Path | str | None = None,
@@ -1011,8 +1011,8 @@ def import_files(
     if not paths:
         raise InvalidInput("Give at least one file to import: stores, orders or items.")
     with tempfile.TemporaryDirectory(prefix="orderdesk-import-") as scratch, \
-            _import_memory(store):
-        return _import_files(store, paths, step, Path(scratch))
+            _import_memory(database):
+        return _import_files(database, paths, step, Path(scratch))
 
 
 _SIZE_POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
@@ -1028,29 +1028,29 @@ def _size_bytes(text: str) -> float:
 
 
 @contextlib.contextmanager
-def _import_memory(store) -> Iterator[None]:
+def _import_memory(database) -> Iterator[None]:
     """DuckDB's memory limit raised to ``IMPORT_MEMORY_LIMIT`` for the import when the store was
     opened with a lower one (the setting is the database's, shared by every cursor), and set back
     to it after. A store opened without a limit has DuckDB's default, most of the machine's."""
-    kept = store.memory_limit
+    kept = database.memory_limit
     raised = kept is not None and _size_bytes(kept) < _size_bytes(IMPORT_MEMORY_LIMIT)
     if raised:
-        with store.cursor() as cur:
+        with database.cursor() as cur:
             cur.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     try:
         yield
     finally:
         if raised:
-            with store.cursor() as cur:
+            with database.cursor() as cur:
                 cur.execute(f"SET memory_limit = '{kept}'")
 
 
-def _import_files(store, paths: dict[str, Path], step: Progress, scratch: Path) -> ImportReport:
+def _import_files(database, paths: dict[str, Path], step: Progress, scratch: Path) -> ImportReport:
     staged: dict[str, _Staged] = {}
     problems: list[ImportProblem] = []
     for i, (kind, path) in enumerate(paths.items()):
         step(0.4 * i / len(paths), f"Reading {path.name}")
-        one, found = _read_file(store, kind, path, scratch)
+        one, found = _read_file(database, kind, path, scratch)
         problems += found
         if one is not None:
             staged[kind] = one
@@ -1061,7 +1061,7 @@ def _import_files(store, paths: dict[str, Path], step: Progress, scratch: Path) 
     report = ImportReport(files=names)
     batch = str(uuid.uuid4())
     now = _utc_now()
-    with store.transaction() as cur:
+    with database.transaction() as cur:
         step(0.4, "Checking every row")
         _stage(cur, staged, now)
         checker = _Checker(cur, now)
@@ -1085,7 +1085,7 @@ def _import_files(store, paths: dict[str, Path], step: Progress, scratch: Path) 
         )
     # A COMMIT after a conflict may return without raising while it rolled back
     # (docs/stack-facts.md, DuckDB).
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         marker = cur.execute("SELECT value FROM meta WHERE key = 'last_import'").fetchone()
     if not marker or json.loads(marker[0]).get("batch") != batch:
         raise DataUnavailable(

@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 
 from core.money import quantize_amount
 from core.query import DEFAULT_SORT, OrderQuery
-from core.schema import CHANNELS, STATUSES
-from core.store import Store, readable_sql
+from core.db.schema import CHANNELS, STATUSES
+from core.db import Database, readable_sql
 from core.users import Scope
 
 WEEKS_AFTER_DAYS = 92  # a longer period is charted per week, a shorter one per day
@@ -134,7 +134,7 @@ class Overview:
     statuses: tuple[StatusSlice, ...]
     top_stores: tuple[StoreBar, ...]
     regions: tuple[RegionBar, ...]
-    # Orders whose stored time is no date (``core.store.InvalidDate``): in the tiles, statuses,
+    # Orders whose stored time is no date (``core.db.InvalidDate``): in the tiles, statuses,
     # stores and regions, but on no day of the series.
     undated_orders: int = 0
 
@@ -175,10 +175,10 @@ _KPI_SELECT = (
 )
 
 
-def fetch_kpis(store: Store, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> Kpis:
+def fetch_kpis(database: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> Kpis:
     """The KPI totals of exactly the orders the query selects within the scope."""
-    where, params = store.orders_where(scope, query, tz)
-    with store.cursor() as cur:
+    where, params = database.orders_where(scope, query, tz)
+    with database.cursor() as cur:
         row = cur.execute(f"SELECT {_KPI_SELECT} FROM orders o WHERE {where}", params).fetchone()
     return _kpis(row)
 
@@ -216,7 +216,7 @@ _BY_DAY_AND_CHANNEL, _BY_STATUS, _BY_STORE = 0b0011, 0b1101, 0b1110
 
 
 def fetch_overview(
-    store: Store, scope: Scope, query: OrderQuery, tz: ZoneInfo, *, today: date | None = None
+    database: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo, *, today: date | None = None
 ) -> Overview:
     """Every figure of the Overview page for the query within the scope.
 
@@ -224,7 +224,7 @@ def fetch_overview(
     store); the totals are the sum of the statuses and the regions the sum of their stores.
     """
     today = today or datetime.now(tz).date()
-    where, params = store.orders_where(scope, query, tz)
+    where, params = database.orders_where(scope, query, tz)
     bucket_us = _bucket_us(tz)
     sql = f"""
         WITH grouped AS (
@@ -249,7 +249,7 @@ def fetch_overview(
                b.n, b.captured, b.refunded
         FROM by_day b LEFT JOIN stores st ON st.store_id = b.store_id
     """
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         rows = cur.execute(sql, [*params, tz.key]).fetchall()
 
     daily, statuses, stores = [], [], []
@@ -279,7 +279,7 @@ def fetch_overview(
     previous_kpis = None
     if previous is not None:
         previous_kpis = fetch_kpis(
-            store, scope, query.with_changes(start=previous.start, end=previous.end), tz
+            database, scope, query.with_changes(start=previous.start, end=previous.end), tz
         )
 
     if current is not None:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.errors import InvalidQuery
-from core.schema import CHANNELS, PHONE_KEY_DIGITS, STATUSES, phone_signature
+from core.db.schema import CHANNELS, PHONE_KEY_DIGITS, STATUSES, phone_signature
 from core.users import Scope
 
 PAGE_SIZE = 15
@@ -24,7 +24,7 @@ MAX_BIGINT = 2**63 - 1
 # The order times orderdesk reads as dates: stored (UTC) from 1970 up to, not including, 2200.
 # Every real order falls in it, and every time in it is a date in any display zone, in Python and
 # in pandas (whose timestamps end in 2262). A time outside it (a database can hold year 1 BC,
-# year 10000 or infinity) is shown as stored and flagged (``core.store.InvalidDate``).
+# year 10000 or infinity) is shown as stored and flagged (``core.db.InvalidDate``).
 FIRST_READABLE = datetime(1970, 1, 1)
 END_READABLE = datetime(2200, 1, 1)
 # A period from a URL is kept within these days. From them, no date arithmetic can leave the
@@ -66,7 +66,7 @@ FROM_SQL = "orders o JOIN stores s ON s.store_id = o.store_id"
 STORE_COLUMNS: dict[str, str] = {
     label: sql for label, sql in COLUMNS.items() if sql.startswith("s.")
 }
-# Sort columns ranked first by an integer key of their first bytes (``core.schema.sort_key``).
+# Sort columns ranked first by an integer key of their first bytes (``core.db.schema.sort_key``).
 SORT_KEYS = {"Customer phone": "o.phone_sort", "Customer email": "o.email_sort"}
 # Sort columns with few distinct values: a page is found from the count of orders per value.
 GROUPED_SORTS = frozenset({"Status", "Customer registration kind", *STORE_COLUMNS})
@@ -118,7 +118,7 @@ class Search:
         return "", []
 
     def index_sql(self) -> tuple[tuple[str, list], tuple[str, list] | None]:
-        """The same match over the search index ``order_search i`` (``core.schema``), in two
+        """The same match over the search index ``order_search i`` (``core.db.schema``), in two
         parts: the exact one, and the merchant order ID's, which compares hashes and is confirmed
         on ``orders`` (None when the search does not look at it).
 

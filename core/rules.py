@@ -23,7 +23,7 @@ MAX_REASON_LENGTH = 500
 
 
 class OrderFigures(Protocol):
-    """What the rules read of an order (``core.store.OrderDetails`` has it)."""
+    """What the rules read of an order (``core.db.OrderDetails`` has it)."""
 
     status: str
     captured_amount: Decimal
@@ -31,7 +31,7 @@ class OrderFigures(Protocol):
 
 
 class Line(Protocol):
-    """What the rules read of an item line (``core.store.ItemLine`` has it)."""
+    """What the rules read of an item line (``core.db.ItemLine`` has it)."""
 
     line_no: int
     name: str

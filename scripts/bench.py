@@ -180,15 +180,15 @@ def ensure_db(args: argparse.Namespace) -> dict:
 
 def child_build(payload: dict) -> dict:
     from core.demo import build_demo
-    from core.store import Store, cluster_search_index
+    from core.db import Database, cluster_search_index
 
     today = datetime.now(timezone.utc).date()
     start = time.perf_counter()
-    store = Store(payload["db"])
-    summary = build_demo(store, orders=payload["orders"], seed=payload["seed"], today=today,
+    database = Database(payload["db"])
+    summary = build_demo(database, orders=payload["orders"], seed=payload["seed"], today=today,
                          stores=payload["stores"], legal_entities=payload["legal_entities"],
                          months=payload["months"])
-    store.close()  # the checkpoint is part of the build, as in ``python -m core demo``
+    database.close()  # the checkpoint is part of the build, as in ``python -m core demo``
     cluster_search_index(payload["db"])  # and so is the search index's clustering
     return {"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb(),
             "today": today.isoformat(), "summary": summary.__dict__, "load": load_average()}
@@ -209,10 +209,10 @@ class Workload:
     order_id: str
 
 
-def workload(store, today: date) -> Workload:
+def workload(database, today: date) -> Workload:
     from core.query import OrderQuery
 
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         ids = [r[0] for r in cur.execute("SELECT store_id FROM stores ORDER BY store_id").fetchall()]
         user_stores = tuple(sorted(random.Random(USER_STORES).sample(ids, min(USER_STORES, len(ids)))))
         # The searches look for one real order of the user's: the newest one with a phone.
@@ -289,22 +289,22 @@ def plain_duckdb(cur, scope, query, tz, page: int) -> None:
 def measure_pages(args, db: Path, w: Workload, lines_out: list[Line]) -> None:
     from core.overview import fetch_overview
     from core.query import OrderQuery
-    from core.store import SERVER_MEMORY_LIMIT, Store
+    from core.db import SERVER_MEMORY_LIMIT, Database
     from core.users import Scope
 
     tz = ZoneInfo(TZ_NAME)
     # As the server opens it (ui/context.py); the plain baseline runs on the same connection.
-    store = Store(db, read_only=True, memory_limit=SERVER_MEMORY_LIMIT)
+    database = Database(db, read_only=True, memory_limit=SERVER_MEMORY_LIMIT)
     try:
         for name, key, scope, query, page in page_lines(w):
             line = Line(name, key)
-            line.orderdesk = timed(lambda: store.fetch_page(scope, query, tz, page), args.repeat)
-            result = store.fetch_page(scope, query, tz, page)
+            line.orderdesk = timed(lambda: database.fetch_page(scope, query, tz, page), args.repeat)
+            result = database.fetch_page(scope, query, tz, page)
             line.note = f"{result.total:,} orders"
             if result.page != page:
                 line.note += f"; page {page:,} is past the end: the last, {result.page:,}"
             if "plain" in args.baselines:
-                with store.cursor() as cur:
+                with database.cursor() as cur:
                     line.plain = timed(lambda: plain_duckdb(cur, scope, query, tz, page),
                                        args.baseline_repeat)
             lines_out.append(line)
@@ -317,13 +317,13 @@ def measure_pages(args, db: Path, w: Workload, lines_out: list[Line]) -> None:
                             ("Overview figures, admin, 1 year", Scope.everything())):
             query = OrderQuery(start=w.start, end=w.end)
             line = Line(name, None)
-            line.orderdesk = timed(lambda: fetch_overview(store, scope, query, tz, today=w.end),
+            line.orderdesk = timed(lambda: fetch_overview(database, scope, query, tz, today=w.end),
                                    args.repeat)
             lines_out.append(line)
             print(f"  {name:58s} {ms(line.orderdesk.median):>10s} p95 {ms(line.orderdesk.p95):>10s}"
                   f"  cpu {ms(line.orderdesk.cpu_median):>10s}", flush=True)
     finally:
-        store.close()
+        database.close()
 
 
 # --- pandas -----------------------------------------------------------------------------------------
@@ -423,7 +423,7 @@ def export_period(db: Path, rows: int, today: date) -> tuple[date, int]:
 def child_export(payload: dict) -> dict:
     from core.export import ExportInfo, write_orders_xlsx
     from core.query import OrderQuery
-    from core.store import SERVER_MEMORY_LIMIT, Store
+    from core.db import SERVER_MEMORY_LIMIT, Database
     from core.users import Scope
 
     tz = ZoneInfo(TZ_NAME)
@@ -433,19 +433,19 @@ def child_export(payload: dict) -> dict:
     baseline_rss = peak_rss_mb()
     start = time.perf_counter()
     # Opened as the server opens it (ui/context.py), with DuckDB's memory limit.
-    store = Store(payload["db"], read_only=True, memory_limit=SERVER_MEMORY_LIMIT)
-    total, total_amount = store.count_orders(scope, query, tz)
+    database = Database(payload["db"], read_only=True, memory_limit=SERVER_MEMORY_LIMIT)
+    total, total_amount = database.count_orders(scope, query, tz)
     info = ExportInfo(exported_at=datetime.now(tz), exported_by="Bench (bench)",
                       filters=query.describe_filters(), search="", sort=query.describe_sort(),
                       time_zone=TZ_NAME, row_count=total, total_captured_amount=total_amount)
     calls = []
     # As ui/exporting.py does: into memory, handed to the download button as bytes.
     buffer = io.BytesIO()
-    written = write_orders_xlsx(buffer, store.iter_export_rows(scope, query, tz), info,
+    written = write_orders_xlsx(buffer, database.iter_export_rows(scope, query, tz), info,
                                 progress=calls.append)
     content = buffer.getvalue()
     seconds = time.perf_counter() - start
-    store.close()
+    database.close()
     return {"seconds": seconds, "rows": written, "progress_calls": len(calls),
             "file_mb": len(content) / 1e6, "peak_rss_mb": peak_rss_mb(),
             "rss_before_mb": baseline_rss}
@@ -477,19 +477,10 @@ def app_env(db: Path, root: Path) -> dict[str, str]:
 
 
 def child_apptest(payload: dict) -> dict:
-    """The signed-in Orders page rerun, through app.py as the server runs it (see
-    tests/pages/conftest.py: legacy pages/ detection off, the real sign-in form)."""
+    """The signed-in Orders page rerun, through app.py and the real sign-in form."""
     os.environ.update(payload["env"])
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
 
-    original = PagesManager.__init__
-
-    def init(self, *a, **k):
-        original(self, *a, **k)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init
     results = {}
     for username, password in payload["users"].items():
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -657,10 +648,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{meta['build_load']}){' — reused' if meta['reused'] else ''}")
     today = date.fromisoformat(meta["today"])
 
-    from core.store import Store
+    from core.db import Database
 
-    with Store(db, read_only=True) as store:
-        w = workload(store, today)
+    with Database(db, read_only=True) as database:
+        w = workload(database, today)
     print(f"user: {len(w.user_stores)} stores; period {w.start} – {w.end} ({TZ_NAME})\n")
 
     lines: list[Line] = []

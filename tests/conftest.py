@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sample_data import sample_store
+from tests.sample_data import sample_database
 
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory):
     """(store, sample): 300 orders in 12 stores of 3 legal entities, read-only use."""
-    store, sample = sample_store(tmp_path_factory.mktemp("db") / "orders.duckdb")
-    yield store, sample
-    store.close()
+    database, sample = sample_database(tmp_path_factory.mktemp("db") / "orders.duckdb")
+    yield database, sample
+    database.close()

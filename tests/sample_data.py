@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from core.store import Store, index_orders
+from core.db import Database, index_orders
 
 LEGAL_ENTITIES = {"Alpha SRL": "RO", "Beta Sp. z o.o.": "PL", "Gamma LLC": "RU"}
 REGIONS = {"RO": ["Bucharest", "Cluj"], "PL": ["Mazowieckie", "Pomorskie"], "RU": ["Moscow"]}
@@ -51,7 +51,7 @@ def build_sample(seed: int = 1, n_orders: int = 300) -> Sample:
         status = rnd.choice(["Pending", "Completed", "Completed", "Cancel", "Return"])
         if channel == "offline" and status in ("Pending", "Cancel"):
             status = "Completed"
-        store = rnd.choice(stores)
+        database = rnd.choice(stores)
         with_items = n % 3 != 0
         if with_items:
             lines = [
@@ -79,7 +79,7 @@ def build_sample(seed: int = 1, n_orders: int = 300) -> Sample:
                 "channel": channel,
                 "email": rnd.choice(emails),
                 "phone": phone,
-                "store_id": store["store_id"],
+                "store_id": database["store_id"],
                 "salesperson_id": f"SP{n % 7}" if channel == "offline" else None,
                 "salesperson_name": f"Seller {n % 7}" if channel == "offline" else None,
             }
@@ -87,8 +87,8 @@ def build_sample(seed: int = 1, n_orders: int = 300) -> Sample:
     return Sample(stores, orders, items)
 
 
-def load_sample(store: Store, sample: Sample) -> None:
-    with store.transaction() as cur:
+def load_sample(database: Database, sample: Sample) -> None:
+    with database.transaction() as cur:
         cur.executemany(
             "INSERT INTO stores VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [list(s.values()) for s in sample.stores],
@@ -117,8 +117,8 @@ def load_sample(store: Store, sample: Sample) -> None:
         )
 
 
-def sample_store(path: Path, seed: int = 1, n_orders: int = 300) -> tuple[Store, Sample]:
+def sample_database(path: Path, seed: int = 1, n_orders: int = 300) -> tuple[Database, Sample]:
     sample = build_sample(seed, n_orders)
-    store = Store(path)
-    load_sample(store, sample)
-    return store, sample
+    database = Database(path)
+    load_sample(database, sample)
+    return database, sample

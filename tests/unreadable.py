@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.store import Store, index_orders
+from core.db import Database, index_orders
 
 # order ID → the stored TIMESTAMP as DuckDB writes it (and what the import file said, if any)
 UNREADABLE = {
@@ -21,9 +21,9 @@ STORE_ID = "S01"  # Alpha SRL
 AMOUNT = Decimal("12.34")
 
 
-def add_unreadable_orders(store: Store) -> None:
+def add_unreadable_orders(database: Database) -> None:
     """The orders of ``UNREADABLE`` in store S01, Completed online, each with its own e-mail."""
-    with store.transaction() as cur:
+    with database.transaction() as cur:
         for order_id, stored in UNREADABLE.items():
             cur.execute(
                 "INSERT INTO orders (order_id, created_at, amount, status, channel, email, "

@@ -7,18 +7,16 @@ Cached reads take the scope as an argument and key on it: a cache never reads se
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from core.errors import OrderdeskError, UsersFileError
 from core.query import OrderQuery
 from core.settings import Settings
 from core.signin import session_still_valid
-from core.store import SERVER_MEMORY_LIMIT, OrderPage, ScopeOptions, Store
+from core.db import SERVER_MEMORY_LIMIT, OrderPage, ScopeOptions, Database
 from core.users import Scope, User, load_users
 from ui.signin import SIGNED_IN_AT
 from ui.text import as_text
@@ -34,13 +32,13 @@ def get_settings() -> Settings:
 
 
 @st.cache_resource
-def get_store() -> Store:
+def get_database() -> Database:
     """One read-write connection for the whole server process (DuckDB allows one process).
 
     DuckDB's memory is bounded (``SERVER_MEMORY_LIMIT``): a large export's sort spills to a
     temporary file beside the database instead of growing the server by hundreds of MB.
     """
-    return Store(get_settings().db_path, memory_limit=SERVER_MEMORY_LIMIT)
+    return Database(get_settings().db_path, memory_limit=SERVER_MEMORY_LIMIT)
 
 
 def current_user() -> User | None:
@@ -62,11 +60,7 @@ def current_user() -> User | None:
 def require_user(*, admin: bool = False) -> User:
     """The signed-in user, or stop the page: nothing of the app is shown before sign-in."""
     user = current_user()
-    if user is None:
-        # Only a page file run on its own gets here: a fresh server runs legacy pages/ files
-        # straight from their URL until app.py has run once. Hand over to app.py's sign-in.
-        with contextlib.suppress(StreamlitAPIException):  # run as the main script: no app.py
-            st.switch_page("app.py", query_params=st.query_params.to_dict())
+    if user is None:  # app.py runs a page only after sign-in; a page file run on its own
         st.info("Please sign in to see orders.")
         st.stop()
     if admin and not user.is_admin:
@@ -104,7 +98,7 @@ def refresh_data() -> None:
 
 @st.cache_data(ttl=600, max_entries=2000, show_spinner=False)
 def _cached_page(key: str, _scope: Scope, _query: OrderQuery, page: int) -> OrderPage:
-    return get_store().fetch_page(_scope, _query, get_settings().tz, page)
+    return get_database().fetch_page(_scope, _query, get_settings().tz, page)
 
 
 def fetch_page(scope: Scope, query: OrderQuery, page: int) -> OrderPage:
@@ -114,7 +108,7 @@ def fetch_page(scope: Scope, query: OrderQuery, page: int) -> OrderPage:
 
 @st.cache_data(ttl=600, max_entries=500, show_spinner=False)
 def _cached_options(key: tuple, _scope: Scope) -> ScopeOptions:
-    return get_store().fetch_scope_options(_scope)
+    return get_database().fetch_scope_options(_scope)
 
 
 def fetch_scope_options(scope: Scope) -> ScopeOptions:

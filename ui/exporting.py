@@ -17,7 +17,7 @@ from core.export import ExportInfo, check_export_size, write_orders_xlsx
 from core.query import OrderQuery
 from core.settings import Settings
 from core.users import User
-from ui.context import get_store, show_error
+from ui.context import get_database, show_error
 from ui.text import as_text
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,7 +64,7 @@ def export_section(user: User, query: OrderQuery, total: int, total_amount: Deci
 def _build(user: User, query: OrderQuery, total: int, total_amount: Decimal,
            settings: Settings, at: datetime) -> bytes:
     # Counted afresh: the page's figures may come from a cache older than the last refund.
-    total, total_amount = get_store().count_orders(user.scope, query, settings.tz)
+    total, total_amount = get_database().count_orders(user.scope, query, settings.tz)
     check_export_size(total)
     info = ExportInfo(
         exported_at=at,
@@ -82,7 +82,7 @@ def _build(user: User, query: OrderQuery, total: int, total_amount: Decimal,
         bar.progress(min(done / max(total, 1), 1.0), text=f"Exported {done:,} of {total:,} orders")
 
     buffer = io.BytesIO()
-    rows = get_store().iter_export_rows(user.scope, query, settings.tz)
+    rows = get_database().iter_export_rows(user.scope, query, settings.tz)
     write_orders_xlsx(buffer, rows, info, progress=progress)
     bar.empty()
     return buffer.getvalue()

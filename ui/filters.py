@@ -31,8 +31,8 @@ from core.query import (
     from_url_params,
     to_url_params,
 )
-from core.schema import CHANNELS, STATUSES
-from core.store import ScopeOptions
+from core.db.schema import CHANNELS, STATUSES
+from core.db import ScopeOptions
 from ui.text import as_text
 
 QUERY, PAGE, URL_WRITTEN, NOTICES = "view.query", "view.page", "view.url", "view.notices"

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core.users import User, hash_password, save_users
-from tests.sample_data import sample_store
+from tests.sample_data import sample_database
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PASSWORDS = {"admin": "admin-pass-1", "viewer": "viewer-pass-1", "refunder": "refunder-pass-1"}
@@ -23,8 +22,8 @@ COOKIE_KEY = "knsrCs_11sqnGrLSsSvuC_Ezihvy568ge0Q01frkLDkervQLMY4OILoSfDthadSi"
 def page_data(tmp_path_factory):
     """A sample database and users file shared by the page tests (they only read)."""
     root = tmp_path_factory.mktemp("app")
-    store, sample = sample_store(root / "orders.duckdb")
-    store.close()
+    database, sample = sample_database(root / "orders.duckdb")
+    database.close()
     save_users(
         root / "users.yaml",
         {
@@ -40,22 +39,6 @@ def page_data(tmp_path_factory):
     )
     return root, sample
 
-
-@pytest.fixture(autouse=True)
-def run_like_the_server(monkeypatch):
-    """Run every rerun through app.py, as the server does.
-
-    AppTest re-detects the legacy ``pages/`` folder before every run and would then run a page
-    file straight from its URL hash, skipping app.py; the server stops doing that for good once
-    app.py has called ``st.navigation``.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture(autouse=True)

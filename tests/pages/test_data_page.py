@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from core.users import edit_users
-from ui.context import get_store
+from ui.context import get_database
 from tests.markdown_text import shown
 from tests.pages.conftest import new_app, sign_in
 
@@ -23,12 +23,12 @@ ORDERS_HEADER = ("order_id,created_at,merchant_order_id,amount,status,channel,em
 def test_data_page_is_for_admins_only(writable):
     at = sign_in(new_app(), "viewer")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/data.py")
+        at.switch_page("screens/data.py")
 
 
 def test_admin_sees_the_importer(writable):
     at = sign_in(new_app(), "admin")
-    at.switch_page("pages/data.py").run()
+    at.switch_page("screens/data.py").run()
     assert [t.value for t in at.title] == ["Data"]
     assert [b.label for b in at.button if b.label == "Import"] == ["Import"]
     assert next(b for b in at.button if b.label == "Import").disabled  # nothing chosen yet
@@ -55,7 +55,7 @@ def test_a_removed_role_takes_effect_on_the_next_action(writable):
 
 def open_data_page():
     at = sign_in(new_app(), "admin")
-    at.switch_page("pages/data.py").run()
+    at.switch_page("screens/data.py").run()
     return at
 
 
@@ -76,7 +76,7 @@ def test_admin_imports_a_clean_file_and_sees_the_report(writable):
     report = at.get("code")[0].proto.code_text
     assert "stores" in report and "orders" in report and "1 added" in report.replace("  ", " ")
     # The app's store holds the file (one process, one connection): read through it.
-    with get_store().cursor() as cur:
+    with get_database().cursor() as cur:
         assert cur.execute("SELECT amount FROM orders WHERE order_id = 9001").fetchone()[0] == (
             Decimal("10.50"))
 
@@ -93,7 +93,7 @@ def test_a_bad_row_is_reported_and_nothing_is_written(writable):
     problems = at.dataframe[0].value
     assert set(problems["File"]) == {"orders.csv"}
     assert {"amount", "created_at"} <= set(problems["Column"])
-    with get_store().cursor() as cur:
+    with get_database().cursor() as cur:
         assert cur.execute("SELECT count(*) FROM orders WHERE order_id > 9000").fetchone()[0] == 0
 
 
@@ -105,13 +105,13 @@ def test_the_page_states_the_size_limits(writable):
 
 
 def test_a_spreadsheet_dimension_bomb_is_refused_quickly_and_memory_set_back(writable, tmp_path):
-    from tests.store.test_import_limits import _order_cells, write_sheet
+    from tests.db.test_import_limits import _order_cells, write_sheet
 
     bomb = write_sheet(tmp_path / "bomb.xlsx", [
         f'<row r="2">{_order_cells(2)}</row>',
         '<row r="1048576"><c r="A1048576"><v>1</v></c></row>'])
     at = open_data_page()
-    with get_store().cursor() as cur:
+    with get_database().cursor() as cur:
         limit = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     uploader(at, "Orders").set_value(("bomb.xlsx", bomb.read_bytes(), "application/vnd.ms-excel"))
     at.run()
@@ -122,5 +122,5 @@ def test_a_spreadsheet_dimension_bomb_is_refused_quickly_and_memory_set_back(wri
     assert shown(at.error[0].value).endswith("; nothing was written.")
     [reason] = at.dataframe[0].value["Reason"]
     assert reason.startswith("has more than 100,000 rows under the header")
-    with get_store().cursor() as cur:
+    with get_database().cursor() as cur:
         assert cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] == limit

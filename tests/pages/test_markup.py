@@ -53,12 +53,12 @@ def assert_shown_as_text(at, *values: str) -> None:
         assert markup_in(text) == [], text
 
 
-@pytest.mark.parametrize("page", ["pages/orders.py", "pages/overview.py"])
+@pytest.mark.parametrize("page", ["screens/orders.py", "screens/overview.py"])
 def test_hostile_url_values_survive_sign_in_only_as_text(app_env, page):
     params = {"le": LINK, "region": IMAGE, "store": [STYLED, ADDRESS], "sort": HTML,
               "page": LINK}
     at = sign_in(new_app(params), "admin")
-    if page != "pages/orders.py":  # arriving with the view in the URL, as a shared link does
+    if page != "screens/orders.py":  # arriving with the view in the URL, as a shared link does
         for key, value in params.items():
             at.query_params[key] = value
         at.switch_page(page).run()
@@ -68,7 +68,7 @@ def test_hostile_url_values_survive_sign_in_only_as_text(app_env, page):
 
 def test_a_hostile_search_is_quoted_as_text_on_the_overview(app_env):
     at = sign_in(new_app({"q": LINK}), "admin")
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     assert any("Search (from the Orders page)" in shown(c.value) for c in at.caption)
     assert_shown_as_text(at, LINK)
 
@@ -96,7 +96,7 @@ def hostile_data(writable):
 def test_hostile_names_in_the_database_show_as_text_on_the_order_page(hostile_data):
     _, order = hostile_data
     at = sign_in(new_app(), "refunder")
-    at.switch_page("pages/order.py").run()
+    at.switch_page("screens/order.py").run()
     at.query_params["id"] = str(order["order_id"])
     at.run()
     assert at.title[0].value == f"Order {order['order_id']}"
@@ -106,7 +106,7 @@ def test_hostile_names_in_the_database_show_as_text_on_the_order_page(hostile_da
 def test_a_hostile_item_name_is_a_plain_label_in_the_refund_dialog(hostile_data):
     _, order = hostile_data
     at = sign_in(new_app(), "refunder")
-    at.switch_page("pages/order.py").run()
+    at.switch_page("screens/order.py").run()
     at.query_params["id"] = str(order["order_id"])
     at.run()
     next(b for b in at.button if b.label == "Process a refund").click().run()
@@ -132,6 +132,6 @@ def test_hostile_legal_entity_and_region_names_show_as_text_in_captions(hostile_
                    [LINK, order["store_id"]])
     at = sign_in(new_app({"le": LINK, "region": IMAGE}), "admin")
     assert not at.warning  # both are real choices now: the view is filtered by them
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     assert any("Legal entity" in shown(c.value) for c in at.caption)
     assert_shown_as_text(at, LINK, IMAGE)

@@ -123,7 +123,7 @@ def test_order_page_shows_details_in_scope_and_not_found_otherwise(app_env):
     _, sample = app_env
     order = next(o for o in sample.orders if sample.store_of(o)["legal_entity"] == "Alpha SRL")
     at = sign_in(new_app(), "viewer")
-    at.switch_page("pages/order.py").run()
+    at.switch_page("screens/order.py").run()
     at.query_params["id"] = str(order["order_id"])
     at.run()
     assert at.title[0].value == f"Order {order['order_id']}"
@@ -139,12 +139,12 @@ def test_order_page_shows_details_in_scope_and_not_found_otherwise(app_env):
 
 @pytest.mark.parametrize("page", ["orders.py", "order.py"])
 def test_a_page_file_run_on_its_own_shows_nothing_before_sign_in(app_env, page):
-    # A fresh server runs legacy pages/ files straight from their URL until app.py has run once.
+    # Each page checks the user itself: nothing shows even if its file is run as the main script.
     from streamlit.testing.v1 import AppTest
 
     from tests.pages.conftest import APP
 
-    at = AppTest.from_file(APP.replace("app.py", f"pages/{page}"), default_timeout=30)
+    at = AppTest.from_file(APP.replace("app.py", f"screens/{page}"), default_timeout=30)
     at.query_params["id"] = "1000"
     at.run()
     assert [i.value for i in at.info] == ["Please sign in to see orders."]
@@ -156,13 +156,13 @@ def test_a_partial_refund_shows_in_the_list(writable):
 
     from core import actions
     from core.users import load_users
-    from ui.context import get_settings, get_store
+    from ui.context import get_settings, get_database
 
     root, sample = writable
     order = next(o for o in sample.orders if o["status"] == "Completed"
                  and o["amount"] > Decimal("1.00"))
     admin = load_users(root / "users.yaml")["admin"]
-    actions.refund_order(get_store(), admin, order["order_id"], idempotency_key="t-partial",
+    actions.refund_order(get_database(), admin, order["order_id"], idempotency_key="t-partial",
                          amount="1.00", reason="test", tz=get_settings().tz)
     at = sign_in(new_app({"q": str(order["order_id"])}), "admin")
     frame = at.dataframe[0].value
@@ -207,7 +207,7 @@ def test_a_prepared_export_stays_while_the_view_is_the_same(app_env):
     ({"from": "99999-01-01"}, "start “99999-01-01”: not a date"),
     ({"to": "31/12/2026"}, "end “31/12/2026”: not a date"),
 ])
-@pytest.mark.parametrize("page", ["pages/orders.py", "pages/overview.py"])
+@pytest.mark.parametrize("page", ["screens/orders.py", "screens/overview.py"])
 def test_a_url_date_outside_the_calendar_gives_a_notice_not_a_failure(app_env, params, notice,
                                                                       page):
     _, sample = app_env
@@ -215,7 +215,7 @@ def test_a_url_date_outside_the_calendar_gives_a_notice_not_a_failure(app_env, p
     assert not at.exception and not at.error
     assert any(notice in shown(w.value) for w in at.warning)
     assert f"of {len(sample.orders):,} orders" in caption_text(at)
-    if page != "pages/orders.py":  # the clamped period carried over, and summed
+    if page != "screens/orders.py":  # the clamped period carried over, and summed
         at.switch_page(page).run()
         assert not at.exception and not at.error
         assert {m.label: m.value for m in at.metric}["Orders"] == f"{len(sample.orders):,}"
@@ -226,7 +226,7 @@ def test_a_prepared_export_is_dropped_when_the_view_changes_on_the_overview(app_
 
     at = sign_in(new_app(), "viewer")
     next(b for b in at.button if b.label == "Export to xlsx").click().run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     assert isinstance(at.session_state[PREPARED][1], bytes)  # the same view
     at.multiselect(key="filters.status").select("Completed").run()
     assert not at.exception

@@ -45,7 +45,7 @@ def expected_tiles(orders: list[dict]) -> dict[str, str]:
 
 def open_overview(username: str):
     at = sign_in(new_app(), username)
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Overview"]
     return at
@@ -88,7 +88,7 @@ def test_filters_set_on_orders_carry_over_to_overview_and_back(app_env):
     assert at.title[0].value == "Orders"
     at.multiselect(key="filters.status").select("Completed").select("Return").run()
     at.multiselect(key="filters.channel").select("offline").run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     assert not at.exception
     assert at.multiselect(key="filters.status").value == ["Completed", "Return"]
     mine = [o for o in sample.orders
@@ -102,15 +102,15 @@ def test_filters_set_on_orders_carry_over_to_overview_and_back(app_env):
     at.multiselect(key="filters.status").unselect("Return").run()
     completed = [o for o in mine if o["status"] == "Completed"]
     assert tiles(at)["Orders"][0] == f"{len(completed):,}"
-    at.switch_page("pages/orders.py").run()
+    at.switch_page("screens/orders.py").run()
     assert f"of {len(completed):,} orders" in captions(at)
 
 
 def test_filters_changed_on_overview_show_in_the_orders_sidebar(app_env):
     at = sign_in(new_app(), "admin")
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     at.multiselect(key="filters.status").select("Return").run()
-    at.switch_page("pages/orders.py").run()
+    at.switch_page("screens/orders.py").run()
     assert at.multiselect(key="filters.status").value == ["Return"]
 
 
@@ -118,15 +118,15 @@ def test_the_orders_search_is_summarised_and_shown(app_env):
     _, sample = app_env
     at = sign_in(new_app(), "admin")
     at.text_input(key="orders.search").input("anna@wp").run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     matching = [o for o in sample.orders if "anna@wp" in (o["email"] or "").lower()]
     assert tiles(at)["Orders"][0] == f"{len(matching):,}"
     assert "Search (from the Orders page): e-mail contains “anna@wp”" in captions(at)
 
     # A search that finds nothing: zeros, a message, no charts.
-    at.switch_page("pages/orders.py").run()
+    at.switch_page("screens/orders.py").run()
     at.text_input(key="orders.search").input("nobody@nowhere.test").run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     assert tiles(at)["Orders"][0] == "0"
     assert tiles(at)["Refund rate"][0] == "–"
     assert [i.value for i in at.info] == ["No orders match these filters and search."]
@@ -137,7 +137,7 @@ def test_a_period_is_compared_with_the_period_before(app_env):
     _, sample = app_env
     at = sign_in(new_app(), "admin")
     at.date_input(key="filters.period").set_value((date(2026, 3, 1), date(2026, 3, 31))).run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     now = [o for o in sample.orders if date(2026, 3, 1) <= local_day(o) <= date(2026, 3, 31)]
     before = [o for o in sample.orders if date(2026, 1, 29) <= local_day(o) <= date(2026, 2, 28)]
     shown = tiles(at)

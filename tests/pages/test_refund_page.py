@@ -49,7 +49,7 @@ def lines_of(sample, order):
 
 def open_order(username, order_id):
     at = sign_in(new_app(), username)
-    at.switch_page("pages/order.py").run()
+    at.switch_page("screens/order.py").run()
     at.query_params["id"] = str(order_id)
     at.run()
     assert not at.exception

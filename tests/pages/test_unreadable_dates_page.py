@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.store import Store
+from core.db import Database
 from tests.pages.conftest import new_app, sign_in
 from tests.unreadable import UNREADABLE, add_unreadable_orders
 
@@ -14,8 +14,8 @@ FLAGGED = {f"invalid date (stored: {stored})" for stored in UNREADABLE.values()}
 @pytest.fixture
 def bad_dates(writable):
     root, sample = writable
-    with Store(root / "orders.duckdb") as store:
-        add_unreadable_orders(store)
+    with Database(root / "orders.duckdb") as database:
+        add_unreadable_orders(database)
     return root, sample
 
 
@@ -55,7 +55,7 @@ def test_the_admin_finds_one_by_its_order_id_and_opens_it(bad_dates):
     no_failure(at)
     assert shown(at) == {900004: "invalid date (stored: 9999-12-31 23:30:00)"}
     at = sign_in(new_app({"id": "900004"}), "admin")
-    at.switch_page("pages/order.py").run()
+    at.switch_page("screens/order.py").run()
     no_failure(at)
     assert [t.value for t in at.title] == ["Order 900004"]
     page = " ".join(m.value for m in at.markdown)
@@ -66,7 +66,7 @@ def test_the_admin_finds_one_by_its_order_id_and_opens_it(bad_dates):
 def test_the_overview_counts_them_and_says_they_are_not_on_the_chart(bad_dates):
     _, sample = bad_dates
     at = sign_in(new_app(), "admin")
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("screens/overview.py").run()
     no_failure(at)
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Orders"] == f"{len(sample.orders) + len(UNREADABLE):,}"

@@ -1,6 +1,6 @@
 """The importer's value rules, table-driven: what a row of an import file may hold.
 
-tests/store/test_import.py checks that the SQL forms of these rules flag exactly the same values.
+tests/db/test_import.py checks that the SQL forms of these rules flag exactly the same values.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 
 from core import rules
 from core.errors import CancelNotAllowed, InvalidAmount, InvalidInput, RefundNotAllowed
-from core.schema import STATUSES
+from core.db.schema import STATUSES
 
 
 @dataclass(frozen=True)

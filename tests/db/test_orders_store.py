@@ -40,8 +40,8 @@ ORACLE = {
 
 
 def in_scope(sample, scope: Scope, order) -> bool:
-    store = sample.store_of(order)
-    return scope.all_orders or store["legal_entity"] in scope.legal_entities or (
+    database = sample.store_of(order)
+    return scope.all_orders or database["legal_entity"] in scope.legal_entities or (
         order["store_id"] in scope.stores
     )
 
@@ -57,11 +57,11 @@ def oracle_sorted(sample, orders, sort: str, descending: bool) -> list[int]:
     return [o["order_id"] for o in present + missing]
 
 
-def all_pages(store, scope, query) -> list[int]:
-    first = store.fetch_page(scope, query, TZ, 1)
+def all_pages(database, scope, query) -> list[int]:
+    first = database.fetch_page(scope, query, TZ, 1)
     ids = [row["Order ID"] for row in first.rows]
     for page in range(2, page_count(first.total) + 1):
-        result = store.fetch_page(scope, query, TZ, page)
+        result = database.fetch_page(scope, query, TZ, page)
         assert len(result.rows) == (PAGE_SIZE if page < page_count(first.total) else
                                     first.total - PAGE_SIZE * (page - 1))
         ids += [row["Order ID"] for row in result.rows]
@@ -70,29 +70,29 @@ def all_pages(store, scope, query) -> list[int]:
 
 @pytest.mark.parametrize("scope_name", SCOPES)
 def test_scope_isolation_count_and_rows(sample_db, scope_name):
-    store, sample = sample_db
+    database, sample = sample_db
     scope = SCOPES[scope_name]
     expected = [o for o in sample.orders if in_scope(sample, scope, o)]
-    total, total_amount = store.count_orders(scope, OrderQuery(), TZ)
+    total, total_amount = database.count_orders(scope, OrderQuery(), TZ)
     assert total == len(expected)
     assert total_amount == sum((o["amount"] for o in expected), Decimal("0"))
-    listed = all_pages(store, scope, OrderQuery())
+    listed = all_pages(database, scope, OrderQuery())
     assert sorted(listed) == sorted(o["order_id"] for o in expected)
-    exported = [row[1] for row in store.iter_export_rows(scope, OrderQuery(), TZ)]
+    exported = [row[1] for row in database.iter_export_rows(scope, OrderQuery(), TZ)]
     assert exported == listed
 
 
 @pytest.mark.parametrize("sort", list(COLUMNS))
 @pytest.mark.parametrize("descending", [True, False])
 def test_page_walk_matches_python_sort(sample_db, sort, descending):
-    store, sample = sample_db
+    database, sample = sample_db
     scope = SCOPES["legal entity + foreign store"]
     query = OrderQuery(sort=sort, descending=descending, statuses=("Completed", "Return"))
     expected_orders = [
         o for o in sample.orders
         if in_scope(sample, scope, o) and o["status"] in ("Completed", "Return")
     ]
-    assert all_pages(store, scope, query) == oracle_sorted(sample, expected_orders, sort,
+    assert all_pages(database, scope, query) == oracle_sorted(sample, expected_orders, sort,
                                                             descending)
 
 
@@ -125,40 +125,40 @@ def local_day(moment: datetime) -> date:
     ids=lambda v: repr(v)[:60] if isinstance(v, OrderQuery) else "",
 )
 def test_filters_and_search_match_the_oracle(sample_db, query, keep):
-    store, sample = sample_db
+    database, sample = sample_db
     scope = SCOPES["admin"]
     expected = {o["order_id"] for o in sample.orders if keep(o, sample.store_of(o))}
-    assert set(all_pages(store, scope, query)) == expected
-    assert store.count_orders(scope, query, TZ)[0] == len(expected)
+    assert set(all_pages(database, scope, query)) == expected
+    assert database.count_orders(scope, query, TZ)[0] == len(expected)
 
 
 def test_injection_attempts_leave_the_database_intact(sample_db):
-    store, sample = sample_db
+    database, sample = sample_db
     for text in ["'; DROP TABLE orders; --", "1; DELETE FROM orders", "\" OR \"\"=\"",
                  "%' OR '1'='1", "\\", "\x00"]:
-        store.count_orders(SCOPES["one store"], OrderQuery(search=text), TZ)
-    assert store.count_orders(SCOPES["admin"], OrderQuery(), TZ)[0] == len(sample.orders)
+        database.count_orders(SCOPES["one store"], OrderQuery(search=text), TZ)
+    assert database.count_orders(SCOPES["admin"], OrderQuery(), TZ)[0] == len(sample.orders)
 
 
 def test_page_beyond_the_last_is_clamped(sample_db):
-    store, _ = sample_db
+    database, _ = sample_db
     query = OrderQuery(stores=("S05",))
-    last = store.fetch_page(SCOPES["admin"], query, TZ, 10**6)
+    last = database.fetch_page(SCOPES["admin"], query, TZ, 10**6)
     assert last.page == page_count(last.total)
     assert last.rows
-    assert store.fetch_page(SCOPES["admin"], query, TZ, -4).page == 1
+    assert database.fetch_page(SCOPES["admin"], query, TZ, -4).page == 1
 
 
 def test_empty_scope_sees_nothing(sample_db):
-    store, _ = sample_db
-    page = store.fetch_page(SCOPES["nothing granted"], OrderQuery(), TZ, 1)
+    database, _ = sample_db
+    page = database.fetch_page(SCOPES["nothing granted"], OrderQuery(), TZ, 1)
     assert (page.total, page.rows) == (0, [])
-    assert store.fetch_scope_options(SCOPES["nothing granted"]).stores == ()
+    assert database.fetch_scope_options(SCOPES["nothing granted"]).stores == ()
 
 
 def test_scope_options_list_only_granted(sample_db):
-    store, sample = sample_db
-    options = store.fetch_scope_options(SCOPES["legal entity + foreign store"])
+    database, sample = sample_db
+    options = database.fetch_scope_options(SCOPES["legal entity + foreign store"])
     granted = {s["store_id"] for s in sample.stores
                if s["legal_entity"] == "Beta Sp. z o.o." or s["store_id"] == "S03"}
     assert {sid for sid, _ in options.stores} == granted
@@ -169,42 +169,42 @@ def test_scope_options_list_only_granted(sample_db):
 @pytest.mark.parametrize("order_id", ["abc", "", "-1", "1e3", "99999999999999999999", "1000 ",
                                       "٣", "1000; DROP TABLE orders"])
 def test_malformed_order_ids_are_not_found(sample_db, order_id):
-    store, _ = sample_db
+    database, _ = sample_db
     if order_id == "1000 ":
-        assert store.fetch_order(SCOPES["admin"], order_id, TZ).order_id == 1000
+        assert database.fetch_order(SCOPES["admin"], order_id, TZ).order_id == 1000
         return
     with pytest.raises(OrderNotFound, match="Order not found"):
-        store.fetch_order(SCOPES["admin"], order_id, TZ)
+        database.fetch_order(SCOPES["admin"], order_id, TZ)
 
 
 def test_order_outside_scope_is_not_found_like_a_missing_one(sample_db):
-    store, sample = sample_db
+    database, sample = sample_db
     scope = SCOPES["one store"]
     outside = next(o for o in sample.orders if not in_scope(sample, scope, o))
     inside = next(o for o in sample.orders if in_scope(sample, scope, o))
     for order_id in (outside["order_id"], 999_999_999):
         with pytest.raises(OrderNotFound) as err:
-            store.fetch_order(scope, order_id, TZ)
+            database.fetch_order(scope, order_id, TZ)
         assert str(err.value) == "Order not found"
-    details = store.fetch_order(scope, inside["order_id"], TZ)
+    details = database.fetch_order(scope, inside["order_id"], TZ)
     assert details.captured_amount == inside["amount"]
     assert isinstance(details.captured_amount, Decimal)
     assert details.created_at.tzinfo is not None
 
 
 def test_items_come_back_exact(sample_db):
-    store, sample = sample_db
+    database, sample = sample_db
     order_id = sample.items[0]["order_id"]
-    lines = store.fetch_items(store.fetch_order(SCOPES["admin"], order_id, TZ))
+    lines = database.fetch_items(database.fetch_order(SCOPES["admin"], order_id, TZ))
     expected = [i for i in sample.items if i["order_id"] == order_id]
     assert [(line.line_no, line.quantity, line.unit_price) for line in lines] == [
         (i["line_no"], i["quantity"], i["unit_price"]) for i in expected]
 
 
 def test_export_rows_have_the_local_date_and_exact_amounts(sample_db):
-    store, sample = sample_db
+    database, sample = sample_db
     by_id = {o["order_id"]: o for o in sample.orders}
-    for row in store.iter_export_rows(SCOPES["admin"], OrderQuery(), TZ, batch_size=7):
+    for row in database.iter_export_rows(SCOPES["admin"], OrderQuery(), TZ, batch_size=7):
         order = by_id[row[1]]
         assert row[0] == local_day(order["created_at"])
         assert row[3] == order["amount"] and isinstance(row[3], Decimal)
@@ -213,9 +213,9 @@ def test_export_rows_have_the_local_date_and_exact_amounts(sample_db):
 
 def test_period_bounds_are_inclusive_local_days(tmp_path):
     from tests.sample_data import Sample, load_sample
-    from core.store import Store
+    from core.db import Database
 
-    store = Store(tmp_path / "o.duckdb")
+    database = Database(tmp_path / "o.duckdb")
     shop = {"store_id": "S1", "store_name": "A", "store_address": None, "merchant_store_id": None,
             "brand": None, "legal_entity": "L", "region": "R", "zone": "PL"}
     # 31.03.2026 23:30 in Warsaw (UTC+2 after the DST change) is 21:30 UTC.
@@ -228,9 +228,9 @@ def test_period_bounds_are_inclusive_local_days(tmp_path):
          "salesperson_name": None}
         for n, m in enumerate(moments)
     ]
-    load_sample(store, Sample([shop], orders, []))
+    load_sample(database, Sample([shop], orders, []))
     march = OrderQuery(start=date(2026, 3, 1), end=date(2026, 3, 31))
-    ids = [r["Order ID"] for r in store.fetch_page(Scope.everything(), march, TZ, 1).rows]
+    ids = [r["Order ID"] for r in database.fetch_page(Scope.everything(), march, TZ, 1).rows]
     assert sorted(ids) == [1, 3]  # 28.02 23:30 UTC is 01.03 00:30 in Warsaw
     with pytest.raises(InvalidQuery):
         OrderQuery(start=date(2026, 4, 1), end=date(2026, 3, 1))

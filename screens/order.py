@@ -17,13 +17,13 @@ import streamlit as st
 from core import actions, rules
 from core.errors import OrderdeskError, OrderNotFound
 from core.money import format_amount
-from core.store import ItemLine, OrderDetails, format_moment
-from ui.context import get_settings, get_store, refresh_data, require_user, show_error
+from core.db import ItemLine, OrderDetails, format_moment
+from ui.context import get_settings, get_database, refresh_data, require_user, show_error
 from ui.text import as_text
 
 user = require_user()
 settings = get_settings()
-store = get_store()
+database = get_database()
 
 
 def _open_order() -> None:
@@ -35,7 +35,7 @@ def _open_order() -> None:
 order_id = st.query_params.get("id", "")
 back_col, lookup_col = st.columns([1, 3], vertical_alignment="bottom")
 if back_col.button("Back to orders", icon=":material/arrow_back:"):
-    st.switch_page("pages/orders.py")
+    st.switch_page("screens/orders.py")
 lookup_col.text_input("Order ID", key="order.lookup", on_change=_open_order,
                       placeholder="Type an order ID and press Enter", max_chars=30)
 
@@ -45,9 +45,9 @@ if not order_id:
     st.stop()
 
 try:
-    order = store.fetch_order(user.scope, order_id, settings.tz)
-    items = store.fetch_items(order)
-    history = store.fetch_history(order, settings.tz)
+    order = database.fetch_order(user.scope, order_id, settings.tz)
+    items = database.fetch_items(order)
+    history = database.fetch_history(order, settings.tz)
 except OrderNotFound:
     st.title("Order")
     st.error("Order not found")
@@ -192,7 +192,7 @@ def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None
     if st.button("Complete a refund", type="primary", key=_form_key(key, "complete")):
         try:
             result = actions.refund_order(
-                store, _acting_user(), order.order_id, idempotency_key=key,
+                database, _acting_user(), order.order_id, idempotency_key=key,
                 amount=amount_text if manual else None,
                 items=quantities if lines else None, reason=reason, tz=settings.tz,
             )
@@ -214,7 +214,7 @@ def _cancel_dialog(order: OrderDetails, key: str) -> None:
         st.rerun()
     if confirm_col.button("Yes, cancel the order", type="primary", key=_form_key(key, "confirm")):
         try:
-            result = actions.cancel_order(store, _acting_user(), order.order_id,
+            result = actions.cancel_order(database, _acting_user(), order.order_id,
                                           idempotency_key=key, reason=reason, tz=settings.tz)
         except Exception as exc:  # noqa: BLE001
             show_error(exc)

@@ -1,4 +1,4 @@
-"""The integer sort keys of phones and e-mails (core.schema.sort_key) keep the texts' order.
+"""The integer sort keys of phones and e-mails (core.db.schema.sort_key) keep the texts' order.
 
 A page by phone or e-mail is narrowed by the key found at the page's last rank, which is only
 right if a lower key always means a lower text. Checked here on texts that share long prefixes,
@@ -13,10 +13,10 @@ import duckdb
 import pytest
 
 from core.query import OrderQuery
-from core.schema import DDL, sort_key
-from core.store import Store
-from tests.sample_data import sample_store
-from tests.store.test_orders_store import SCOPES, TZ, all_pages, oracle_sorted
+from core.db.schema import DDL, sort_key
+from core.db import Database
+from tests.sample_data import sample_database
+from tests.db.test_orders_store import SCOPES, TZ, all_pages, oracle_sorted
 
 TEXTS = [
     "", " ", "0", "00", "+", "+40 721 000 100", "+40 721 000 101", "+40 721 0", "+40 721 ",
@@ -63,8 +63,8 @@ def _schema_1_ddl() -> str:
 @pytest.mark.parametrize("sort", ["Customer phone", "Customer email"])
 @pytest.mark.parametrize("descending", [True, False])
 def test_a_schema_1_database_gets_its_keys_when_opened(tmp_path, sort, descending):
-    store, sample = sample_store(tmp_path / "sample.duckdb")
-    store.close()
+    database, sample = sample_database(tmp_path / "sample.duckdb")
+    database.close()
     path = tmp_path / "orders.duckdb"
     with duckdb.connect(str(path)) as con:  # a database of schema 1, with the sample's rows
         con.execute(_schema_1_ddl())
@@ -76,8 +76,8 @@ def test_a_schema_1_database_gets_its_keys_when_opened(tmp_path, sort, descendin
         for table, select in (("meta", "*"), ("stores", "*"), ("orders", ", ".join(columns))):
             con.execute(f"INSERT INTO {table} SELECT {select} FROM sample.{table}")
         con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    with Store(path) as store:
-        with store.cursor() as cur:
+    with Database(path) as database:
+        with database.cursor() as cur:
             wrong = cur.execute(
                 f"SELECT count(*) FROM orders WHERE phone_sort IS DISTINCT FROM {sort_key('phone')} "
                 f"OR email_sort IS DISTINCT FROM {sort_key('email')}").fetchone()[0]
@@ -85,8 +85,8 @@ def test_a_schema_1_database_gets_its_keys_when_opened(tmp_path, sort, descendin
                 "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
         assert (wrong, version) == (0, "2")
         query = OrderQuery(sort=sort, descending=descending)
-        assert all_pages(store, SCOPES["admin"], query) == oracle_sorted(
+        assert all_pages(database, SCOPES["admin"], query) == oracle_sorted(
             sample, sample.orders, sort, descending)
-        found = store.fetch_page(SCOPES["admin"], OrderQuery(search="606 606"), TZ, 1).total
+        found = database.fetch_page(SCOPES["admin"], OrderQuery(search="606 606"), TZ, 1).total
         assert found == sum("606606" in "".join(c for c in o["phone"] or "" if c.isdigit())
                             for o in sample.orders) > 0

@@ -33,7 +33,7 @@ import pytest
 from core.export import EXPORT_COLUMNS, INFO_LABELS, ExportInfo, write_orders_xlsx
 from core.money import MAX_AMOUNT
 from core.query import OrderQuery
-from core.store import Store
+from core.db import Database
 from core.users import Scope
 from tests.sample_data import Sample, load_sample
 
@@ -166,7 +166,7 @@ def _soffice() -> str:
                 "program reads it")
 
 
-def _load(store: Store) -> None:
+def _load(database: Database) -> None:
     orders = []
     for case in CASES:
         salesperson_id, salesperson_name = case.salesperson or (None, None)
@@ -179,7 +179,7 @@ def _load(store: Store) -> None:
             "phone": case.phone, "store_id": case.store_id, "salesperson_id": salesperson_id,
             "salesperson_name": salesperson_name,
         })
-    load_sample(store, Sample(STORES, orders, []))
+    load_sample(database, Sample(STORES, orders, []))
 
 
 def _convert(soffice: str, xlsx: Path, out_dir: Path, profile: Path, *, as_shown: bool
@@ -216,10 +216,10 @@ class Converted:
 def converted(tmp_path_factory) -> Converted:
     soffice = _soffice()
     root = tmp_path_factory.mktemp("libreoffice")
-    with Store(root / "orders.duckdb") as store:
-        _load(store)
-        rows = list(store.iter_export_rows(SCOPE, QUERY, TZ))
-        total, total_amount = store.count_orders(SCOPE, QUERY, TZ)
+    with Database(root / "orders.duckdb") as database:
+        _load(database)
+        rows = list(database.iter_export_rows(SCOPE, QUERY, TZ))
+        total, total_amount = database.count_orders(SCOPE, QUERY, TZ)
     info = ExportInfo(EXPORTED_AT, EXPORTED_BY, QUERY.describe_filters(), QUERY.describe_search(),
                       QUERY.describe_sort(), TZ.key, total, total_amount)
     xlsx = root / "orders.xlsx"

@@ -32,7 +32,7 @@ from core.importer import (
     sql_whole_number,
     whole_number_problem,
 )
-from core.store import Store
+from core.db import Database
 
 ALL_TABLES = ("meta", "stores", "orders", "order_items", "order_events")
 COLUMNS = {"stores": STORE_COLUMNS, "orders": ORDER_COLUMNS, "items": ITEM_COLUMNS}
@@ -77,8 +77,8 @@ def write_files(tmp_path: Path, **kinds: list[dict]) -> dict[str, Path]:
             for kind, rows in kinds.items()}
 
 
-def snapshot(store: Store) -> dict[str, list[tuple]]:
-    with store.cursor() as cur:
+def snapshot(database: Database) -> dict[str, list[tuple]]:
+    with database.cursor() as cur:
         return {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ALL_TABLES}
 
 
@@ -110,10 +110,10 @@ def base_db(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("base")
     files = write_files(folder, stores=BASE_STORES, orders=BASE_ORDERS, items=BASE_ITEMS)
     path = folder / "orders.duckdb"
-    with Store(path) as store:
-        import_files(store, **files)
+    with Database(path) as database:
+        import_files(database, **files)
         # A refund made in the app: one pair of socks of order 105.
-        with store.transaction() as cur:
+        with database.transaction() as cur:
             cur.execute("UPDATE orders SET refunded_amount = 10 WHERE order_id = 105")
             cur.execute("UPDATE order_items SET refunded_quantity = 1 "
                         "WHERE order_id = 105 AND line_no = 1")
@@ -124,10 +124,10 @@ def base_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def store(base_db, tmp_path):
+def database(base_db, tmp_path):
     path = tmp_path / "orders.duckdb"
     shutil.copy(base_db, path)
-    with Store(path) as opened:
+    with Database(path) as opened:
         yield opened
 
 
@@ -137,22 +137,22 @@ def unchanged_store(base_db, tmp_path_factory):
     they left it exactly as it was."""
     path = tmp_path_factory.mktemp("refused") / "orders.duckdb"
     shutil.copy(base_db, path)
-    with Store(path) as opened:
+    with Database(path) as opened:
         yield opened
 
 
-def rejected(store: Store, files: dict, *, progress=None) -> list[str]:
+def rejected(database: Database, files: dict, *, progress=None) -> list[str]:
     """Import ``files`` expecting a refusal; the database must be unchanged. The problems' text."""
-    before = snapshot(store)
+    before = snapshot(database)
     with pytest.raises(ImportRejected) as info:
-        import_files(store, **files, progress=progress)
-    assert snapshot(store) == before
+        import_files(database, **files, progress=progress)
+    assert snapshot(database) == before
     assert str(info.value).endswith("nothing was written.")
     return [str(p) for p in info.value.problems]
 
 
-def refunds_match_events(store: Store) -> bool:
-    with store.cursor() as cur:
+def refunds_match_events(database: Database) -> bool:
+    with database.cursor() as cur:
         return cur.execute("""
             SELECT count(*) FROM orders o
             WHERE o.refunded_amount <> (SELECT coalesce(sum(amount), 0) FROM order_events e
@@ -160,15 +160,15 @@ def refunds_match_events(store: Store) -> bool:
         """).fetchone()[0] == 0
 
 
-def order(store: Store, order_id: int) -> dict:
-    with store.cursor() as cur:
+def order(database: Database, order_id: int) -> dict:
+    with database.cursor() as cur:
         cur.execute("SELECT * FROM orders WHERE order_id = ?", [order_id])
         names = [d[0] for d in cur.description]
         return dict(zip(names, cur.fetchone()))
 
 
-def events(store: Store, order_id: int) -> list[tuple]:
-    with store.cursor() as cur:
+def events(database: Database, order_id: int) -> list[tuple]:
+    with database.cursor() as cur:
         return cur.execute(
             "SELECT kind, amount, username, reason, idempotency_key FROM order_events "
             "WHERE order_id = ? ORDER BY event_id", [order_id]).fetchall()
@@ -315,17 +315,17 @@ def test_created_at_outside_the_window_is_refused_with_its_report_line(unchanged
     assert dt.timedelta(hours=23, minutes=59) < latest - started < dt.timedelta(days=1, minutes=1)
 
 
-def test_an_order_of_tomorrow_is_accepted_one_of_the_day_after_refused(store, tmp_path):
+def test_an_order_of_tomorrow_is_accepted_one_of_the_day_after_refused(database, tmp_path):
     soon = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=20)
     later = soon + dt.timedelta(hours=8)
     files = write_files(tmp_path, orders=[
         order_row(201, created_at=soon.strftime("%Y-%m-%dT%H:%M:%SZ")),
         order_row(202, created_at=later.strftime("%Y-%m-%dT%H:%M:%S+00:00"))])
-    problems = rejected(store, files)
+    problems = rejected(database, files)
     assert [p.split(":")[0] for p in problems] == ["orders.csv, row 2, created_at"]
-    import_files(store, **write_files(tmp_path, orders=[order_row(201, created_at=soon.strftime(
+    import_files(database, **write_files(tmp_path, orders=[order_row(201, created_at=soon.strftime(
         "%Y-%m-%dT%H:%M:%SZ"))]))
-    assert order(store, 201)["created_at"] == soon.replace(tzinfo=None, microsecond=0)
+    assert order(database, 201)["created_at"] == soon.replace(tzinfo=None, microsecond=0)
 
 
 @pytest.mark.parametrize("kind,row,column", [
@@ -340,10 +340,10 @@ def test_an_amount_above_the_limit_is_refused_naming_the_limit(unchanged_store, 
         f"{kind}.csv, row 1, {column}: is too large: at most 999999999999.99 (1000000000000.00)"]
 
 
-def test_the_largest_amount_is_imported_exactly(store, tmp_path):
-    import_files(store, **write_files(tmp_path, orders=[order_row(
+def test_the_largest_amount_is_imported_exactly(database, tmp_path):
+    import_files(database, **write_files(tmp_path, orders=[order_row(
         201, amount="999999999999.99", refunded_amount="999999999999.98")]))
-    row = order(store, 201)
+    row = order(database, 201)
     assert (row["amount"], row["refunded_amount"]) == (Decimal("999999999999.99"),
                                                        Decimal("999999999999.98"))
 
@@ -447,14 +447,14 @@ def test_missing_and_extra_columns_are_named(unchanged_store, tmp_path):
     ]
 
 
-def test_refunded_amount_column_is_optional(store, tmp_path):
+def test_refunded_amount_column_is_optional(database, tmp_path):
     columns = [c for c in ORDER_COLUMNS if c != "refunded_amount"]
     path = write_csv(tmp_path / "orders.csv", [order_row(201), order_row(202, status="Return")],
                      columns)
-    report = import_files(store, orders=path)
+    report = import_files(database, orders=path)
     assert report.added["orders"] == 2
-    assert order(store, 202)["refunded_amount"] == Decimal("100.00")  # a Return is fully refunded
-    assert order(store, 201)["refunded_amount"] == Decimal("0.00")
+    assert order(database, 202)["refunded_amount"] == Decimal("100.00")  # a Return is fully refunded
+    assert order(database, 201)["refunded_amount"] == Decimal("0.00")
 
 
 @pytest.mark.parametrize("name,content,reason_start", [
@@ -473,14 +473,14 @@ def test_unreadable_file_is_refused(unchanged_store, tmp_path, name, content, re
     assert problems[0].startswith(f"{name}: {reason_start}")
 
 
-def test_no_file_given_is_an_error(store):
+def test_no_file_given_is_an_error(database):
     with pytest.raises(InvalidInput):
-        import_files(store)
+        import_files(database)
 
 
 # --- clean imports -------------------------------------------------------------------------------
 
-def test_clean_import_counts_what_it_added_and_updated(store, tmp_path):
+def test_clean_import_counts_what_it_added_and_updated(database, tmp_path):
     files = write_files(
         tmp_path,
         stores=[store_row("S1", store_name="Renamed"), store_row("S2", legal_entity="LE2",
@@ -492,22 +492,22 @@ def test_clean_import_counts_what_it_added_and_updated(store, tmp_path):
         items=[item_row(201, 1), item_row(201, 2), item_row(107, 1, name="Shirt", quantity="2",
                                                               unit_price="20.00")],
     )
-    report = import_files(store, **files)
+    report = import_files(database, **files)
     assert report.added == {"stores": 1, "orders": 3, "order_items": 2, "order_events": 2}
     assert report.updated == {"stores": 1, "orders": 1, "order_items": 1, "order_events": 0}
     assert report.unchanged == {"stores": 1, "orders": 1, "order_items": 0, "order_events": 0}
     assert (report.refund_events, report.cancel_events) == (1, 1)
     assert str(report).splitlines()[0] == "Imported stores.csv, orders.csv, items.csv:"
     assert "order_events         2 added (1 refund, 1 cancel)" in str(report)
-    assert refunds_match_events(store)
+    assert refunds_match_events(database)
 
 
-def test_imported_values_are_typed_exactly(store, tmp_path):
+def test_imported_values_are_typed_exactly(database, tmp_path):
     files = write_files(tmp_path, orders=[order_row(
         201, created_at="2024-03-01T01:30:00+02:00", amount="0.10", phone="+48 (606) 606-606",
         merchant_order_id="", email="")])
-    import_files(store, **files)
-    row = order(store, 201)
+    import_files(database, **files)
+    row = order(database, 201)
     assert row["created_at"] == dt.datetime(2024, 2, 29, 23, 30)  # converted to UTC
     assert row["amount"] == Decimal("0.10")
     assert row["phone"] == "+48 (606) 606-606"
@@ -515,95 +515,95 @@ def test_imported_values_are_typed_exactly(store, tmp_path):
     assert row["merchant_order_id"] is None and row["email"] is None
 
 
-def test_identical_reimport_changes_nothing(store, tmp_path):
-    before = snapshot(store)
+def test_identical_reimport_changes_nothing(database, tmp_path):
+    before = snapshot(database)
     files = write_files(tmp_path, stores=BASE_STORES,
                         orders=[r for r in BASE_ORDERS if r["order_id"] != "105"]
                         + [order_row(105, amount="30.00")],  # blank refund: keeps the app's
                         items=BASE_ITEMS)
-    report = import_files(store, **files)
+    report = import_files(database, **files)
     assert report.added == dict.fromkeys(report.added, 0)
     assert report.updated == dict.fromkeys(report.updated, 0)
     assert report.unchanged == {"stores": 2, "orders": 7, "order_items": 3, "order_events": 0}
-    after = snapshot(store)
+    after = snapshot(database)
     assert {t: after[t] for t in ALL_TABLES if t != "meta"} == \
            {t: before[t] for t in ALL_TABLES if t != "meta"}
 
 
-def test_pending_becomes_completed(store, tmp_path):
-    report = import_files(store, **write_files(tmp_path, orders=[order_row(101)]))
+def test_pending_becomes_completed(database, tmp_path):
+    report = import_files(database, **write_files(tmp_path, orders=[order_row(101)]))
     assert report.updated["orders"] == 1 and report.added["order_events"] == 0
-    assert order(store, 101)["status"] == "Completed"
-    assert events(store, 101) == []
+    assert order(database, 101)["status"] == "Completed"
+    assert events(database, 101) == []
 
 
-def test_pending_becomes_cancel_with_a_cancel_event(store, tmp_path):
-    import_files(store, **write_files(tmp_path, orders=[order_row(101, status="Cancel")]))
-    assert order(store, 101)["status"] == "Cancel"
-    [(kind, amount, username, reason, key)] = events(store, 101)
+def test_pending_becomes_cancel_with_a_cancel_event(database, tmp_path):
+    import_files(database, **write_files(tmp_path, orders=[order_row(101, status="Cancel")]))
+    assert order(database, 101)["status"] == "Cancel"
+    [(kind, amount, username, reason, key)] = events(database, 101)
     assert (kind, amount, username, reason) == ("cancel", Decimal("0.00"), "import",
                                                 "Imported from orders.csv")
     assert key.startswith("import-") and len(key) == len("import-") + 36
 
 
-def test_completed_becomes_return_with_a_refund_event_of_the_rest(store, tmp_path):
+def test_completed_becomes_return_with_a_refund_event_of_the_rest(database, tmp_path):
     files = write_files(tmp_path, orders=[order_row(104, status="Return", amount="80.00",
                                                     store_id="S2")])
-    report = import_files(store, **files)
+    report = import_files(database, **files)
     assert (report.refund_events, report.cancel_events) == (1, 0)
-    row = order(store, 104)
+    row = order(database, 104)
     assert (row["status"], row["refunded_amount"]) == ("Return", Decimal("80.00"))
-    assert [(e[0], e[1]) for e in events(store, 104)] == [("refund", Decimal("10.00")),
+    assert [(e[0], e[1]) for e in events(database, 104)] == [("refund", Decimal("10.00")),
                                                           ("refund", Decimal("70.00"))]
-    assert refunds_match_events(store)
+    assert refunds_match_events(database)
 
 
-def test_partial_refund_increase_keeps_completed(store, tmp_path):
+def test_partial_refund_increase_keeps_completed(database, tmp_path):
     files = write_files(tmp_path, orders=[order_row(104, amount="80.00", refunded_amount="30",
                                                     store_id="S2")])
-    import_files(store, **files)
-    row = order(store, 104)
+    import_files(database, **files)
+    row = order(database, 104)
     assert (row["status"], row["refunded_amount"]) == ("Completed", Decimal("30.00"))
-    assert events(store, 104)[-1][:2] == ("refund", Decimal("20.00"))
-    assert refunds_match_events(store)
+    assert events(database, 104)[-1][:2] == ("refund", Decimal("20.00"))
+    assert refunds_match_events(database)
 
 
-def test_final_order_reimported_unchanged_is_fine(store, tmp_path):
+def test_final_order_reimported_unchanged_is_fine(database, tmp_path):
     files = write_files(tmp_path, orders=[
         order_row(103, status="Cancel", amount="20.00", store_id="S2"),
         order_row(106, status="Return", channel="offline", amount="40.00", store_id="S2")])
-    report = import_files(store, **files)
+    report = import_files(database, **files)
     assert report.unchanged["orders"] == 2 and report.added["order_events"] == 0
 
 
-def test_amount_and_lines_of_an_order_without_refunds_may_change(store, tmp_path):
+def test_amount_and_lines_of_an_order_without_refunds_may_change(database, tmp_path):
     files = write_files(tmp_path, orders=[order_row(107, amount="65.00")],
                         items=[item_row(107, 1, name="Shirt", quantity="3", unit_price="20.00"),
                                item_row(107, 2, name="Belt", quantity="1", unit_price="5.00")])
-    report = import_files(store, **files)
+    report = import_files(database, **files)
     assert (report.updated["orders"], report.added["order_items"]) == (1, 1)
-    assert order(store, 107)["amount"] == Decimal("65.00")
+    assert order(database, 107)["amount"] == Decimal("65.00")
 
 
-def test_new_orders_with_refunds_get_their_events(store, tmp_path):
+def test_new_orders_with_refunds_get_their_events(database, tmp_path):
     files = write_files(tmp_path, orders=[
         order_row(201, refunded_amount="12.50"), order_row(202, status="Return"),
         order_row(203, status="Cancel")])
-    import_files(store, **files)
-    assert [e[:2] for e in events(store, 201)] == [("refund", Decimal("12.50"))]
-    assert [e[:2] for e in events(store, 202)] == [("refund", Decimal("100.00"))]
-    assert [e[:2] for e in events(store, 203)] == [("cancel", Decimal("0.00"))]
-    assert refunds_match_events(store)
+    import_files(database, **files)
+    assert [e[:2] for e in events(database, 201)] == [("refund", Decimal("12.50"))]
+    assert [e[:2] for e in events(database, 202)] == [("refund", Decimal("100.00"))]
+    assert [e[:2] for e in events(database, 203)] == [("cancel", Decimal("0.00"))]
+    assert refunds_match_events(database)
 
 
-def test_a_store_in_the_same_file_is_known(store, tmp_path):
+def test_a_store_in_the_same_file_is_known(database, tmp_path):
     files = write_files(tmp_path, stores=[store_row("S3")], orders=[order_row(201, store_id="S3")])
-    assert import_files(store, **files).added["orders"] == 1
+    assert import_files(database, **files).added["orders"] == 1
 
 
-def test_progress_is_reported(store, tmp_path):
+def test_progress_is_reported(database, tmp_path):
     seen = []
-    import_files(store, **write_files(tmp_path, orders=[order_row(201)]),
+    import_files(database, **write_files(tmp_path, orders=[order_row(201)]),
                  progress=lambda fraction, message: seen.append((fraction, message)))
     assert seen[0][0] == 0 and seen[-1] == (1.0, "Done")
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)
@@ -677,8 +677,8 @@ def write_xlsx(path: Path, kind: str, rows: list[dict]) -> Path:
     return path
 
 
-def _comparable(store: Store) -> dict:
-    with store.cursor() as cur:
+def _comparable(database: Database) -> dict:
+    with database.cursor() as cur:
         return {
             "stores": cur.execute("SELECT * FROM stores ORDER BY ALL").fetchall(),
             "orders": cur.execute("SELECT * FROM orders ORDER BY ALL").fetchall(),
@@ -705,10 +705,10 @@ def test_csv_parquet_and_xlsx_give_identical_databases(tmp_path, fmt):
             else:
                 files[kind] = write_parquet(folder / f"{kind}.parquet", kind, rows,
                                             typed=variant == "typed parquet")
-        with Store(folder / "orders.duckdb") as store:
-            report = import_files(store, **files)
+        with Database(folder / "orders.duckdb") as database:
+            report = import_files(database, **files)
             assert report.added["orders"] == 5
-            results[variant] = _comparable(store)
+            results[variant] = _comparable(database)
     # the events' reason names the file: align the extension before comparing
     for e in ("order_events",):
         results[fmt][e] = [r[:4] + (r[4].rsplit(".", 1)[0],) + r[5:] for r in results[fmt][e]]
@@ -731,8 +731,8 @@ def test_xlsx_rows_are_numbered_as_data_rows_skipping_blank_ones(unchanged_store
 
 # --- the SQL forms of the value rules agree with the pure rules ----------------------------------
 
-def _sql_values(store: Store, expression, texts: list) -> list:
-    with store.cursor() as cur:
+def _sql_values(database: Database, expression, texts: list) -> list:
+    with database.cursor() as cur:
         return [cur.execute(f"SELECT {expression('t')} FROM (SELECT CAST(? AS VARCHAR) AS t)",
                             [text]).fetchone()[0] for text in texts]
 
@@ -780,7 +780,7 @@ def test_sql_created_at_converts_exactly_like_the_rule(unchanged_store):
 
 def write_large_orders(path: Path, n: int) -> Path:
     """``n`` valid orders in store S1 (CSV written by DuckDB itself, quickly)."""
-    with Store(path.with_suffix(".gen.duckdb")) as gen, gen.cursor() as cur:
+    with Database(path.with_suffix(".gen.duckdb")) as gen, gen.cursor() as cur:
         cur.execute(f"""
             COPY (
                 SELECT 1000000 + i AS order_id,
@@ -801,20 +801,20 @@ def write_large_orders(path: Path, n: int) -> Path:
     return path
 
 
-def test_ten_thousand_orders_load_quickly(store, tmp_path):
+def test_ten_thousand_orders_load_quickly(database, tmp_path):
     path = write_large_orders(tmp_path / "orders.csv", 10_000)
     started = time.perf_counter()
-    report = import_files(store, orders=path)
+    report = import_files(database, orders=path)
     assert report.added["orders"] == 10_000
     assert report.cancel_events == 1_000
     assert time.perf_counter() - started < 5
 
 
 @pytest.mark.slow
-def test_a_million_orders_validate_and_load_in_reasonable_time(store, tmp_path):
+def test_a_million_orders_validate_and_load_in_reasonable_time(database, tmp_path):
     path = write_large_orders(tmp_path / "orders.csv", 1_000_000)
     started = time.perf_counter()
-    report = import_files(store, orders=path)
+    report = import_files(database, orders=path)
     loaded = time.perf_counter() - started
     assert report.added["orders"] == 1_000_000
     # and a bad file of the same size (a re-import: every row is a status sync) is refused as
@@ -822,33 +822,33 @@ def test_a_million_orders_validate_and_load_in_reasonable_time(store, tmp_path):
     text = path.read_text()
     bad = tmp_path / "bad.csv"
     bad.write_text(text.replace("1999999,", "1999999x,", 1))
-    before = _fingerprint(store)
+    before = _fingerprint(database)
     started = time.perf_counter()
     with pytest.raises(ImportRejected) as info:
-        import_files(store, orders=bad)
+        import_files(database, orders=bad)
     refused = time.perf_counter() - started
     assert [str(p) for p in info.value.problems] == [
         "bad.csv, row 1000000, order_id: is not a whole number (1999999x)"]
-    assert _fingerprint(store) == before
+    assert _fingerprint(database) == before
     print(f"1M orders: loaded in {loaded:.1f} s, refused in {refused:.1f} s")
     assert loaded < 60 and refused < 60
 
 
-def _fingerprint(store: Store) -> tuple:
-    with store.cursor() as cur:
+def _fingerprint(database: Database) -> tuple:
+    with database.cursor() as cur:
         return tuple(cur.execute(f"SELECT count(*), sum(hash(t::VARCHAR)) FROM {table} t")
                      .fetchone() for table in ALL_TABLES)
 
 
-def test_excel_style_csv_with_bom_semicolons_and_crlf(store, tmp_path):
+def test_excel_style_csv_with_bom_semicolons_and_crlf(database, tmp_path):
     rows = [list(ORDER_COLUMNS), [order_row(201)[c] for c in ORDER_COLUMNS],
             [order_row(202, merchant_order_id="a;b", amount="5.10")[c] for c in ORDER_COLUMNS]]
     path = tmp_path / "orders.csv"
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         csv.writer(fh, delimiter=";", lineterminator="\r\n").writerows(rows)
-    assert import_files(store, orders=path).added["orders"] == 2
-    assert order(store, 202)["merchant_order_id"] == "a;b"
-    assert order(store, 202)["amount"] == Decimal("5.10")
+    assert import_files(database, orders=path).added["orders"] == 2
+    assert order(database, 202)["merchant_order_id"] == "a;b"
+    assert order(database, 202)["amount"] == Decimal("5.10")
 
 
 def test_csv_row_with_the_wrong_number_of_values_is_named_by_line(unchanged_store, tmp_path):

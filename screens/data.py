@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.errors import ImportRejected
 from core.importer import XLSX_MAX_ROWS, import_files
-from ui.context import get_store, refresh_data, require_user, show_error
+from ui.context import get_database, refresh_data, require_user, show_error
 from ui.text import as_text
 
 user = require_user(admin=True)
@@ -70,7 +70,7 @@ if st.button("Import", type="primary", icon=":material/upload:",
                 paths[kind] = path
         try:
             report = import_files(
-                get_store(), **paths,
+                get_database(), **paths,
                 progress=lambda fraction, message: bar.progress(min(fraction, 1.0),
                                                                 text=as_text(message)),
             )

@@ -19,7 +19,7 @@ from core.demo import (
     write_demo_users,
 )
 from core.errors import InvalidInput
-from core.store import Store
+from core.db import Database
 from core.users import check_password, load_users
 
 TODAY = dt.date(2026, 3, 15)
@@ -33,88 +33,88 @@ TABLES = {
 }
 
 
-def _dump(store: Store) -> dict[str, list[tuple]]:
-    with store.cursor() as cur:
+def _dump(database: Database) -> dict[str, list[tuple]]:
+    with database.cursor() as cur:
         return {
             table: cur.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
             for table, key in TABLES.items()
         }
 
 
-def _one(store: Store, sql: str, params: list | None = None):
-    with store.cursor() as cur:
+def _one(database: Database, sql: str, params: list | None = None):
+    with database.cursor() as cur:
         return cur.execute(sql, params or []).fetchone()[0]
 
 
-def _all(store: Store, sql: str, params: list | None = None) -> list[tuple]:
-    with store.cursor() as cur:
+def _all(database: Database, sql: str, params: list | None = None) -> list[tuple]:
+    with database.cursor() as cur:
         return cur.execute(sql, params or []).fetchall()
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """One default-shaped demo of 5,000 orders, read by most tests (none of them writes)."""
-    store = Store(tmp_path_factory.mktemp("demo") / "orders.duckdb")
-    summary = build_demo(store, orders=ORDERS, seed=7, today=TODAY)
-    yield store, summary
-    store.close()
+    database = Database(tmp_path_factory.mktemp("demo") / "orders.duckdb")
+    summary = build_demo(database, orders=ORDERS, seed=7, today=TODAY)
+    yield database, summary
+    database.close()
 
 
 def test_same_arguments_build_identical_tables_and_another_seed_does_not(demo, tmp_path):
-    store, _ = demo
-    with Store(tmp_path / "again.duckdb") as again:
+    database, _ = demo
+    with Database(tmp_path / "again.duckdb") as again:
         build_demo(again, orders=ORDERS, seed=7, today=TODAY)
-        assert _dump(again) == _dump(store)
-    with Store(tmp_path / "other.duckdb") as other:
+        assert _dump(again) == _dump(database)
+    with Database(tmp_path / "other.duckdb") as other:
         build_demo(other, orders=ORDERS, seed=8, today=TODAY)
         other_tables = _dump(other)
-    assert other_tables["orders"] != _dump(store)["orders"]
+    assert other_tables["orders"] != _dump(database)["orders"]
     # Stores do not depend on the seed: the demo users' scopes hold for every seed.
-    assert other_tables["stores"] == _dump(store)["stores"]
+    assert other_tables["stores"] == _dump(database)["stores"]
 
 
 def test_summary_counts_what_was_written(demo):
-    store, summary = demo
-    assert summary.orders == ORDERS == _one(store, "SELECT count(*) FROM orders")
-    assert summary.stores == 40 == _one(store, "SELECT count(*) FROM stores")
+    database, summary = demo
+    assert summary.orders == ORDERS == _one(database, "SELECT count(*) FROM orders")
+    assert summary.stores == 40 == _one(database, "SELECT count(*) FROM stores")
     assert summary.legal_entities == 4
-    assert summary.items == _one(store, "SELECT count(*) FROM order_items")
-    assert summary.refunds == _one(store, "SELECT count(*) FROM orders WHERE refunded_amount > 0")
+    assert summary.items == _one(database, "SELECT count(*) FROM order_items")
+    assert summary.refunds == _one(database, "SELECT count(*) FROM orders WHERE refunded_amount > 0")
 
 
 def test_covers_what_the_product_shows(demo):
-    store, _ = demo
-    assert _one(store, "SELECT count(DISTINCT legal_entity) FROM stores") >= 3
-    assert _one(store, "SELECT count(*) FROM stores") >= 30
-    assert _one(store, "SELECT count(DISTINCT region) FROM stores") >= 4
-    assert _one(store, "SELECT count(DISTINCT zone) FROM stores") >= 2
-    assert {r[0] for r in _all(store, "SELECT DISTINCT status FROM orders")} == {
+    database, _ = demo
+    assert _one(database, "SELECT count(DISTINCT legal_entity) FROM stores") >= 3
+    assert _one(database, "SELECT count(*) FROM stores") >= 30
+    assert _one(database, "SELECT count(DISTINCT region) FROM stores") >= 4
+    assert _one(database, "SELECT count(DISTINCT zone) FROM stores") >= 2
+    assert {r[0] for r in _all(database, "SELECT DISTINCT status FROM orders")} == {
         "Pending", "Completed", "Cancel", "Return"}
-    channels = {r[0] for r in _all(store, "SELECT DISTINCT channel FROM orders")}
+    channels = {r[0] for r in _all(database, "SELECT DISTINCT channel FROM orders")}
     assert channels == {"online", "offline"}
     # Every store sells, most of them report item lines, a few do not.
-    assert _one(store, "SELECT count(DISTINCT store_id) FROM orders") == 40
-    stores_with_items = _one(store, """
+    assert _one(database, "SELECT count(DISTINCT store_id) FROM orders") == 40
+    stores_with_items = _one(database, """
         SELECT count(DISTINCT o.store_id) FROM orders o JOIN order_items i USING (order_id)""")
     assert 0.7 * 40 <= stores_with_items < 40
     # Partial refunds, with item lines and without.
     partial = """SELECT count(*) FROM orders o WHERE status = 'Completed'
                  AND refunded_amount > 0 AND refunded_amount < amount
                  AND {} EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.order_id)"""
-    assert _one(store, partial.format("")) > 0
-    assert _one(store, partial.format("NOT")) > 0
+    assert _one(database, partial.format("")) > 0
+    assert _one(database, partial.format("NOT")) > 0
     # Realistic proportions: about 60/40 channels, ~5% Cancel, ~4% Return.
-    online = _one(store, "SELECT avg((channel = 'online')::INT) FROM orders")
+    online = _one(database, "SELECT avg((channel = 'online')::INT) FROM orders")
     assert 0.55 < online < 0.65
-    assert 0.03 < _one(store, "SELECT avg((status = 'Cancel')::INT) FROM orders") < 0.07
-    assert 0.025 < _one(store, "SELECT avg((status = 'Return')::INT) FROM orders") < 0.055
+    assert 0.03 < _one(database, "SELECT avg((status = 'Cancel')::INT) FROM orders") < 0.07
+    assert 0.025 < _one(database, "SELECT avg((status = 'Return')::INT) FROM orders") < 0.055
 
 
 def test_each_legal_entity_has_one_zone_and_stores_look_real(demo):
-    store, _ = demo
-    assert _all(store, """SELECT legal_entity FROM stores GROUP BY legal_entity
+    database, _ = demo
+    assert _all(database, """SELECT legal_entity FROM stores GROUP BY legal_entity
                           HAVING count(DISTINCT zone) <> 1""") == []
-    rows = _all(store, """SELECT store_id, store_name, merchant_store_id, brand FROM stores
+    rows = _all(database, """SELECT store_id, store_name, merchant_store_id, brand FROM stores
                           ORDER BY store_id""")
     assert [r[0] for r in rows] == [f"S{n:03d}" for n in range(1, 41)]
     assert {r[3] for r in rows} == {"Reserved", "Cropp", "House", "Mohito", "Sinsay"}
@@ -202,8 +202,8 @@ INVARIANTS = {
 
 @pytest.mark.parametrize("rule", INVARIANTS)
 def test_invariant_holds_over_every_row(demo, rule):
-    store, _ = demo
-    assert _all(store, INVARIANTS[rule] + " LIMIT 5") == []
+    database, _ = demo
+    assert _all(database, INVARIANTS[rule] + " LIMIT 5") == []
 
 
 def test_period_is_the_twelve_months_up_to_the_end_of_today():
@@ -214,16 +214,16 @@ def test_period_is_the_twelve_months_up_to_the_end_of_today():
 
 
 def test_orders_fill_the_period_and_pending_orders_exist(demo):
-    store, _ = demo
-    first, last = _all(store, "SELECT min(created_at), max(created_at) FROM orders")[0]
+    database, _ = demo
+    first, last = _all(database, "SELECT min(created_at), max(created_at) FROM orders")[0]
     assert first - START < dt.timedelta(days=3)
     assert END - last < dt.timedelta(days=1)
-    assert _one(store, "SELECT count(*) FROM orders WHERE status = 'Pending'") > 0
+    assert _one(database, "SELECT count(*) FROM orders WHERE status = 'Pending'") > 0
 
 
 def test_refund_events_list_the_refunded_lines(demo):
-    store, _ = demo
-    rows = _all(store, """
+    database, _ = demo
+    rows = _all(database, """
         SELECT e.order_id, e.items,
                list({'line_no': i.line_no, 'qty': i.refunded_quantity, 'price': i.unit_price,
                      'name': i.name} ORDER BY i.line_no) FILTER (WHERE i.refunded_quantity > 0)
@@ -236,75 +236,75 @@ def test_refund_events_list_the_refunded_lines(demo):
              "unit_price": str(ln["price"])}
             for ln in lines
         ], order_id
-    assert _one(store, """SELECT count(*) FROM order_events e WHERE items IS NOT NULL AND NOT EXISTS
+    assert _one(database, """SELECT count(*) FROM order_events e WHERE items IS NOT NULL AND NOT EXISTS
                           (SELECT 1 FROM order_items i WHERE i.order_id = e.order_id)""") == 0
 
 
 def test_edge_case_orders_are_present(demo):
-    store, _ = demo
-    injected = _one(store, "SELECT order_id FROM orders WHERE email = '=cmd@evil.test'")
+    database, _ = demo
+    injected = _one(database, "SELECT order_id FROM orders WHERE email = '=cmd@evil.test'")
     assert injected == FIRST_ORDER_ID
-    assert _one(store, "SELECT count(*) FROM orders WHERE email <> lower(email)") > 0
-    assert _one(store, "SELECT count(*) FROM orders WHERE phone_digits LIKE '00%'") > 0
-    assert _one(store, "SELECT count(*) FROM orders WHERE phone LIKE '0%'") > 0
+    assert _one(database, "SELECT count(*) FROM orders WHERE email <> lower(email)") > 0
+    assert _one(database, "SELECT count(*) FROM orders WHERE phone_digits LIKE '00%'") > 0
+    assert _one(database, "SELECT count(*) FROM orders WHERE phone LIKE '0%'") > 0
     cyrillic = "regexp_matches({}, '[А-Яа-яЁё]')"
-    assert _one(store,
+    assert _one(database,
                 f"SELECT count(*) FROM orders WHERE {cyrillic.format('salesperson_name')}") > 0
-    assert _one(store, f"SELECT count(*) FROM stores WHERE {cyrillic.format('store_address')}") > 0
+    assert _one(database, f"SELECT count(*) FROM stores WHERE {cyrillic.format('store_address')}") > 0
 
 
 def test_later_events_from_the_sequence_do_not_collide(demo, tmp_path):
-    with Store(tmp_path / "orders.duckdb") as store:
-        build_demo(store, orders=2_000, seed=3, today=TODAY)
-        with store.transaction() as cur:
+    with Database(tmp_path / "orders.duckdb") as database:
+        build_demo(database, orders=2_000, seed=3, today=TODAY)
+        with database.transaction() as cur:
             cur.execute("""
                 INSERT INTO order_events (order_id, kind, username, created_at, idempotency_key)
                 VALUES (?, 'cancel', 'anna', now()::TIMESTAMP, 'k-1')""", [FIRST_ORDER_ID])
-        assert _one(store, "SELECT max(event_id) FROM order_events") >= 1_000_001
+        assert _one(database, "SELECT max(event_id) FROM order_events") >= 1_000_001
 
 
 def test_rebuild_replaces_everything_in_one_go(tmp_path):
-    with Store(tmp_path / "orders.duckdb") as store:
-        build_demo(store, orders=3_000, seed=1, today=TODAY, stores=45, legal_entities=5)
-        first = _dump(store)
-        summary = build_demo(store, orders=1_000, seed=2, today=TODAY)
-        assert summary.orders == _one(store, "SELECT count(*) FROM orders") == 1_000
-        assert _one(store, "SELECT count(*) FROM stores") == 40
-        with Store(tmp_path / "fresh.duckdb") as fresh:
+    with Database(tmp_path / "orders.duckdb") as database:
+        build_demo(database, orders=3_000, seed=1, today=TODAY, stores=45, legal_entities=5)
+        first = _dump(database)
+        summary = build_demo(database, orders=1_000, seed=2, today=TODAY)
+        assert summary.orders == _one(database, "SELECT count(*) FROM orders") == 1_000
+        assert _one(database, "SELECT count(*) FROM stores") == 40
+        with Database(tmp_path / "fresh.duckdb") as fresh:
             build_demo(fresh, orders=1_000, seed=2, today=TODAY)
-            assert _dump(store) == _dump(fresh)
+            assert _dump(database) == _dump(fresh)
 
         def fail_halfway(fraction: float) -> None:
             if fraction > 0.5:
                 raise RuntimeError("interrupted")
 
-        build_demo(store, orders=3_000, seed=1, today=TODAY, stores=45, legal_entities=5)
+        build_demo(database, orders=3_000, seed=1, today=TODAY, stores=45, legal_entities=5)
         with pytest.raises(RuntimeError):
-            build_demo(store, orders=500, seed=9, today=TODAY, progress=fail_halfway)
-        assert _dump(store) == first
+            build_demo(database, orders=500, seed=9, today=TODAY, progress=fail_halfway)
+        assert _dump(database) == first
 
 
 def test_progress_rises_to_one(tmp_path):
     seen: list[float] = []
-    with Store(tmp_path / "orders.duckdb") as store:
-        build_demo(store, orders=100, today=TODAY, progress=seen.append)
+    with Database(tmp_path / "orders.duckdb") as database:
+        build_demo(database, orders=100, today=TODAY, progress=seen.append)
     assert seen == sorted(seen) and seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 3
 
 
 def test_by_default_the_data_ends_yesterday_and_nothing_lies_in_the_future(tmp_path):
-    with Store(tmp_path / "orders.duckdb") as store:
-        build_demo(store, orders=200)
-        last = _one(store, "SELECT max(created_at) FROM orders")
+    with Database(tmp_path / "orders.duckdb") as database:
+        build_demo(database, orders=200)
+        last = _one(database, "SELECT max(created_at) FROM orders")
     today = dt.datetime.now(dt.timezone.utc).date()
     assert last.date() in (today - dt.timedelta(days=1), today - dt.timedelta(days=2))
     assert last < dt.datetime.combine(today, dt.time())
 
 
 def test_more_legal_entities_get_generated_names(tmp_path):
-    with Store(tmp_path / "orders.duckdb") as store:
-        summary = build_demo(store, orders=2_000, today=TODAY, stores=120, legal_entities=12)
-        names = [r[0] for r in _all(store, "SELECT DISTINCT legal_entity FROM stores ORDER BY 1")]
-        ids = [r[0] for r in _all(store, "SELECT store_id FROM stores ORDER BY 1")]
+    with Database(tmp_path / "orders.duckdb") as database:
+        summary = build_demo(database, orders=2_000, today=TODAY, stores=120, legal_entities=12)
+        names = [r[0] for r in _all(database, "SELECT DISTINCT legal_entity FROM stores ORDER BY 1")]
+        ids = [r[0] for r in _all(database, "SELECT store_id FROM stores ORDER BY 1")]
     assert summary.legal_entities == len(names) == 12
     assert "Reserved Retail SRL" in names and "LPP Polska Sp. z o.o." in names
     assert ids[0] == "S001" and ids[-1] == "S120"
@@ -315,15 +315,15 @@ def test_more_legal_entities_get_generated_names(tmp_path):
     {"months": 0}, {"seed": -1}, {"orders": 10.5}, {"orders": "100"},
 ])
 def test_rejects_impossible_arguments_and_changes_nothing(demo, arguments):
-    store, _ = demo
-    before = _one(store, "SELECT count(*) FROM orders")
+    database, _ = demo
+    before = _one(database, "SELECT count(*) FROM orders")
     with pytest.raises(InvalidInput):
-        build_demo(store, **{"today": TODAY, **arguments})
-    assert _one(store, "SELECT count(*) FROM orders") == before
+        build_demo(database, **{"today": TODAY, **arguments})
+    assert _one(database, "SELECT count(*) FROM orders") == before
 
 
 def test_demo_users_sign_in_with_their_role_and_a_scope_that_exists(demo, tmp_path, monkeypatch):
-    store, _ = demo
+    database, _ = demo
     # The production bcrypt cost makes eight hashes take seconds; the cost is not under test.
     gensalt = bcrypt.gensalt
     monkeypatch.setattr(bcrypt, "gensalt", lambda *args, **kwargs: gensalt(4))
@@ -340,8 +340,8 @@ def test_demo_users_sign_in_with_their_role_and_a_scope_that_exists(demo, tmp_pa
         assert password not in path.read_text()
         assert (user.legal_entities, user.stores) == (legal_entities, store_ids)
         assert description
-    store_entity = dict(_all(store, "SELECT store_id, legal_entity FROM stores"))
-    zone_of = dict(_all(store, "SELECT DISTINCT legal_entity, zone FROM stores"))
+    store_entity = dict(_all(database, "SELECT store_id, legal_entity FROM stores"))
+    zone_of = dict(_all(database, "SELECT DISTINCT legal_entity, zone FROM stores"))
     assert set(users["refunder"].legal_entities) == {e for e, z in zone_of.items() if z == "PL"}
     assert users["refunder"].stores == ()
     viewer = users["viewer"]
@@ -356,7 +356,7 @@ def test_demo_users_sign_in_with_their_role_and_a_scope_that_exists(demo, tmp_pa
     # Every scoped user sees some orders of the default demo, but not all of them.
     for name in ("refunder", "viewer", "viewer.store"):
         scope = users[name].scope
-        seen = _one(store, """
+        seen = _one(database, """
             SELECT count(*) FROM orders o JOIN stores s USING (store_id)
             WHERE list_contains(?, s.legal_entity) OR list_contains(?, s.store_id)""",
             [sorted(scope.legal_entities), sorted(scope.stores)])
@@ -369,12 +369,12 @@ def test_demo_users_sign_in_with_their_role_and_a_scope_that_exists(demo, tmp_pa
     (5_000_000, 2_000, 200, 36, 120),
 ])
 def test_large_demo_builds_in_time(tmp_path, orders, stores, legal_entities, months, limit_seconds):
-    with Store(tmp_path / "orders.duckdb") as store:
+    with Database(tmp_path / "orders.duckdb") as database:
         started = time.perf_counter()
-        summary = build_demo(store, orders=orders, today=TODAY, stores=stores,
+        summary = build_demo(database, orders=orders, today=TODAY, stores=stores,
                              legal_entities=legal_entities, months=months)
         elapsed = time.perf_counter() - started
         assert summary.orders == orders
-        assert _one(store, "SELECT sum(amount) FROM orders") > Decimal(orders)
+        assert _one(database, "SELECT sum(amount) FROM orders") > Decimal(orders)
     print(f"\n{orders:,} orders in {elapsed:.1f} s")
     assert elapsed < limit_seconds

@@ -27,7 +27,7 @@ from core.errors import (
     RefundNotAllowed,
     WriteConflict,
 )
-from core.store import Store
+from core.db import Database
 from core.users import User
 from tests.sample_data import Sample, load_sample
 
@@ -50,12 +50,12 @@ STORES = [
 ]
 
 
-def order_row(order_id, amount, status="Completed", *, store="S1", refunded="0.00",
+def order_row(order_id, amount, status="Completed", *, database="S1", refunded="0.00",
               channel="online") -> dict:
     return {"order_id": order_id, "created_at": datetime(2026, 3, 1, 10, 0),
             "merchant_order_id": f"WEB-{order_id}", "amount": D(amount),
             "refunded_amount": D(refunded), "status": status, "channel": channel,
-            "email": "anna@wp.pl", "phone": "+48 606 606 606", "store_id": store,
+            "email": "anna@wp.pl", "phone": "+48 606 606 606", "store_id": database,
             "salesperson_id": None, "salesperson_name": None}
 
 
@@ -64,19 +64,19 @@ def line(order_id, line_no, name, quantity, price) -> dict:
             "unit_price": D(price)}
 
 
-def build(path: Path, orders: list[dict], items: list[dict] = ()) -> Store:
-    store = Store(path)
-    load_sample(store, Sample(STORES, orders, list(items)))
-    return store
+def build(path: Path, orders: list[dict], items: list[dict] = ()) -> Database:
+    database = Database(path)
+    load_sample(database, Sample(STORES, orders, list(items)))
+    return database
 
 
-def build_orders(path: Path) -> Store:
+def build_orders(path: Path) -> Database:
     """Orders 1 (no lines) and 2 (two lines) Completed 100.00 in scope of REFUNDER; 3 Pending;
     4 (three lines) out of REFUNDER's scope; 5 Cancel; 6 Return."""
     return build(
         path,
         [order_row(1, "100.00"), order_row(2, "100.00"), order_row(3, "50.00", "Pending"),
-         order_row(4, "80.00", store="S2"), order_row(5, "40.00", "Cancel"),
+         order_row(4, "80.00", database="S2"), order_row(5, "40.00", "Cancel"),
          order_row(6, "25.00", "Return", refunded="25.00")],
         [line(2, 1, "Jacket", 2, "30.00"), line(2, 2, "Socks", 4, "10.00"),
          line(4, 1, "Hat", 2, "20.00"), line(4, 2, "Scarf", 1, "20.00"),
@@ -86,27 +86,27 @@ def build_orders(path: Path) -> Store:
 
 @pytest.fixture
 def db(tmp_path):
-    store = build_orders(tmp_path / "orders.duckdb")
-    yield store
-    store.close()
+    database = build_orders(tmp_path / "orders.duckdb")
+    yield database
+    database.close()
 
 
 @pytest.fixture(scope="module")
 def refused_db(tmp_path_factory):
     """One database for the tests whose action is refused: each proves it changed nothing.
     Order 2 has one Socks refunded already (10.00)."""
-    store = build_orders(tmp_path_factory.mktemp("refused") / "orders.duckdb")
-    actions.refund_order(store, REFUNDER, 2, idempotency_key=key(), items={2: 1}, tz=TZ)
-    yield store
-    store.close()
+    database = build_orders(tmp_path_factory.mktemp("refused") / "orders.duckdb")
+    actions.refund_order(database, REFUNDER, 2, idempotency_key=key(), items={2: 1}, tz=TZ)
+    yield database
+    database.close()
 
 
 def key() -> str:
     return str(uuid.uuid4())
 
 
-def snapshot(store: Store) -> tuple:
-    with store.cursor() as cur:
+def snapshot(database: Database) -> tuple:
+    with database.cursor() as cur:
         return tuple(
             cur.execute(sql).fetchall()
             for sql in ("SELECT * FROM orders ORDER BY order_id",
@@ -115,16 +115,16 @@ def snapshot(store: Store) -> tuple:
         )
 
 
-def figures(store: Store, order_id: int) -> tuple[str, Decimal]:
-    with store.cursor() as cur:
+def figures(database: Database, order_id: int) -> tuple[str, Decimal]:
+    with database.cursor() as cur:
         return cur.execute("SELECT status, refunded_amount FROM orders WHERE order_id = ?",
                            [order_id]).fetchone()
 
 
-def check_invariants(store: Store) -> None:
+def check_invariants(database: Database) -> None:
     """Every order: refunded ≤ captured, refund rows sum to it, lines agree with the refund rows,
     Return iff fully refunded, never Cancel with refunds."""
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         orders = cur.execute("SELECT order_id, amount, refunded_amount, status FROM orders"
                              ).fetchall()
         events = cur.execute("SELECT order_id, kind, amount, items FROM order_events").fetchall()
@@ -225,7 +225,7 @@ def run_together(*calls) -> list:
 
 def test_twenty_threads_refunding_the_same_orders_never_over_refund(tmp_path):
     rnd = random.Random(7)
-    store = build(
+    database = build(
         tmp_path / "race.duckdb",
         [order_row(10, "100.00"), order_row(11, "55.55"), order_row(12, "100.00"),
          order_row(13, "60.00")],
@@ -250,7 +250,7 @@ def test_twenty_threads_refunding_the_same_orders_never_over_refund(tmp_path):
                 kwargs["amount"] = f"{r.randint(1, 4000) / 100:.2f}"
                 kwargs["reason"] = "goodwill"
             try:
-                result = actions.refund_order(store, ADMIN, order_id, idempotency_key=key(),
+                result = actions.refund_order(database, ADMIN, order_id, idempotency_key=key(),
                                               tz=TZ, **kwargs)
             except (RefundNotAllowed, InvalidInput, WriteConflict) as exc:
                 result = exc
@@ -270,27 +270,27 @@ def test_twenty_threads_refunding_the_same_orders_never_over_refund(tmp_path):
     successes = [(oid, o) for oid, o in outcomes if isinstance(o, actions.ActionResult)]
     assert successes, "no refund went through at all"
     for order_id in (10, 11, 12, 13):
-        status, refunded = figures(store, order_id)
+        status, refunded = figures(database, order_id)
         reported = sum((o.amount for oid, o in successes if oid == order_id), D("0.00"))
         assert reported == refunded, order_id  # every reported success is stored, nothing else
-    check_invariants(store)
-    store.close()
+    check_invariants(database)
+    database.close()
 
 
 @pytest.mark.parametrize("round_", range(4))
 def test_two_concurrent_60s_on_a_100_order_exactly_one_succeeds(tmp_path, round_):
-    store = build(tmp_path / "r.duckdb", [order_row(20, "100.00")])
+    database = build(tmp_path / "r.duckdb", [order_row(20, "100.00")])
     outcomes = run_together(
-        *[lambda: actions.refund_order(store, REFUNDER, 20, idempotency_key=key(),
+        *[lambda: actions.refund_order(database, REFUNDER, 20, idempotency_key=key(),
                                        amount="60.00", tz=TZ)] * 2
     )
     wins = [o for o in outcomes if isinstance(o, actions.ActionResult)]
     losses = [o for o in outcomes if not isinstance(o, actions.ActionResult)]
     assert len(wins) == 1 and len(losses) == 1
     assert isinstance(losses[0], (InvalidAmount, WriteConflict)), losses[0]
-    assert figures(store, 20) == ("Completed", D("60.00"))
-    check_invariants(store)
-    store.close()
+    assert figures(database, 20) == ("Completed", D("60.00"))
+    check_invariants(database)
+    database.close()
 
 
 @pytest.mark.parametrize("round_", range(3))
@@ -299,19 +299,19 @@ def test_refund_and_cancel_racing_a_status_sync_never_leave_a_cancel_with_refund
     """A Pending order is completed by a status sync (as the importer does) while one session
     cancels it and another refunds it: whichever wins, the other is refused."""
     ids = list(range(30, 36))
-    store = build(tmp_path / "c.duckdb", [order_row(i, "70.00", "Pending") for i in ids])
+    database = build(tmp_path / "c.duckdb", [order_row(i, "70.00", "Pending") for i in ids])
 
     def sync(order_id):
-        with store.transaction() as cur:
+        with database.transaction() as cur:
             cur.execute("UPDATE orders SET status = 'Completed' WHERE order_id = ? "
                         "AND status = 'Pending'", [order_id])
 
     for order_id in ids:
         outcomes = run_together(
             lambda: sync(order_id),
-            lambda: actions.cancel_order(store, REFUNDER, order_id, idempotency_key=key(),
+            lambda: actions.cancel_order(database, REFUNDER, order_id, idempotency_key=key(),
                                          tz=TZ),
-            lambda: actions.refund_order(store, REFUNDER, order_id, idempotency_key=key(),
+            lambda: actions.refund_order(database, REFUNDER, order_id, idempotency_key=key(),
                                          amount="70.00", tz=TZ),
         )
         synced, cancelled, refunded = outcomes
@@ -322,13 +322,13 @@ def test_refund_and_cancel_racing_a_status_sync_never_leave_a_cancel_with_refund
         # Cancel and refund are never both successful on one order.
         assert not (isinstance(cancelled, actions.ActionResult)
                     and isinstance(refunded, actions.ActionResult))
-        status, amount = figures(store, order_id)
+        status, amount = figures(database, order_id)
         if isinstance(cancelled, actions.ActionResult):
             assert (status, amount) == ("Cancel", D("0.00"))
         if isinstance(refunded, actions.ActionResult):
             assert (status, amount) == ("Return", D("70.00"))
-    check_invariants(store)
-    store.close()
+    check_invariants(database)
+    database.close()
 
 
 def test_cancel_and_refund_at_once_on_a_completed_order(db):
@@ -481,7 +481,7 @@ def test_failure_between_writes_writes_nothing_and_says_it_failed(db, monkeypatc
 def silently_rolled_back(times: int):
     """``Store.transaction`` whose COMMIT returns without error while nothing is kept, the first
     ``times`` times — what DuckDB does after some conflicts (docs/stack-facts.md, DuckDB)."""
-    original = Store.transaction
+    original = Database.transaction
     calls: list[int] = []
 
     @contextlib.contextmanager
@@ -501,7 +501,7 @@ def silently_rolled_back(times: int):
 
 def test_success_is_reported_only_for_a_refund_really_stored(db, monkeypatch):
     transaction, calls = silently_rolled_back(times=1)
-    monkeypatch.setattr(Store, "transaction", transaction)
+    monkeypatch.setattr(Database, "transaction", transaction)
     result = actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="7", tz=TZ)
     assert len(calls) == 1 and not result.already_processed
     assert figures(db, 1) == ("Completed", D("7.00"))
@@ -511,7 +511,7 @@ def test_success_is_reported_only_for_a_refund_really_stored(db, monkeypatch):
 def test_a_refund_never_stored_is_reported_as_not_done(db, monkeypatch):
     before = snapshot(db)
     transaction, _ = silently_rolled_back(times=actions.MAX_ATTEMPTS)
-    monkeypatch.setattr(Store, "transaction", transaction)
+    monkeypatch.setattr(Database, "transaction", transaction)
     with pytest.raises(WriteConflict, match="nothing was refunded"):
         actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="7", tz=TZ)
     assert snapshot(db) == before
@@ -553,11 +553,11 @@ KILLED_REFUND = """
 import os, signal, sys
 from zoneinfo import ZoneInfo
 from core import actions
-from core.store import Store
+from core.db import Database
 from core.users import User
-store = Store(sys.argv[1])
+database = Database(sys.argv[1])
 user = User("rafa", "Rafa", "", "$2b$x", "refunder", legal_entities=("Alpha SRL",))
-result = actions.refund_order(store, user, 1, idempotency_key="k-killed", amount="12.34",
+result = actions.refund_order(database, user, 1, idempotency_key="k-killed", amount="12.34",
                               tz=ZoneInfo("UTC"))
 print(result.event_id, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
@@ -571,7 +571,7 @@ def test_a_refund_committed_before_kill_9_is_there_after_a_restart(db):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == -9, proc.stderr
     event_id = int(proc.stdout.strip())
-    with Store(path) as reopened:
+    with Database(path) as reopened:
         assert figures(reopened, 1) == ("Completed", D("12.34"))
         [event] = reopened.fetch_history(reopened.fetch_order(REFUNDER.scope, 1, TZ), TZ)
         assert (event.event_id, event.amount) == (event_id, D("12.34"))

@@ -13,15 +13,15 @@ from core.demo import build_demo
 from core.export import EXPORT_COLUMNS, ExportInfo, sanitize_text, write_orders_xlsx
 from core.importer import import_files
 from core.query import OrderQuery
-from core.store import Store
+from core.db import Database
 from core.users import Scope
 
 TZ = ZoneInfo("Europe/Warsaw")
 
 
-def export_bytes(store: Store, scope: Scope, query: OrderQuery) -> tuple[bytes, list[tuple]]:
-    rows = list(store.iter_export_rows(scope, query, TZ))
-    total, amount = store.count_orders(scope, query, TZ)
+def export_bytes(database: Database, scope: Scope, query: OrderQuery) -> tuple[bytes, list[tuple]]:
+    rows = list(database.iter_export_rows(scope, query, TZ))
+    total, amount = database.count_orders(scope, query, TZ)
     info = ExportInfo(datetime(2026, 6, 1, 12, tzinfo=TZ), "Test (test)", query.describe_filters(),
                       query.describe_search(), query.describe_sort(), TZ.key, total, amount)
     buffer = io.BytesIO()
@@ -55,12 +55,12 @@ def normalise(cells: tuple) -> tuple:
 
 
 def test_a_scoped_sorted_export_reads_back_as_the_query(sample_db):
-    store, sample = sample_db
+    database, sample = sample_db
     scope = Scope(False, frozenset({"Beta Sp. z o.o."}), frozenset({"S01"}))
     query = OrderQuery(statuses=("Completed", "Return"), sort="Captured amount", descending=False)
-    data, rows = export_bytes(store, scope, query)
+    data, rows = export_bytes(database, scope, query)
     written, info = sheet_rows(data)
-    assert len(written) == len(rows) == store.count_orders(scope, query, TZ)[0] > 15
+    assert len(written) == len(rows) == database.count_orders(scope, query, TZ)[0] > 15
     assert [normalise(c) for c in written] == [normalise(as_cells(r)) for r in rows]
     assert info["Rows"] == len(rows)
     assert Decimal(str(info["Total captured amount"])).quantize(Decimal("0.01")) == sum(
@@ -69,13 +69,13 @@ def test_a_scoped_sorted_export_reads_back_as_the_query(sample_db):
     # Nothing outside the scope, and the screen's order.
     assert [r[1] for r in rows] == [
         r["Order ID"] for page in range(1, 100)
-        for r in store.fetch_page(scope, query, TZ, page).rows
+        for r in database.fetch_page(scope, query, TZ, page).rows
         if page <= -(-len(rows) // 15)
     ]
 
 
 def test_demo_to_files_to_import_to_export_keeps_every_order(tmp_path):
-    with Store(tmp_path / "demo.duckdb") as demo:
+    with Database(tmp_path / "demo.duckdb") as demo:
         build_demo(demo, orders=1_500, today=date(2026, 6, 30))
         with demo.cursor() as cur:
             cur.execute(
@@ -91,7 +91,7 @@ def test_demo_to_files_to_import_to_export_keeps_every_order(tmp_path):
                 f"TO '{tmp_path / 'items.csv'}' (HEADER)")
         demo_export, demo_rows = export_bytes(demo, Scope.everything(), OrderQuery())
 
-    with Store(tmp_path / "imported.duckdb") as imported:
+    with Database(tmp_path / "imported.duckdb") as imported:
         report = import_files(imported, stores=tmp_path / "stores.csv",
                               orders=tmp_path / "orders.parquet", items=tmp_path / "items.csv")
         assert report.added["orders"] == len(demo_rows) == 1_500
@@ -104,19 +104,19 @@ def test_demo_to_files_to_import_to_export_keeps_every_order(tmp_path):
 def test_every_amount_a_database_holds_reads_back_exactly(tmp_path, monkeypatch):
     """Up to MAX_AMOUNT a number cell, above it (an old database's DECIMAL(18,2) allows 10^16)
     exact text: either way the cell reads back as the stored Decimal, and so does the total."""
-    from core import schema
+    from core.db import schema
     from core.money import MAX_AMOUNT
 
     # A database created before amounts were capped: its orders table has no upper bound.
     uncapped = schema.DDL.replace(f" AND amount <= {MAX_AMOUNT}", "")
     assert uncapped != schema.DDL
-    monkeypatch.setattr("core.store.DDL", uncapped)
+    monkeypatch.setattr("core.db.DDL", uncapped)
 
     amounts = ["0.01", "0.10", "0.29", "1.15", "2.67", "999999999999.99", "9007199254740.99",
                "9999999999999.98", str(MAX_AMOUNT), "10000000000000.01", "12345678901234.56",
                "99999999999999.99", "9999999999999999.99"]
-    with Store(tmp_path / "amounts.duckdb") as store:
-        with store.transaction() as cur:
+    with Database(tmp_path / "amounts.duckdb") as database:
+        with database.transaction() as cur:
             cur.execute("INSERT INTO stores VALUES ('S01', 'Store', NULL, NULL, NULL, "
                         "'Alpha SRL', 'Cluj', 'RO')")
             for order_id, amount in enumerate(amounts, start=1):
@@ -124,10 +124,10 @@ def test_every_amount_a_database_holds_reads_back_exactly(tmp_path, monkeypatch)
                     "INSERT INTO orders (order_id, created_at, amount, status, channel, store_id)"
                     " VALUES (?, TIMESTAMP '2026-05-01 10:00:00', CAST(? AS DECIMAL(18,2)), "
                     "'Completed', 'online', 'S01')", [order_id, amount])
-        with store.cursor() as cur:
+        with database.cursor() as cur:
             stored = dict(cur.execute("SELECT order_id, amount FROM orders").fetchall())
         query = OrderQuery(sort="Order ID", descending=False)
-        data, _rows = export_bytes(store, Scope.everything(), query)
+        data, _rows = export_bytes(database, Scope.everything(), query)
     written, info = sheet_rows(data)
     for row in written:
         cell = row[3]

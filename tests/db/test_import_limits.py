@@ -21,9 +21,9 @@ from core.errors import ConstraintViolation
 from core.importer import (
     ORDER_COLUMNS, XLSX_MAX_UNPACKED_BYTES, import_files,
 )
-from core.store import Store
-from tests.store.test_import import (  # noqa: F401 (fixtures)
-    base_db, order_row, rejected, store, store_row, unchanged_store, write_csv, write_large_orders,
+from core.db import Database
+from tests.db.test_import import (  # noqa: F401 (fixtures)
+    base_db, order_row, rejected, database, store_row, unchanged_store, write_csv, write_large_orders,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,15 +37,15 @@ REPO = Path(__file__).resolve().parents[2]
     "VALUES (7, 2, 'Gold', 1, 1000000000000.00)",
 ])
 def test_a_new_database_refuses_amounts_above_the_limit(tmp_path, statement):
-    with Store(tmp_path / "orders.duckdb") as store:
-        with store.transaction() as cur:
+    with Database(tmp_path / "orders.duckdb") as database:
+        with database.transaction() as cur:
             cur.execute("INSERT INTO stores VALUES ('S1', 'One', NULL, NULL, NULL, 'LE1', 'R', 'PL')")
             cur.execute("INSERT INTO orders (order_id, created_at, amount, status, channel, "
                         "store_id) VALUES (7, TIMESTAMP '2024-03-01', 999999999999.99, "
                         "'Completed', 'online', 'S1')")
-        with pytest.raises(ConstraintViolation), store.transaction() as cur:
+        with pytest.raises(ConstraintViolation), database.transaction() as cur:
             cur.execute(statement)
-        with store.cursor() as cur:
+        with database.cursor() as cur:
             assert cur.execute("SELECT max(amount) FROM orders").fetchone()[0] == \
                 Decimal("999999999999.99")
             assert cur.execute("SELECT count(*) FROM order_items").fetchone()[0] == 0
@@ -107,10 +107,10 @@ def write_sheet(path: Path, rows_xml: Iterable[str], dimension: str = "A1:XFD104
     return path
 
 
-def _rejected_quickly(store: Store, path: Path) -> list[str]:
+def _rejected_quickly(database: Database, path: Path) -> list[str]:
     # CPU seconds of this process, not wall time: the machine may be shared.
     started = time.process_time()
-    problems = rejected(store, {"orders": path})
+    problems = rejected(database, {"orders": path})
     assert time.process_time() - started < 5, "a file over the limits must be refused in seconds"
     return problems
 
@@ -158,25 +158,25 @@ def test_a_spreadsheet_that_unpacks_to_more_than_the_limit_is_refused_in_seconds
                        "hold: import the data as CSV or Parquet")
 
 
-def test_a_sheet_with_a_wrong_small_dimension_is_read_in_full(store, tmp_path):
+def test_a_sheet_with_a_wrong_small_dimension_is_read_in_full(database, tmp_path):
     path = write_sheet(tmp_path / "orders.xlsx",
                        [f'<row r="{r}">{_order_cells(r)}</row>' for r in range(2, 6)],
                        dimension="A1:B2")
-    assert import_files(store, orders=path).added["orders"] == 4
+    assert import_files(database, orders=path).added["orders"] == 4
 
 
-def test_a_sheet_at_the_row_limit_is_read_and_its_rows_numbered(store, tmp_path, monkeypatch):
+def test_a_sheet_at_the_row_limit_is_read_and_its_rows_numbered(database, tmp_path, monkeypatch):
     # The rows of a spreadsheet at the limit, with blank rows between them; the limit is lowered
     # so that the test reads 300 rows, not 100,000.
     monkeypatch.setattr(importer, "XLSX_MAX_ROWS", 300)
     rows = [f'<row r="{r}">{_order_cells(r)}</row>' for r in range(2, 301)]
     rows.append(f'<row r="301">{_order_cells(301).replace(">100.00<", ">1.001<")}</row>')
     path = write_sheet(tmp_path / "orders.xlsx", rows[:100] + rows[101:], dimension="A1:L301")
-    assert rejected(store, {"orders": path}) == [
+    assert rejected(database, {"orders": path}) == [
         "orders.xlsx, row 299, amount: has 3 decimal places (1.001)"]
     path = write_sheet(tmp_path / "orders.xlsx", rows[:-1] + [
         f'<row r="302">{_order_cells(302)}</row>'])
-    assert rejected(store, {"orders": path})[0].startswith(
+    assert rejected(database, {"orders": path})[0].startswith(
         "orders.xlsx: has more than 300 rows under the header")
 
 
@@ -186,7 +186,7 @@ CHILD = """
 import sys
 import tracemalloc
 from core.importer import import_files
-from core.store import Store
+from core.db import Database
 
 def peak_mb():
     for line in open("/proc/self/status"):
@@ -194,10 +194,10 @@ def peak_mb():
             return int(line.split()[1]) // 1024
 
 db, stores, orders = sys.argv[1:4]
-with Store(db) as store:
-    import_files(store, stores=stores)
+with Database(db) as database:
+    import_files(database, stores=stores)
     tracemalloc.start()
-    report = import_files(store, orders=orders)
+    report = import_files(database, orders=orders)
     python_peak = tracemalloc.get_traced_memory()[1] // 2**20
 print(report.added["orders"], python_peak, int("pyarrow" in sys.modules), peak_mb())
 """
@@ -256,13 +256,13 @@ def test_a_million_orders_import_through_the_command_line_in_bounded_memory(tmp_
 @pytest.mark.parametrize("opened_with,during", [("192MB", "381.4 MiB"), ("512MiB", "512.0 MiB")])
 def test_an_import_has_at_least_its_memory_and_gives_it_back(tmp_path, opened_with, during):
     stores = write_csv(tmp_path / "stores.csv", [store_row("S1")])
-    with Store(tmp_path / "orders.duckdb", memory_limit=opened_with) as store:
+    with Database(tmp_path / "orders.duckdb", memory_limit=opened_with) as database:
         def limit() -> str:
-            with store.cursor() as cur:
+            with database.cursor() as cur:
                 return cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
 
         before = limit()
         seen = []
-        import_files(store, stores=stores, progress=lambda fraction, _: seen.append(limit()))
+        import_files(database, stores=stores, progress=lambda fraction, _: seen.append(limit()))
         assert set(seen) == {during}
         assert limit() == before

@@ -109,13 +109,13 @@ CREATE TABLE IF NOT EXISTS order_search_recent {SEARCH_COLUMNS};
 
 # The search index (``search_stores``, ``order_search`` and ``order_search_recent`` above) holds
 # what "Search" matches (docs/design.md §2), one row per order. ``order_search`` is clustered by
-# store in row groups of 4,096 rows (``core.store.SEARCH_ROW_GROUP_SIZE``): a search of a user with
+# store in row groups of 4,096 rows (``core.db.SEARCH_ROW_GROUP_SIZE``): a search of a user with
 # 50 stores reads only the row groups of those stores instead of every order's phone and e-mail. It
-# is written only by ``core.store.cluster_search_index``, on a connection of its own that sets
+# is written only by ``core.db.cluster_search_index``, on a connection of its own that sets
 # that row group size (the store's connection keeps DuckDB's 122,880 for the orders, and turns
 # off the checkpoint's vacuum, which would merge the index's row groups to its size). The orders
 # written since (imports, the demo) have their rows in ``order_search_recent``, written in the
-# same transaction (``core.store.index_orders``), which replace theirs in ``order_search``; the
+# same transaction (``core.db.index_orders``), which replace theirs in ``order_search``; the
 # rebuild takes them in when they have grown.
 #   store_no      the store's number in ``search_stores``: integers filter much faster than text
 #   merchant_key  ``hash(merchant_order_id)``: a match is confirmed on ``orders``
@@ -141,7 +141,7 @@ def phone_signature(digits: str) -> int:
 def sort_key(column: str) -> str:
     """SQL for an integer that sorts like the text ``column``: its first 8 bytes (UTF-8, padded
     with zeros), big-endian. Texts with different keys compare like their keys; equal keys say
-    nothing. A page sorted by phone or e-mail is first narrowed by it (``core.store``)."""
+    nothing. A page sorted by phone or e-mail is first narrowed by it (``core.db``)."""
     return f"CAST('0x' || rpad(left(hex(encode({column})), 16), 16, '0') AS UBIGINT)"
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from core.cli import main
 from core.importer import import_files
-from core.store import Store
+from core.db import Database
 from core.users import check_password, load_users
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,8 +54,8 @@ def env(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("template")
-    with Store(folder / "orders.duckdb") as store:
-        import_files(store, stores=write_csv(folder / "stores.csv", STORES),
+    with Database(folder / "orders.duckdb") as database:
+        import_files(database, stores=write_csv(folder / "stores.csv", STORES),
                      orders=write_csv(folder / "orders.csv", ORDERS))
     return folder / "orders.duckdb"
 
@@ -81,7 +81,7 @@ def stdin(monkeypatch, text: str) -> None:
 
 
 def snapshot(db: Path) -> dict:
-    with Store(db, read_only=True) as store, store.cursor() as cur:
+    with Database(db, read_only=True) as database, database.cursor() as cur:
         return {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ALL_TABLES}
 
 
@@ -330,5 +330,5 @@ def test_demo_builds_the_database_and_demo_users(env, capsys):
     assert f"Demo users in {users_path}" in out
     users = load_users(users_path)
     assert {u.role for u in users.values()} == {"viewer", "refunder", "admin"}
-    with Store(db, read_only=True) as store, store.cursor() as cur:
+    with Database(db, read_only=True) as database, database.cursor() as cur:
         assert cur.execute("SELECT count(*) FROM orders").fetchone()[0] == 300

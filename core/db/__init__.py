@@ -46,7 +46,7 @@ from core.query import (
     clamp_page,
     store_ids_sql,
 )
-from core.schema import DDL, SCHEMA_VERSION, SEARCH_ROWS, sort_key
+from core.db.schema import DDL, SCHEMA_VERSION, SEARCH_ROWS, sort_key
 from core.users import Scope
 
 UTC = ZoneInfo("UTC")
@@ -95,7 +95,7 @@ DEEP_OFFSET = 3_000
 # 455 MB at 256 MB, 334 MB at 192 MB (scripts/bench.py; the target is 400 MB).
 SERVER_MEMORY_LIMIT = "192MB"
 
-# The search index (``core.schema``) is rebuilt in row groups of this many rows, clustered by
+# The search index (``core.db.schema``) is rebuilt in row groups of this many rows, clustered by
 # store: DuckDB skips a row group whose stores are not searched, so a user with 50 of 2,000 stores
 # reads about 80 of 1,221 row groups of 5M orders. Measured with 2,048 to 122,880 (DuckDB's
 # default, which the orders keep): 4,096 was the quickest; at 122,880 a search read every row.
@@ -239,7 +239,7 @@ def _translate(exc: duckdb.Error, path: Path | str) -> DataUnavailable:
     return DataUnavailable(f"The database could not be read or written: {first_line}")
 
 
-class Store:
+class Database:
     """A DuckDB database file opened read-write (or read-only) by this process."""
 
     def __init__(self, path: Path | str, *, read_only: bool = False,
@@ -591,7 +591,7 @@ def index_orders(cur: duckdb.DuckDBPyConnection, where: str | None = None,
                  params: Sequence = ()) -> None:
     """Write what is derived from the orders ``o`` matching ``where`` (None: every order, and
     the index is emptied first) in the transaction that wrote those orders: their sort keys
-    (``core.schema.sort_key``) and their rows in ``order_search_recent``, which
+    (``core.db.schema.sort_key``) and their rows in ``order_search_recent``, which
     ``cluster_search_index`` takes into the clustered index when they have grown."""
     cur.execute(f"UPDATE orders o SET phone_sort = {sort_key('o.phone')}, "
                 f"email_sort = {sort_key('o.email')} WHERE {where or 'TRUE'}", params)

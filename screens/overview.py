@@ -31,7 +31,7 @@ from ui.context import (
     data_as_of,
     fetch_scope_options,
     get_settings,
-    get_store,
+    get_database,
     refresh_data,
     require_user,
     show_error,
@@ -56,7 +56,7 @@ CSV_MIME = "text/csv"
 
 @st.cache_data(ttl=600, max_entries=500, show_spinner=False)
 def _cached_overview(key: str, _scope, _query: OrderQuery, tz_name: str, today: date) -> Overview:
-    return fetch_overview(get_store(), _scope, _query, ZoneInfo(tz_name), today=today)
+    return fetch_overview(get_database(), _scope, _query, ZoneInfo(tz_name), today=today)
 
 
 def figures_key(query: OrderQuery) -> str:
@@ -78,7 +78,7 @@ def open_orders(narrowed: OrderQuery) -> None:
     for key in FILTER_WIDGETS:
         st.session_state.pop(key, None)
     save_view(narrowed, 1)
-    st.switch_page("pages/orders.py", query_params=to_url_params(narrowed))
+    st.switch_page("screens/orders.py", query_params=to_url_params(narrowed))
 
 
 def _compare_last_30_days() -> None:

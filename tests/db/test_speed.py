@@ -1,6 +1,6 @@
 """At merchant scale the fast read paths give exactly what the plain query gives, and faster.
 
-Slow (a demo database of 1,000,000 orders is built first): ``pytest -m slow tests/store/test_speed.py``.
+Slow (a demo database of 1,000,000 orders is built first): ``pytest -m slow tests/db/test_speed.py``.
 The full benchmark, with baselines and the app, is ``python scripts/bench.py`` (README).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from core.demo import build_demo
 from core.query import COLUMNS, FROM_SQL, PAGE_SIZE, OrderQuery
-from core.store import Store
+from core.db import Database
 from core.users import Scope
 
 pytestmark = pytest.mark.slow
@@ -29,25 +29,25 @@ TODAY = date(2026, 6, 30)
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
     path = tmp_path_factory.mktemp("speed") / "orders.duckdb"
-    with Store(path) as builder:
+    with Database(path) as builder:
         build_demo(builder, orders=ORDERS, seed=7, today=TODAY, stores=2000,
                    legal_entities=200, months=36)
     # Reopened, as the server opens it: segments written by this process are kept in a form
     # that DuckDB cannot filter by dictionary, which makes scoped reads several times slower
     # until the file is opened again.
-    store = Store(path)
-    with store.cursor() as cur:
+    database = Database(path)
+    with database.cursor() as cur:
         ids = [r[0] for r in cur.execute("SELECT store_id FROM stores ORDER BY 1").fetchall()]
     user = Scope(False, frozenset(), frozenset(random.Random(50).sample(ids, 50)))
-    yield store, user
-    store.close()
+    yield database, user
+    database.close()
 
 
-def plain_page(store, scope, query, page):
+def plain_page(database, scope, query, page):
     """The naive query: orders JOIN stores with the scope's IN list, every column, and a count."""
     where, params = query.where_clause(scope, TZ)
     select = ", ".join(f'{sql} AS "{label}"' for label, sql in COLUMNS.items())
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         total, amount = cur.execute(
             f"SELECT count(*), coalesce(sum(o.amount), 0) FROM {FROM_SQL} WHERE {where}", params
         ).fetchone()
@@ -69,15 +69,15 @@ def median_seconds(run, repeat=5):
 
 @pytest.mark.parametrize("sort", list(COLUMNS))
 def test_user_with_50_stores_gets_the_plain_query_page_faster(big, sort):
-    store, user = big
+    database, user = big
     query = OrderQuery(start=TODAY - timedelta(days=364), end=TODAY, sort=sort)
     for page in (1, 2, 300):
-        result = store.fetch_page(user, query, TZ, page)
-        total, amount, ids = plain_page(store, user, query, result.page)
+        result = database.fetch_page(user, query, TZ, page)
+        total, amount, ids = plain_page(database, user, query, result.page)
         assert (result.total, result.total_amount) == (total, amount)
         assert [row["Order ID"] for row in result.rows] == ids
-    ours = median_seconds(lambda: store.fetch_page(user, query, TZ, 1))
-    plain = median_seconds(lambda: plain_page(store, user, query, 1))
+    ours = median_seconds(lambda: database.fetch_page(user, query, TZ, 1))
+    plain = median_seconds(lambda: plain_page(database, user, query, 1))
     print(f"{sort}: orderdesk {ours * 1000:.1f} ms, plain {plain * 1000:.1f} ms")
     assert ours < plain
 
@@ -85,9 +85,9 @@ def test_user_with_50_stores_gets_the_plain_query_page_faster(big, sort):
 @pytest.mark.parametrize("sort", ["Order date", "Captured amount", "Status", "Store name",
                                   "Customer email"])
 def test_admin_and_searches_match_the_plain_query(big, sort):
-    store, user = big
+    database, user = big
     admin = Scope.everything()
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         order_id, email = cur.execute(
             "SELECT order_id, email FROM orders WHERE store_id = ? AND email IS NOT NULL "
             "ORDER BY order_id DESC LIMIT 1", [sorted(user.stores)[0]]).fetchone()
@@ -98,7 +98,7 @@ def test_admin_and_searches_match_the_plain_query(big, sort):
         (user, OrderQuery(search=str(order_id), sort=sort), 1),
         (user, OrderQuery(regions=(), statuses=("Completed",), sort=sort), 40),
     ]:
-        result = store.fetch_page(scope, query, TZ, page)
-        total, amount, ids = plain_page(store, scope, query, result.page)
+        result = database.fetch_page(scope, query, TZ, page)
+        total, amount, ids = plain_page(database, scope, query, result.page)
         assert (result.total, result.total_amount) == (total, amount)
         assert [row["Order ID"] for row in result.rows] == ids

@@ -25,7 +25,7 @@ from core.overview import (
     week_start,
 )
 from core.query import OrderQuery
-from core.store import Store
+from core.db import Database
 from core.users import Scope
 
 TZ = ZoneInfo("Europe/Warsaw")
@@ -55,9 +55,9 @@ def selected(sample, scope: Scope, query: OrderQuery) -> list[dict]:
     """The oracle: the orders a query selects within a scope, in plain Python."""
     chosen = []
     for order in sample.orders:
-        store = sample.store_of(order)
+        database = sample.store_of(order)
         day = local_day(order)
-        if not (scope.all_orders or store["legal_entity"] in scope.legal_entities
+        if not (scope.all_orders or database["legal_entity"] in scope.legal_entities
                 or order["store_id"] in scope.stores):
             continue
         if query.start and day < query.start or query.end and day > query.end:
@@ -66,9 +66,9 @@ def selected(sample, scope: Scope, query: OrderQuery) -> list[dict]:
             continue
         if query.channels and order["channel"] not in query.channels:
             continue
-        if query.regions and store["region"] not in query.regions:
+        if query.regions and database["region"] not in query.regions:
             continue
-        if query.legal_entities and store["legal_entity"] not in query.legal_entities:
+        if query.legal_entities and database["legal_entity"] not in query.legal_entities:
             continue
         if query.stores and order["store_id"] not in query.stores:
             continue
@@ -90,17 +90,17 @@ def oracle_kpis(orders: list[dict]) -> Kpis:
 @pytest.mark.parametrize("scope_name", SCOPES)
 @pytest.mark.parametrize("query_name", QUERIES)
 def test_kpis_match_the_oracle(sample_db, scope_name, query_name):
-    store, sample = sample_db
+    database, sample = sample_db
     scope, query = SCOPES[scope_name], QUERIES[query_name]
     expected = oracle_kpis(selected(sample, scope, query))
-    overview = fetch_overview(store, scope, query, TZ, today=TODAY)
+    overview = fetch_overview(database, scope, query, TZ, today=TODAY)
     assert overview.kpis == expected
-    assert fetch_kpis(store, scope, query, TZ) == expected
+    assert fetch_kpis(database, scope, query, TZ) == expected
 
 
 def test_a_viewer_counts_only_the_orders_in_their_scope(sample_db):
-    store, sample = sample_db
-    viewer = fetch_overview(store, VIEWER, OrderQuery(), TZ, today=TODAY)
+    database, sample = sample_db
+    viewer = fetch_overview(database, VIEWER, OrderQuery(), TZ, today=TODAY)
     mine = [o for o in sample.orders
             if sample.store_of(o)["legal_entity"] == "Alpha SRL" or o["store_id"] == "S02"]
     assert viewer.kpis.orders == len(mine) < len(sample.orders)
@@ -111,13 +111,13 @@ def test_a_viewer_counts_only_the_orders_in_their_scope(sample_db):
     regions = {sample.store_of(o)["region"] for o in mine}
     assert {r.region for r in viewer.regions} == regions
     # A filter naming someone else's store never widens the scope.
-    foreign = fetch_overview(store, VIEWER, OrderQuery(stores=("S03",)), TZ, today=TODAY)
+    foreign = fetch_overview(database, VIEWER, OrderQuery(stores=("S03",)), TZ, today=TODAY)
     assert foreign.kpis.orders == 0 and not foreign.series and not foreign.top_stores
 
 
 def test_nobody_with_an_empty_scope_sees_zeros(sample_db):
-    store, _ = sample_db
-    overview = fetch_overview(store, NOBODY, OrderQuery(), TZ, today=TODAY)
+    database, _ = sample_db
+    overview = fetch_overview(database, NOBODY, OrderQuery(), TZ, today=TODAY)
     assert overview.kpis == Kpis(0, Decimal("0.00"), Decimal("0.00"), 0)
     assert overview.kpis.refund_rate is None
     assert overview.kpis.average_order_amount is None
@@ -127,10 +127,10 @@ def test_nobody_with_an_empty_scope_sees_zeros(sample_db):
 
 @pytest.mark.parametrize("scope_name", ["admin", "viewer"])
 def test_previous_period_is_the_equal_length_before_the_start(sample_db, scope_name):
-    store, sample = sample_db
+    database, sample = sample_db
     scope = SCOPES[scope_name]
     query = OrderQuery(start=date(2026, 3, 1), end=date(2026, 3, 31), channels=("offline",))
-    overview = fetch_overview(store, scope, query, TZ, today=TODAY)
+    overview = fetch_overview(database, scope, query, TZ, today=TODAY)
     assert overview.period == Period(date(2026, 3, 1), date(2026, 3, 31))
     assert overview.previous_period == Period(date(2026, 1, 29), date(2026, 2, 28))
     assert overview.previous_period.days == overview.period.days == 31
@@ -140,8 +140,8 @@ def test_previous_period_is_the_equal_length_before_the_start(sample_db, scope_n
 
 
 def test_a_start_alone_runs_to_today_and_is_compared_with_as_many_days_before(sample_db):
-    store, sample = sample_db
-    overview = fetch_overview(store, ADMIN, OrderQuery(start=date(2026, 7, 3)), TZ,
+    database, sample = sample_db
+    overview = fetch_overview(database, ADMIN, OrderQuery(start=date(2026, 7, 3)), TZ,
                               today=date(2026, 7, 12))
     assert overview.period == Period(date(2026, 7, 3), date(2026, 7, 12))
     assert overview.previous_period == Period(date(2026, 6, 23), date(2026, 7, 2))
@@ -151,15 +151,15 @@ def test_a_start_alone_runs_to_today_and_is_compared_with_as_many_days_before(sa
 
 @pytest.mark.parametrize("query", [OrderQuery(), OrderQuery(end=date(2026, 3, 31))])
 def test_without_a_start_there_is_no_comparison(sample_db, query):
-    store, _ = sample_db
-    overview = fetch_overview(store, ADMIN, query, TZ, today=TODAY)
+    database, _ = sample_db
+    overview = fetch_overview(database, ADMIN, query, TZ, today=TODAY)
     assert overview.period is None
     assert overview.previous_period is None and overview.previous_kpis is None
 
 
 def test_sums_and_ratios_are_exact_decimals(sample_db):
-    store, sample = sample_db
-    overview = fetch_overview(store, ADMIN, OrderQuery(), TZ, today=TODAY)
+    database, sample = sample_db
+    overview = fetch_overview(database, ADMIN, OrderQuery(), TZ, today=TODAY)
     kpis = overview.kpis
     assert isinstance(kpis.captured_amount, Decimal) and isinstance(kpis.refunded_amount, Decimal)
     assert kpis.captured_amount == sum(o["amount"] for o in sample.orders)
@@ -198,9 +198,9 @@ def oracle_daily(orders: list[dict]) -> dict[tuple[date, str], list]:
 
 
 def test_a_period_of_up_to_92_days_is_charted_per_day_in_the_display_time_zone(sample_db):
-    store, sample = sample_db
+    database, sample = sample_db
     query = OrderQuery(start=date(2026, 3, 1), end=date(2026, 5, 31))  # 92 days
-    overview = fetch_overview(store, VIEWER, query, TZ, today=TODAY)
+    overview = fetch_overview(database, VIEWER, query, TZ, today=TODAY)
     assert overview.bucket == "day"
     expected = oracle_daily(selected(sample, VIEWER, query))
     got = {(p.bucket_start, p.channel): [p.orders, p.captured_amount, p.refunded_amount]
@@ -211,9 +211,9 @@ def test_a_period_of_up_to_92_days_is_charted_per_day_in_the_display_time_zone(s
 
 
 def test_a_longer_period_is_charted_per_week_starting_on_monday(sample_db):
-    store, sample = sample_db
+    database, sample = sample_db
     query = OrderQuery(start=date(2026, 3, 1), end=date(2026, 6, 1))  # 93 days
-    overview = fetch_overview(store, ADMIN, query, TZ, today=TODAY)
+    overview = fetch_overview(database, ADMIN, query, TZ, today=TODAY)
     assert overview.bucket == "week"
     expected: dict = defaultdict(lambda: [0, Decimal("0.00"), Decimal("0.00")])
     for (day, channel), (n, captured, refunded) in oracle_daily(
@@ -229,17 +229,17 @@ def test_a_longer_period_is_charted_per_week_starting_on_monday(sample_db):
 
 
 def test_without_a_period_the_data_span_picks_the_bucket(sample_db):
-    store, _ = sample_db
-    assert fetch_overview(store, ADMIN, OrderQuery(), TZ, today=TODAY).bucket == "week"
+    database, _ = sample_db
+    assert fetch_overview(database, ADMIN, OrderQuery(), TZ, today=TODAY).bucket == "week"
     one_day = OrderQuery(search="@wp.pl", end=date(2026, 1, 1))
-    assert fetch_overview(store, ADMIN, one_day, TZ, today=TODAY).bucket == "day"
+    assert fetch_overview(database, ADMIN, one_day, TZ, today=TODAY).bucket == "day"
 
 
 def test_statuses_stores_and_regions_match_the_oracle(sample_db):
-    store, sample = sample_db
+    database, sample = sample_db
     query = OrderQuery(start=date(2026, 2, 1), end=date(2026, 6, 30))
     orders = selected(sample, ADMIN, query)
-    overview = fetch_overview(store, ADMIN, query, TZ, today=TODAY)
+    overview = fetch_overview(database, ADMIN, query, TZ, today=TODAY)
 
     by_status: dict = defaultdict(lambda: [0, Decimal("0.00")])
     by_store: dict = defaultdict(lambda: [0, Decimal("0.00")])
@@ -291,9 +291,9 @@ def read_csv(data: bytes) -> list[list[str]]:
 
 
 def test_chart_data_csv_is_exactly_the_chart_with_two_decimal_amounts(sample_db):
-    store, _ = sample_db
+    database, _ = sample_db
     query = OrderQuery(start=date(2026, 3, 1), end=date(2026, 3, 31))
-    overview = fetch_overview(store, ADMIN, query, TZ, today=TODAY)
+    overview = fetch_overview(database, ADMIN, query, TZ, today=TODAY)
 
     series = read_csv(series_csv(overview))
     assert series[0] == ["Day", "Channel", "Orders", "Captured amount", "Refunded amount"]
@@ -343,8 +343,8 @@ def test_previous_period_of_one_day_is_the_day_before():
 def test_orders_on_either_side_of_local_midnight_fall_on_their_local_days(
         tmp_path, zone, before_midnight_utc):
     tz = ZoneInfo(zone)
-    with Store(tmp_path / "midnight.duckdb") as store:
-        with store.transaction() as cur:
+    with Database(tmp_path / "midnight.duckdb") as database:
+        with database.transaction() as cur:
             cur.execute(
                 "INSERT INTO stores VALUES ('S1', 'One', NULL, NULL, NULL, 'LE', 'R', 'RO')")
             for order_id, moment, amount in (
@@ -356,7 +356,7 @@ def test_orders_on_either_side_of_local_midnight_fall_on_their_local_days(
                     " VALUES (?, ?, ?, 'Completed', 'online', 'S1')",
                     [order_id, moment, Decimal(amount)],
                 )
-        overview = fetch_overview(store, ADMIN, OrderQuery(), tz, today=TODAY)
+        overview = fetch_overview(database, ADMIN, OrderQuery(), tz, today=TODAY)
     last_day = before_midnight_utc.replace(tzinfo=timezone.utc).astimezone(tz).date()
     assert [(p.bucket_start, p.captured_amount) for p in overview.series] == [
         (last_day, Decimal("1.10")), (last_day + timedelta(days=1), Decimal("2.20"))]

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.money import format_amount
 from core.query import PAGE_SIZE, page_count
-from core.store import format_moment
+from core.db import format_moment
 from ui import exporting
 from ui.context import (
     data_as_of,
@@ -102,7 +102,7 @@ else:
     selected = event.selection.rows if event else []
     if selected:
         order_id = result.rows[selected[0]]["Order ID"]
-        st.switch_page("pages/order.py", query_params={"id": str(order_id)})
+        st.switch_page("screens/order.py", query_params={"id": str(order_id)})
 
 first = (page - 1) * PAGE_SIZE + 1 if result.total else 0
 last = min(page * PAGE_SIZE, result.total)

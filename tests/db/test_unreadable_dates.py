@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from core import overview, store as store_module
+from core import db as db_module, overview
 from core.export import ExportInfo, write_orders_xlsx
 from core.query import OrderQuery, page_count
-from core.store import Store
+from core.db import Database
 from core.users import Scope
-from tests.sample_data import sample_store
+from tests.sample_data import sample_database
 from tests.unreadable import AMOUNT, STORE_ID, UNREADABLE, add_unreadable_orders
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -30,27 +30,27 @@ def flag(order_id: int) -> str:
 
 @pytest.fixture(scope="module")
 def bad_db(tmp_path_factory):
-    store, sample = sample_store(tmp_path_factory.mktemp("bad") / "orders.duckdb")
-    add_unreadable_orders(store)
-    yield store, sample
-    store.close()
+    database, sample = sample_database(tmp_path_factory.mktemp("bad") / "orders.duckdb")
+    add_unreadable_orders(database)
+    yield database, sample
+    database.close()
 
 
-def walk(store: Store, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> list[dict]:
-    first = store.fetch_page(scope, query, tz, 1)
+def walk(database: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> list[dict]:
+    first = database.fetch_page(scope, query, tz, 1)
     rows = list(first.rows)
     for page in range(2, page_count(first.total) + 1):
-        result = store.fetch_page(scope, query, tz, page)
+        result = database.fetch_page(scope, query, tz, page)
         assert result.page == page and result.total == first.total
         rows += result.rows
     assert len(rows) == first.total
     return rows
 
 
-def screen_order(store: Store, descending: bool, where: str = "TRUE") -> list[int]:
+def screen_order(database: Database, descending: bool, where: str = "TRUE") -> list[int]:
     """The order DuckDB itself sorts the stored times in, newest (or oldest) first."""
     direction = "DESC" if descending else "ASC"
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         return [r[0] for r in cur.execute(
             f"SELECT o.order_id FROM orders o JOIN stores s ON s.store_id = o.store_id "
             f"WHERE {where} ORDER BY o.created_at {direction}, o.order_id {direction}"
@@ -70,44 +70,44 @@ def check_dates(rows: list[dict], tz: ZoneInfo) -> None:
 @pytest.mark.parametrize("tz", ZONES, ids=lambda z: z.key)
 def test_every_page_by_date_shows_the_unreadable_orders_flagged_where_the_database_sorts_them(
         bad_db, descending, tz):
-    store, _ = bad_db
-    rows = walk(store, EVERYTHING, OrderQuery(descending=descending), tz)
-    assert [r["Order ID"] for r in rows] == screen_order(store, descending)
+    database, _ = bad_db
+    rows = walk(database, EVERYTHING, OrderQuery(descending=descending), tz)
+    assert [r["Order ID"] for r in rows] == screen_order(database, descending)
     check_dates(rows, tz)
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["newest first", "oldest first"])
 def test_deep_pages_located_by_day_hold_the_unreadable_orders(bad_db, monkeypatch, descending):
-    store, _ = bad_db
-    monkeypatch.setattr(store_module, "DEEP_OFFSET", 0)  # every page is located by day
-    rows = walk(store, EVERYTHING, OrderQuery(descending=descending), WARSAW)
-    assert [r["Order ID"] for r in rows] == screen_order(store, descending)
+    database, _ = bad_db
+    monkeypatch.setattr(db_module, "DEEP_OFFSET", 0)  # every page is located by day
+    rows = walk(database, EVERYTHING, OrderQuery(descending=descending), WARSAW)
+    assert [r["Order ID"] for r in rows] == screen_order(database, descending)
     check_dates(rows, WARSAW)
 
 
 @pytest.mark.parametrize("sort", ["Order ID", "Captured amount", "Store name", "Customer email"])
 @pytest.mark.parametrize("descending", [True, False], ids=["descending", "ascending"])
 def test_other_sorts_show_them_too(bad_db, sort, descending):
-    store, _ = bad_db
-    rows = walk(store, EVERYTHING, OrderQuery(sort=sort, descending=descending), WARSAW)
+    database, _ = bad_db
+    rows = walk(database, EVERYTHING, OrderQuery(sort=sort, descending=descending), WARSAW)
     assert {r["Order ID"] for r in rows} >= set(UNREADABLE)
     check_dates(rows, WARSAW)
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["newest first", "oldest first"])
 def test_a_narrow_scope_sees_them_and_another_scope_does_not(bad_db, descending):
-    store, _ = bad_db
+    database, _ = bad_db
     query = OrderQuery(descending=descending, stores=(STORE_ID,))
-    rows = walk(store, ALPHA, query, WARSAW)
+    rows = walk(database, ALPHA, query, WARSAW)
     assert [r["Order ID"] for r in rows] == screen_order(
-        store, descending, f"o.store_id = '{STORE_ID}'")
+        database, descending, f"o.store_id = '{STORE_ID}'")
     check_dates(rows, WARSAW)
-    assert not {r["Order ID"] for r in walk(store, BETA, OrderQuery(), WARSAW)} & set(UNREADABLE)
+    assert not {r["Order ID"] for r in walk(database, BETA, OrderQuery(), WARSAW)} & set(UNREADABLE)
 
 
 def test_counts_include_them(bad_db):
-    store, sample = bad_db
-    total, amount = store.count_orders(EVERYTHING, OrderQuery(), WARSAW)
+    database, sample = bad_db
+    total, amount = database.count_orders(EVERYTHING, OrderQuery(), WARSAW)
     assert total == len(sample.orders) + len(UNREADABLE)
     assert amount == sum((o["amount"] for o in sample.orders), AMOUNT * len(UNREADABLE))
 
@@ -115,60 +115,60 @@ def test_counts_include_them(bad_db):
 @pytest.mark.parametrize("order_id", sorted(UNREADABLE))
 @pytest.mark.parametrize("how", ["order ID", "e-mail"])
 def test_a_search_finds_each_of_them(bad_db, order_id, how):
-    store, _ = bad_db
+    database, _ = bad_db
     text = str(order_id) if how == "order ID" else f"bad-date-{order_id}@"
     for descending in (True, False):
-        page = store.fetch_page(EVERYTHING, OrderQuery(search=text, descending=descending),
+        page = database.fetch_page(EVERYTHING, OrderQuery(search=text, descending=descending),
                                 WARSAW, 1)
         assert [r["Order ID"] for r in page.rows] == [order_id]
         assert str(page.rows[0]["Order date"]) == flag(order_id)
 
 
 def test_a_search_matching_many_of_them_lists_them_in_the_database_order(bad_db):
-    store, _ = bad_db
+    database, _ = bad_db
     for descending in (True, False):
-        page = store.fetch_page(EVERYTHING, OrderQuery(search="bad-date-", descending=descending),
+        page = database.fetch_page(EVERYTHING, OrderQuery(search="bad-date-", descending=descending),
                                 WARSAW, 1)
         assert [r["Order ID"] for r in page.rows] == [
-            i for i in screen_order(store, descending) if i in UNREADABLE]
+            i for i in screen_order(database, descending) if i in UNREADABLE]
 
 
 @pytest.mark.parametrize("order_id", sorted(UNREADABLE))
 def test_the_order_opens_with_its_date_flagged(bad_db, order_id):
-    store, _ = bad_db
-    order = store.fetch_order(ALPHA, order_id, WARSAW)
+    database, _ = bad_db
+    order = database.fetch_order(ALPHA, order_id, WARSAW)
     assert order.order_id == order_id and order.captured_amount == AMOUNT
     assert str(order.created_at) == flag(order_id)
-    assert store.fetch_history(order, WARSAW) == []
+    assert database.fetch_history(order, WARSAW) == []
 
 
 def test_overview_counts_them_in_the_figures_and_leaves_them_off_the_chart(bad_db):
-    store, sample = bad_db
-    figures = overview.fetch_overview(store, EVERYTHING, OrderQuery(), WARSAW,
+    database, sample = bad_db
+    figures = overview.fetch_overview(database, EVERYTHING, OrderQuery(), WARSAW,
                                       today=date(2026, 6, 1))
     assert figures.kpis.orders == len(sample.orders) + len(UNREADABLE)
     assert figures.undated_orders == len(UNREADABLE)
     assert sum(p.orders for p in figures.series) == len(sample.orders)
     assert all(date(2025, 12, 29) <= p.bucket_start <= date(2026, 12, 31) for p in figures.series)
     assert sum(s.orders for s in figures.statuses) == figures.kpis.orders
-    alone = overview.fetch_overview(store, EVERYTHING, OrderQuery(search="bad-date-"), WARSAW,
+    alone = overview.fetch_overview(database, EVERYTHING, OrderQuery(search="bad-date-"), WARSAW,
                                     today=date(2026, 6, 1))
     assert alone.kpis.orders == alone.undated_orders == len(UNREADABLE)
     assert alone.series == () and alone.bucket == "day"
 
 
 def test_the_export_writes_their_date_cell_as_the_flag(bad_db):
-    store, sample = bad_db
+    database, sample = bad_db
     query = OrderQuery(stores=(STORE_ID,))
-    total, amount = store.count_orders(EVERYTHING, query, WARSAW)
+    total, amount = database.count_orders(EVERYTHING, query, WARSAW)
     info = ExportInfo(datetime(2026, 6, 1, 12, tzinfo=WARSAW), "Test (test)",
                       query.describe_filters(), "", query.describe_sort(), WARSAW.key, total,
                       amount)
     buffer = io.BytesIO()
-    written = write_orders_xlsx(buffer, store.iter_export_rows(EVERYTHING, query, WARSAW), info)
+    written = write_orders_xlsx(buffer, database.iter_export_rows(EVERYTHING, query, WARSAW), info)
     assert written == total
     sheet = list(openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Orders"].values)[1:]
-    assert [r[1] for r in sheet] == screen_order(store, True, f"o.store_id = '{STORE_ID}'")
+    assert [r[1] for r in sheet] == screen_order(database, True, f"o.store_id = '{STORE_ID}'")
     for row in sheet:
         if row[1] in UNREADABLE:
             assert row[0] == flag(row[1])
@@ -184,16 +184,16 @@ EDGES = ["1969-12-31 23:59:59.999999", "1970-01-01 00:00:00", "2026-03-29 01:30:
 
 @pytest.mark.parametrize("tz", ZONES, ids=lambda z: z.key)
 def test_the_page_and_the_export_agree_on_which_dates_can_be_shown(tmp_path, tz):
-    store = Store(tmp_path / "edges.duckdb")
-    with store.transaction() as cur:
+    database = Database(tmp_path / "edges.duckdb")
+    with database.transaction() as cur:
         cur.execute("INSERT INTO stores VALUES ('S01', 'Store', NULL, NULL, NULL, 'Alpha SRL', "
                     "'Cluj', 'RO')")
         for order_id, stored in enumerate(EDGES, start=1):
             cur.execute("INSERT INTO orders (order_id, created_at, amount, status, channel, "
                         "store_id) VALUES (?, CAST(? AS TIMESTAMP), 1, 'Completed', 'online', "
                         "'S01')", [order_id, stored])
-    shown = {r["Order ID"]: r["Order date"] for r in walk(store, EVERYTHING, OrderQuery(), tz)}
-    exported = {r[1]: r[0] for r in store.iter_export_rows(EVERYTHING, OrderQuery(), tz)}
+    shown = {r["Order ID"]: r["Order date"] for r in walk(database, EVERYTHING, OrderQuery(), tz)}
+    exported = {r[1]: r[0] for r in database.iter_export_rows(EVERYTHING, OrderQuery(), tz)}
     for order_id, stored in enumerate(EDGES, start=1):
         if isinstance(shown[order_id], datetime):
             assert exported[order_id] == shown[order_id].date(), stored
@@ -201,7 +201,7 @@ def test_the_page_and_the_export_agree_on_which_dates_can_be_shown(tmp_path, tz)
             assert exported[order_id] == str(shown[order_id]) == f"invalid date (stored: {stored})"
     assert isinstance(shown[2], datetime) and isinstance(shown[4], datetime)
     assert not isinstance(shown[1], datetime) and not isinstance(shown[5], datetime)
-    store.close()
+    database.close()
 
 
 @pytest.mark.parametrize(("start", "end"), [(date.min, date.max), (date.min, date(1, 1, 31)),
@@ -209,18 +209,18 @@ def test_the_page_and_the_export_agree_on_which_dates_can_be_shown(tmp_path, tz)
 def test_a_period_at_the_calendar_s_ends_is_read_and_summed(bad_db, start, end):
     """A period no URL can give (clamped there), but a query may hold: nothing overflows, and
     a previous period that would begin before year 1 gives no comparison."""
-    store, sample = bad_db
+    database, sample = bad_db
     query = OrderQuery(start=start, end=end)
-    total, _amount = store.count_orders(EVERYTHING, query, WARSAW)
-    figures = overview.fetch_overview(store, EVERYTHING, query, WARSAW, today=date(2026, 6, 1))
+    total, _amount = database.count_orders(EVERYTHING, query, WARSAW)
+    figures = overview.fetch_overview(database, EVERYTHING, query, WARSAW, today=date(2026, 6, 1))
     assert figures.kpis.orders == total
     if start == date.min:
         assert figures.previous_kpis is None and figures.previous_period is None
     else:
         assert figures.previous_period == overview.Period(date(9999, 10, 31), date(9999, 11, 30))
-    listed = [r["Order ID"] for r in walk(store, EVERYTHING, query, WARSAW)]
+    listed = [r["Order ID"] for r in walk(database, EVERYTHING, query, WARSAW)]
     assert len(listed) == total
-    assert listed == [i for i in screen_order(store, True) if i in set(listed)]
+    assert listed == [i for i in screen_order(database, True) if i in set(listed)]
     if (start, end) == (date.min, date.max):
         # Every order but those whose time is no day in Warsaw's calendar of years 1 to 9999.
         assert total == len(sample.orders) + 2  # 1900-06-01, and 1 BC 23:00 UTC (00:24 LMT)

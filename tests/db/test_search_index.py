@@ -10,7 +10,7 @@ exactly it or the e-mail contains it):
   what the scan of the orders gives (``INDEX_CANDIDATES = 0`` forces the scan): phone "contains"
   over phones of 1 to 20 digits with leading zeros (``phone_key`` up to 17 digits, ``phone_long``
   beyond), e-mail and text searches with mixed case, '%' and '_';
-* ``core.schema.phone_signature`` equals the SQL of ``SEARCH_ROWS``;
+* ``core.db.schema.phone_signature`` equals the SQL of ``SEARCH_ROWS``;
 * a merchant order ID matched by its hash alone is confirmed on the orders;
 * more than ``INDEX_CANDIDATES`` matches fall back to the scan and stay exact;
 * imports keep the index in step (changed phones and e-mails, new stores);
@@ -19,7 +19,7 @@ exactly it or the e-mail contains it):
   ordered by store and order), and when it leaves the file alone;
 * the store lists cached per scope are dropped by every write transaction.
 
-Each test that asserts which way a search was answered spies on ``core.store._search_index``
+Each test that asserts which way a search was answered spies on ``core.db._search_index``
 (a list of IDs: the index answered; None: the scan did), so no test passes by the other path.
 """
 from __future__ import annotations
@@ -34,20 +34,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import core.store
+import core.db
 from core.importer import import_files
 from core.query import OrderQuery
-from core.schema import PHONE_KEY_DIGITS, phone_signature
-from core.store import (
+from core.db.schema import PHONE_KEY_DIGITS, phone_signature
+from core.db import (
     SEARCH_ROW_GROUP_SIZE,
-    Store,
+    Database,
     cluster_search_index,
     index_orders,
 )
 from core.users import Scope
-from tests.sample_data import Sample, load_sample, sample_store
-from tests.store.test_import import order_row, store_row, write_files
-from tests.store.test_orders_store import TZ, all_pages, in_scope, oracle_sorted
+from tests.sample_data import Sample, load_sample, sample_database
+from tests.db.test_import import order_row, store_row, write_files
+from tests.db.test_orders_store import TZ, all_pages, in_scope, oracle_sorted
 
 ADMIN = Scope.everything()
 # The index's rows in force: the clustered ones, except those of orders written since.
@@ -147,9 +147,9 @@ def search_sample() -> Sample:
 def search_db(tmp_path_factory):
     """(store, sample): the phone and e-mail orders above, in three stores; read-only use."""
     sample = search_sample()
-    with Store(tmp_path_factory.mktemp("search") / "orders.duckdb") as store:
-        load_sample(store, sample)
-        yield store, sample
+    with Database(tmp_path_factory.mktemp("search") / "orders.duckdb") as database:
+        load_sample(database, sample)
+        yield database, sample
 
 
 # --- searching one way or the other --------------------------------------------------------------
@@ -157,23 +157,23 @@ def search_db(tmp_path_factory):
 def spy_on_the_index(mp: pytest.MonkeyPatch) -> list:
     """What ``_search_index`` returns from now on: a list of IDs, or None (the scan answered)."""
     answers: list = []
-    real = core.store._search_index
+    real = core.db._search_index
 
     def spy(*args):
         answers.append(real(*args))
         return answers[-1]
 
-    mp.setattr(core.store, "_search_index", spy)
+    mp.setattr(core.db, "_search_index", spy)
     return answers
 
 
-def searched(store: Store, scope: Scope, texts, way: str) -> dict[str, list[int]]:
+def searched(database: Database, scope: Scope, texts, way: str) -> dict[str, list[int]]:
     """Every page of each search, the index forced on ("index") or off ("scan")."""
     with pytest.MonkeyPatch.context() as mp:
         answers = spy_on_the_index(mp)
         if way == "scan":
-            mp.setattr(core.store, "INDEX_CANDIDATES", 0)
-        found = {text: all_pages(store, scope, OrderQuery(search=text)) for text in texts}
+            mp.setattr(core.db, "INDEX_CANDIDATES", 0)
+        found = {text: all_pages(database, scope, OrderQuery(search=text)) for text in texts}
     if way == "index":
         assert all(a is not None for a in answers), "a search was not answered by the index"
     else:  # with no candidate allowed the index may only say "nothing matches"
@@ -209,24 +209,24 @@ PHONE_QUERIES = sorted(
 
 @pytest.mark.parametrize("scope_name", SEARCH_SCOPES)
 def test_phone_contains_on_the_index_is_python_in(search_db, scope_name):
-    store, sample = search_db
+    database, sample = search_db
     scope = SEARCH_SCOPES[scope_name]
     expected = {q: oracle(sample, scope, q) for q in PHONE_QUERIES}
     assert sum(map(bool, expected.values())) > len(PHONE_QUERIES) // 2  # not vacuous
-    by_index = searched(store, scope, PHONE_QUERIES, "index")
+    by_index = searched(database, scope, PHONE_QUERIES, "index")
     assert mismatches(by_index, expected) == {}
-    by_scan = searched(store, scope, PHONE_QUERIES, "scan")
+    by_scan = searched(database, scope, PHONE_QUERIES, "scan")
     assert mismatches(by_scan, by_index) == {}
 
 
 @pytest.mark.parametrize("text", ["0", "007", "0048600123", "600123", "00123456789012345678",
                                   "12345678901234567890", "6364", "4"])
 def test_counts_of_phone_searches(search_db, text):
-    store, sample = search_db
+    database, sample = search_db
     for scope in SEARCH_SCOPES.values():
         ids = oracle(sample, scope, text)
         amount = sum((o["amount"] for o in sample.orders if o["order_id"] in ids), Decimal("0"))
-        assert store.count_orders(scope, OrderQuery(search=text), TZ) == (len(ids), amount)
+        assert database.count_orders(scope, OrderQuery(search=text), TZ) == (len(ids), amount)
 
 
 # --- 2. the phone signature ----------------------------------------------------------------------
@@ -245,15 +245,15 @@ def test_phone_signature_equals_the_sql_of_the_index(tmp_path):
         "".join(rnd.choice("0123456789") for _ in range(length))
         for length in range(21) for _ in range(12)
     ]
-    with Store(tmp_path / "orders.duckdb") as store:
-        with store.transaction() as cur:
+    with Database(tmp_path / "orders.duckdb") as database:
+        with database.transaction() as cur:
             cur.execute("INSERT INTO stores VALUES ('S1', 'A', NULL, NULL, NULL, 'L', 'R', 'PL')")
             cur.executemany(
                 "INSERT INTO orders (order_id, created_at, amount, status, channel, phone_digits,"
                 " store_id) VALUES (?, TIMESTAMP '2026-01-01', 1, 'Completed', 'online', ?, 'S1')",
                 list(enumerate(phones)))
             index_orders(cur)
-        with store.cursor() as cur:
+        with database.cursor() as cur:
             rows = cur.execute("SELECT order_id, phone_sig, phone_key, phone_long "
                                f"FROM {INDEX_ROWS} ORDER BY order_id").fetchall()
     assert len(rows) == len(phones)
@@ -281,13 +281,13 @@ TEXT_QUERIES = [
 
 @pytest.mark.parametrize("scope_name", SEARCH_SCOPES)
 def test_email_and_text_searches(search_db, scope_name):
-    store, sample = search_db
+    database, sample = search_db
     scope = SEARCH_SCOPES[scope_name]
     expected = {q: oracle(sample, scope, q) for q in TEXT_QUERIES}
     assert sum(map(bool, expected.values())) > 10  # the table is not vacuous
-    by_index = searched(store, scope, TEXT_QUERIES, "index")
+    by_index = searched(database, scope, TEXT_QUERIES, "index")
     assert mismatches(by_index, expected) == {}
-    assert mismatches(searched(store, scope, TEXT_QUERIES, "scan"), by_index) == {}
+    assert mismatches(searched(database, scope, TEXT_QUERIES, "scan"), by_index) == {}
 
 
 # --- 4. a merchant order ID matched by hash is confirmed -----------------------------------------
@@ -296,30 +296,30 @@ def test_email_and_text_searches(search_db, scope_name):
 def test_a_hash_collision_of_the_merchant_order_id_is_not_a_match(tmp_path, text):
     real, other, without = (an_order(1, "S1", merchant=text), an_order(2, "S1", merchant="Y-2"),
                             an_order(3, "S2"))
-    with Store(tmp_path / "orders.duckdb") as store:
-        load_sample(store, Sample(STORES, [real, other, without], []))
-        with store.transaction() as cur:  # orders 2 and 3 now "collide" with the searched ID
+    with Database(tmp_path / "orders.duckdb") as database:
+        load_sample(database, Sample(STORES, [real, other, without], []))
+        with database.transaction() as cur:  # orders 2 and 3 now "collide" with the searched ID
             for table in ("order_search", "order_search_recent"):
                 cur.execute(f"UPDATE {table} SET merchant_key = hash(?) WHERE order_id IN (2, 3)",
                             [text])
             assert cur.execute(f"SELECT count(*) FROM {INDEX_ROWS} WHERE merchant_key = hash(?)",
                                [text]).fetchone()[0] == 3
-        assert searched(store, ADMIN, [text], "index") == {text: [1]}
-        assert store.count_orders(ADMIN, OrderQuery(search=text), TZ)[0] == 1
+        assert searched(database, ADMIN, [text], "index") == {text: [1]}
+        assert database.count_orders(ADMIN, OrderQuery(search=text), TZ)[0] == 1
 
 
 # --- 5. more than INDEX_CANDIDATES matches -------------------------------------------------------
 
 def test_more_matches_than_index_candidates_fall_back_to_the_scan(search_db, monkeypatch):
-    store, sample = search_db
-    monkeypatch.setattr(core.store, "INDEX_CANDIDATES", 3)
+    database, sample = search_db
+    monkeypatch.setattr(core.db, "INDEX_CANDIDATES", 3)
     answers = spy_on_the_index(monkeypatch)
     ways = set()
     for text in ["0", "00", "000", "9", "99", "12345", "@", "%", "_", "ion", "mail", "WEB-17"]:
         for scope in SEARCH_SCOPES.values():
             expected = oracle(sample, scope, text)
             answers.clear()
-            assert all_pages(store, scope, OrderQuery(search=text)) == expected, text
+            assert all_pages(database, scope, OrderQuery(search=text)) == expected, text
             way = "scan" if answers[0] is None else "index"
             assert way == ("scan" if len(expected) > 3 else "index"), (text, expected)
             ways.add((way, len(expected)))
@@ -329,15 +329,15 @@ def test_more_matches_than_index_candidates_fall_back_to_the_scan(search_db, mon
 
 # --- 6. imports keep the index in step -----------------------------------------------------------
 
-def imported(store: Store, folder: Path, **kinds) -> None:
+def imported(database: Database, folder: Path, **kinds) -> None:
     folder.mkdir()
-    import_files(store, **write_files(folder, **kinds))
+    import_files(database, **write_files(folder, **kinds))
 
 
-def index_state(store: Store) -> tuple[int, int, int, int]:
+def index_state(database: Database) -> tuple[int, int, int, int]:
     """(orders, index rows, distinct orders in the index, rows of orders written since it was
     clustered)."""
-    with store.cursor() as cur:
+    with database.cursor() as cur:
         return cur.execute(
             f"SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM {INDEX_ROWS}), "
             f"(SELECT count(DISTINCT order_id) FROM {INDEX_ROWS}), "
@@ -346,8 +346,8 @@ def index_state(store: Store) -> tuple[int, int, int, int]:
 
 @pytest.fixture
 def imported_store(tmp_path):
-    with Store(tmp_path / "orders.duckdb") as store:
-        imported(store, tmp_path / "base",
+    with Database(tmp_path / "orders.duckdb") as database:
+        imported(database, tmp_path / "base",
                  stores=[store_row("S1", legal_entity="LE1"), store_row("S2", legal_entity="LE2")],
                  orders=[
                      order_row(101, phone="+48 111 222 333", email="Old.Mail@WP.pl",
@@ -357,69 +357,69 @@ def imported_store(tmp_path):
                      order_row(103, phone="+40 721 000 100", email="ion@yahoo.ro",
                                merchant_order_id="MO-3", store_id="S2"),
                  ])
-        yield store
+        yield database
 
 
 def test_an_import_that_changes_a_phone_and_an_email(imported_store, tmp_path):
-    store = imported_store
-    assert index_state(store) == (3, 3, 3, 3)
-    imported(store, tmp_path / "change", orders=[
+    database = imported_store
+    assert index_state(database) == (3, 3, 3, 3)
+    imported(database, tmp_path / "change", orders=[
         order_row(101, phone="+48 999 888 777", email="New.Mail@Yahoo.RO",
                   merchant_order_id="MO-NEW"),
         order_row(102, phone="+48 606 606 606", email="anna@wp.pl", merchant_order_id="MO-2"),
     ])
-    assert index_state(store) == (3, 3, 3, 3)  # 101's rows replaced; 102 is unchanged
+    assert index_state(database) == (3, 3, 3, 3)  # 101's rows replaced; 102 is unchanged
     expected = {"111 222 333": [], "111222": [], "999888777": [101], "+48 999-888-777": [101],
                 "old.mail": [], "Old.Mail@WP.pl": [], "new.mail@yahoo": [101],
                 "yahoo.ro": [103, 101], "MO-OLD": [], "MO-NEW": [101], "606606606": [102],
                 "721": [103]}
     for way in ("index", "scan"):
-        assert mismatches(searched(store, ADMIN, expected, way), expected) == {}, way
+        assert mismatches(searched(database, ADMIN, expected, way), expected) == {}, way
     in_s1 = {text: [i for i in ids if i != 103] for text, ids in expected.items()}
     scope = Scope(False, frozenset(), frozenset({"S1"}))
-    assert mismatches(searched(store, scope, expected, "index"), in_s1) == {}
+    assert mismatches(searched(database, scope, expected, "index"), in_s1) == {}
 
 
 def test_an_import_of_a_new_store_is_searched_by_its_users(imported_store, tmp_path):
-    store = imported_store
+    database = imported_store
     s9 = Scope(False, frozenset(), frozenset({"S9"}))
     queries = {"505 505": [902, 901], "nine@s9": [902], "MO-9": [901], "606606606": []}
     nothing = {text: [] for text in queries}
-    assert searched(store, s9, queries, "index") == nothing  # and the S9 list is cached: empty
-    imported(store, tmp_path / "new store", stores=[store_row("S9", legal_entity="LE9")], orders=[
+    assert searched(database, s9, queries, "index") == nothing  # and the S9 list is cached: empty
+    imported(database, tmp_path / "new store", stores=[store_row("S9", legal_entity="LE9")], orders=[
         order_row(901, phone="+48 505 505 505", merchant_order_id="MO-9", store_id="S9",
                   email="a@s9.pl", created_at="2024-03-01T10:00:00"),
         order_row(902, phone="505505", merchant_order_id="MO-902", store_id="S9",
                   email="nine@s9.pl", created_at="2024-03-02T10:00:00"),
     ])
-    assert index_state(store) == (5, 5, 5, 5)
-    assert mismatches(searched(store, s9, queries, "index"), queries) == {}
-    assert store.count_orders(s9, OrderQuery(), TZ)[0] == 2
+    assert index_state(database) == (5, 5, 5, 5)
+    assert mismatches(searched(database, s9, queries, "index"), queries) == {}
+    assert database.count_orders(s9, OrderQuery(), TZ)[0] == 2
     s1 = Scope(False, frozenset(), frozenset({"S1"}))
-    assert searched(store, s1, queries, "index") == {**nothing, "606606606": [102]}
+    assert searched(database, s1, queries, "index") == {**nothing, "606606606": [102]}
 
 
 # --- 7. a schema-1 database gets its index ------------------------------------------------------
 
 def test_a_schema_1_database_is_indexed_on_the_next_open(tmp_path):
     path = tmp_path / "orders.duckdb"
-    store, sample = sample_store(path, n_orders=120)
-    store.close()
+    database, sample = sample_database(path, n_orders=120)
+    database.close()
     with duckdb.connect(str(path)) as con:
         con.execute("DROP TABLE order_search; DROP TABLE order_search_recent; "
                     "DROP TABLE search_stores")
         con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    with Store(path) as store:
-        assert index_state(store) == (len(sample.orders), len(sample.orders),
+    with Database(path) as database:
+        assert index_state(database) == (len(sample.orders), len(sample.orders),
                                       len(sample.orders), 0)
-        with store.cursor() as cur:
+        with database.cursor() as cur:
             assert cur.execute("SELECT value FROM meta WHERE key = 'schema_version'"
                                ).fetchone() == ("2",)
         texts = ["606 606", "0048 600 125", "1010", "gmail", "ivan%", "WEB-17", "5900000000017"]
         for scope in (ADMIN, Scope(False, frozenset({"Alpha SRL"}), frozenset({"S05"}))):
             expected = {text: oracle(sample, scope, text) for text in texts}
             assert sum(map(bool, expected.values())) >= 5
-            assert mismatches(searched(store, scope, texts, "index"), expected) == {}
+            assert mismatches(searched(database, scope, texts, "index"), expected) == {}
 
 
 # --- 8. clustering -------------------------------------------------------------------------------
@@ -430,7 +430,7 @@ GENERATED_STORES = 7
 
 def generate(path: Path) -> None:
     """10,000 orders over 7 stores (interleaved), written and indexed by one transaction."""
-    with Store(path) as store, store.transaction() as cur:
+    with Database(path) as database, database.transaction() as cur:
         cur.execute(f"INSERT INTO stores SELECT 'G' || i, 'Store ' || i, NULL, NULL, NULL, "
                     f"'LE' || (i % 2), 'R', 'PL' FROM range({GENERATED_STORES}) t(i)")
         cur.execute(f"""
@@ -481,11 +481,11 @@ def test_a_long_tail_is_clustered_on_the_next_open(unclustered, copy_of, monkeyp
     path = copy_of(unclustered)
     assert tail(path) == GENERATED_ORDERS and row_groups(path) == []
     assert cluster_search_index(path) is False  # 10,000 rows: below SEARCH_TAIL_ROWS
-    monkeypatch.setattr(core.store, "SEARCH_TAIL_ROWS", 0)  # now above a tenth of the index
-    with Store(path) as store:  # rebuilt: order 1234 is in store G2 (1234 % 7)
+    monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 0)  # now above a tenth of the index
+    with Database(path) as database:  # rebuilt: order 1234 is in store G2 (1234 % 7)
         for scope, ids in ((ADMIN, [1234]), (Scope(False, frozenset(), frozenset({"G2"})), [1234]),
                            (Scope(False, frozenset(), frozenset({"G3"})), [])):
-            assert searched(store, scope, ["600 001 234"], "index") == {"600 001 234": ids}
+            assert searched(database, scope, ["600 001 234"], "index") == {"600 001 234": ids}
     groups = row_groups(path)
     assert len(groups) > 1 and max(groups) <= SEARCH_ROW_GROUP_SIZE
     assert sum(groups) == GENERATED_ORDERS
@@ -516,9 +516,9 @@ def break_index(how: str, path: Path) -> None:
 ])
 def test_when_the_index_is_rebuilt(unclustered, copy_of, monkeypatch, how, rebuilt):
     path = copy_of(unclustered)
-    monkeypatch.setattr(core.store, "SEARCH_TAIL_ROWS", 0)
+    monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 0)
     assert cluster_search_index(path) is True  # clustered, then broken
-    monkeypatch.setattr(core.store, "SEARCH_TAIL_ROWS", 1000)  # as a tenth of the index
+    monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 1000)  # as a tenth of the index
     break_index(how, path)
     assert cluster_search_index(path) is rebuilt
     groups = row_groups(path)
@@ -531,22 +531,22 @@ def test_when_the_index_is_rebuilt(unclustered, copy_of, monkeypatch, how, rebui
 def test_clustering_a_file_this_process_holds_does_nothing(unclustered, copy_of, monkeypatch,
                                                            read_only):
     path = copy_of(unclustered)
-    with Store(path, read_only=read_only) as store:
-        monkeypatch.setattr(core.store, "SEARCH_TAIL_ROWS", 0)  # it would rebuild if it could
+    with Database(path, read_only=read_only) as database:
+        monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 0)  # it would rebuild if it could
         assert cluster_search_index(path) is False
-        assert store.count_orders(ADMIN, OrderQuery(search="48600001234"), TZ)[0] == 1
+        assert database.count_orders(ADMIN, OrderQuery(search="48600001234"), TZ)[0] == 1
     assert tail(path) == GENERATED_ORDERS
 
 
 def test_importing_one_order_keeps_the_index_clustered(unclustered, copy_of, monkeypatch,
                                                        tmp_path):
     path = copy_of(unclustered)
-    monkeypatch.setattr(core.store, "SEARCH_TAIL_ROWS", 0)
+    monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 0)
     if not cluster_search_index(path) or max(row_groups(path)) > SEARCH_ROW_GROUP_SIZE:
         pytest.fail("not clustered to begin with")  # not the expected failure: no xfail
     monkeypatch.undo()
-    with Store(path) as store:
-        imported(store, tmp_path / "one order", orders=[order_row(20_001, store_id="G1")])
+    with Database(path) as database:
+        imported(database, tmp_path / "one order", orders=[order_row(20_001, store_id="G1")])
     assert cluster_search_index(path) is False  # the next open finds nothing to rebuild
     groups = row_groups(path)
     assert sum(groups) == GENERATED_ORDERS and max(groups) <= SEARCH_ROW_GROUP_SIZE, groups
@@ -558,63 +558,63 @@ def test_importing_one_order_keeps_the_index_clustered(unclustered, copy_of, mon
 @pytest.mark.parametrize("store_first", [False, True], ids=["one import", "store, then orders"])
 def test_a_new_store_of_a_granted_legal_entity_is_seen_after_an_import(imported_store, tmp_path,
                                                                        store_first):
-    store = imported_store
+    database = imported_store
     le1 = Scope(False, frozenset({"LE1"}), frozenset())
     new_store = [store_row("S8", legal_entity="LE1")]
-    assert store.count_orders(le1, OrderQuery(), TZ)[0] == 2  # the LE1 store list is cached
-    assert searched(store, le1, ["505505"], "index") == {"505505": []}
+    assert database.count_orders(le1, OrderQuery(), TZ)[0] == 2  # the LE1 store list is cached
+    assert searched(database, le1, ["505505"], "index") == {"505505": []}
     if store_first:
-        imported(store, tmp_path / "store", stores=new_store)
-        assert store.count_orders(le1, OrderQuery(), TZ)[0] == 2
-        assert searched(store, le1, ["505505"], "index") == {"505505": []}
+        imported(database, tmp_path / "store", stores=new_store)
+        assert database.count_orders(le1, OrderQuery(), TZ)[0] == 2
+        assert searched(database, le1, ["505505"], "index") == {"505505": []}
         new_store = []
-    imported(store, tmp_path / "orders", **({"stores": new_store} if new_store else {}),
+    imported(database, tmp_path / "orders", **({"stores": new_store} if new_store else {}),
              orders=[order_row(801, phone="+48 505 505 505", store_id="S8")])
-    assert store.count_orders(le1, OrderQuery(), TZ)[0] == 3
-    assert sorted(all_pages(store, le1, OrderQuery())) == [101, 102, 801]
-    assert searched(store, le1, ["505505"], "index") == {"505505": [801]}
-    assert store.count_orders(le1, OrderQuery(search="505505"), TZ)[0] == 1
+    assert database.count_orders(le1, OrderQuery(), TZ)[0] == 3
+    assert sorted(all_pages(database, le1, OrderQuery())) == [101, 102, 801]
+    assert searched(database, le1, ["505505"], "index") == {"505505": [801]}
+    assert database.count_orders(le1, OrderQuery(search="505505"), TZ)[0] == 1
 
 
-def add_store(store: Store, store_id: str, legal_entity: str) -> None:
-    with store.transaction() as cur:
+def add_store(database: Database, store_id: str, legal_entity: str) -> None:
+    with database.transaction() as cur:
         cur.execute("INSERT INTO stores VALUES (?, ?, NULL, NULL, NULL, ?, 'R', 'PL')",
                     [store_id, f"Store {store_id}", legal_entity])
 
 
 def test_store_lists_read_before_a_commit_are_not_reused_after_it(imported_store):
-    store = imported_store
+    database = imported_store
     chosen = OrderQuery().store_clause(Scope(False, frozenset({"LE1"}), frozenset()))
 
     def stores_now() -> tuple[str, ...]:
-        generation = store._generation
-        with store.snapshot() as cur:
-            return store._stores_chosen(cur, chosen, generation)[0]
+        generation = database._generation
+        with database.snapshot() as cur:
+            return database._stores_chosen(cur, chosen, generation)[0]
 
     assert stores_now() == ("S1",)
-    with store.cursor() as cur:  # behind the store's back: the cached list is reused
+    with database.cursor() as cur:  # behind the store's back: the cached list is reused
         cur.execute("INSERT INTO stores VALUES ('S5', 'x', NULL, NULL, NULL, 'LE1', 'R', 'PL')")
     assert stores_now() == ("S1",)
-    add_store(store, "S6", "LE1")  # a write transaction drops every cached list
+    add_store(database, "S6", "LE1")  # a write transaction drops every cached list
     assert stores_now() == ("S1", "S5", "S6")
 
     # A snapshot begun before a commit, reading (and caching) after it, sees the old stores;
     # its result must not be reused once the commit is known.
-    old_generation = store._generation
-    with store.snapshot() as old:
+    old_generation = database._generation
+    with database.snapshot() as old:
         assert old.execute("SELECT count(*) FROM stores").fetchone() == (4,)  # snapshot taken
-        add_store(store, "S7", "LE1")  # committed on a cursor of its own
-        assert store._stores_chosen(old, chosen, old_generation)[0] == ("S1", "S5", "S6")
-    assert store._generation == old_generation + 1
+        add_store(database, "S7", "LE1")  # committed on a cursor of its own
+        assert database._stores_chosen(old, chosen, old_generation)[0] == ("S1", "S5", "S6")
+    assert database._generation == old_generation + 1
     assert stores_now() == ("S1", "S5", "S6", "S7")
 
 
 def test_a_page_with_a_store_newer_than_the_kept_stores_is_read_whole(imported_store):
     """The stores' columns are kept until a write transaction commits; an order of a store
     committed in between (here: behind the store's back) still comes with its store."""
-    store = imported_store
-    assert store.fetch_page(ADMIN, OrderQuery(), TZ, 1).total == 3  # the stores are kept
-    with store.cursor() as cur:
+    database = imported_store
+    assert database.fetch_page(ADMIN, OrderQuery(), TZ, 1).total == 3  # the stores are kept
+    with database.cursor() as cur:
         cur.execute("INSERT INTO stores VALUES ('S7', 'Store seven', NULL, 'M-7', NULL, 'LE1', "
                     "'Pomorskie', 'PL')")
         cur.execute("INSERT INTO orders (order_id, created_at, amount, status, channel, phone, "
@@ -622,7 +622,7 @@ def test_a_page_with_a_store_newer_than_the_kept_stores_is_read_whole(imported_s
                     "'Completed', 'online', '+48 777 000 111', '48777000111', 'S7')")
         index_orders(cur, "o.order_id = 701")
     for query in (OrderQuery(), OrderQuery(search="777 000 111")):
-        rows = store.fetch_page(ADMIN, query, TZ, 1).rows
+        rows = database.fetch_page(ADMIN, query, TZ, 1).rows
         row = next(r for r in rows if r["Order ID"] == 701)
         assert (row["Store name"], row["Store ID"], row["Region"]) == (
             "Store seven", "M-7", "Pomorskie")
