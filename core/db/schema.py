@@ -9,11 +9,13 @@ rely on them alone.
 from __future__ import annotations
 
 from core.money import MAX_AMOUNT
+from core.status import CHANNELS, STATUSES  # noqa: F401 (the columns' allowed values)
 
 SCHEMA_VERSION = 2  # 2: the search index and the sort keys of phones and e-mails
 
-STATUSES = ("Pending", "Completed", "Cancel", "Return")
-CHANNELS = ("online", "offline")
+# The largest whole numbers the integer columns hold (order IDs, line numbers, quantities).
+BIGINT_MAX = 2**63 - 1
+INTEGER_MAX = 2**31 - 1
 
 # The columns of the search index's two tables (see below the DDL).
 SEARCH_COLUMNS = """(
