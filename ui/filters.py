@@ -31,8 +31,8 @@ from core.query import (
     from_url_params,
     to_url_params,
 )
-from core.db.schema import CHANNELS, STATUSES
 from core.db import ScopeOptions
+from core.status import CHANNELS, STATUSES
 from ui.text import as_text
 
 QUERY, PAGE, URL_WRITTEN, NOTICES = "view.query", "view.page", "view.url", "view.notices"
@@ -63,6 +63,7 @@ _FIELDS = {
     "orders.desc": ("descending", bool, bool),
 }
 _WIDGETS = (*_FIELDS, "filters.period", "filters.preset")
+_SIDEBAR_WIDGETS = tuple(key for key in _WIDGETS if key.startswith("filters."))
 
 
 def preset_range(preset: str, today: date) -> tuple[date, date] | tuple[()]:
@@ -107,9 +108,10 @@ def _push(key: str, value) -> None:
     _pending()[key] = value
 
 
-def _forget_widgets() -> None:
-    """Drop the filter, search and sort widgets' values: they are drawn anew from the view."""
-    for key in _WIDGETS:
+def _forget_widgets(keys: tuple[str, ...] = _WIDGETS) -> None:
+    """Drop these widgets' values (by default the filter, search and sort widgets'): they are
+    drawn anew from the view."""
+    for key in keys:
         st.session_state.pop(key, None)
         _pending().pop(key, None)
 
@@ -215,10 +217,14 @@ def _clear_filters() -> None:
     query = st.session_state[QUERY]
     st.session_state[QUERY] = OrderQuery(sort=query.sort, descending=query.descending)
     st.session_state[PAGE] = 1
-    for key in _WIDGETS:
-        if key.startswith("filters.") or key == "orders.search":
-            st.session_state.pop(key, None)
-            _pending().pop(key, None)
+    _forget_widgets((*_SIDEBAR_WIDGETS, "orders.search"))
+
+
+def set_view(query: OrderQuery) -> None:
+    """Make ``query`` the shared view, on its first page, from outside the sidebar (a click on a
+    chart, a button): the sidebar's widgets are drawn anew from it on the next run."""
+    st.session_state[QUERY], st.session_state[PAGE] = query, 1
+    _forget_widgets(_SIDEBAR_WIDGETS)
 
 
 def filter_sidebar(options: ScopeOptions, tz, tz_name: str) -> None:
