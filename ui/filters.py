@@ -2,9 +2,11 @@
 
 The canonical view lives in ``st.session_state["view.query"]`` / ``["view.page"]``; widgets are
 initialised from it when they appear and write back to it in their ``on_change`` callbacks, so the
-Orders and Overview pages share one view. It is mirrored into the URL's query parameters. The URL
-is read when a view comes from outside the session's own widgets: a new session (a link, a
-bookmark, a reload), a page switch that carries a view, the browser's Back and Forward.
+Orders and Overview pages share one view; a page that changes the view itself (a click on an
+Overview chart) calls ``set_view``, so the widgets' keys are known to this module alone. The view
+is mirrored into the URL's query parameters. The URL is read when a view comes from outside the
+session's own widgets: a new session (a link, a bookmark, a reload), a page switch that carries a
+view, the browser's Back and Forward.
 
 Why every widget is drawn with its current value as its default: Streamlit sends a value set
 through session state to the browser once, with that run's element, and a browser that mounts
