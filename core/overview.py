@@ -1,12 +1,11 @@
 """The Overview's figures: KPIs against the previous period, and the data of its charts.
 
-Everything is computed in DuckDB over the same orders as the Orders page (``Store.orders_where``:
-the scope and store filters resolved to store IDs, a search answered by the search index), so the
-Overview summarises exactly the orders the Orders page lists, within the user's scope.
-Sums come back as ``Decimal`` (``fetchall``, never ``.df()``); ratios are taken in Python from those
-Decimals. One scan with GROUPING SETS yields the daily series by channel, the statuses and the
-stores (the totals and the regions are sums of those); the previous period's totals are one more
-query.
+The figures summarise exactly the orders the Orders page lists, within the user's scope: their
+rows are read by ``core.db.figures`` (one scan grouping the view's orders by day and channel, by
+status and by store, and the previous period's totals) and added up here, without a database, so
+every rule below is unit-tested on hand-made rows. Sums are ``Decimal`` from the database on;
+ratios are taken in Python from those Decimals. The totals are the sum of the statuses, the regions
+the sum of their stores, a week the sum of its days.
 
 Comparison rule. The tiles cover exactly the view's orders, so a change is shown only when the
 view has a period: a period ``start … end`` (a start alone runs to today, as the Orders page says)
@@ -22,18 +21,20 @@ leave it out). The refund rate is refunded / captured over the same orders.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from core.db import Database
+from core.db.figures import Breakdown, DayTotals, StoreTotals, fetch_breakdown, fetch_totals
+from core.export import sanitize_text
 from core.money import quantize_amount
 from core.query import DEFAULT_SORT, OrderQuery
-from core.db.schema import CHANNELS, STATUSES
-from core.db import Database, readable_sql
+from core.status import CHANNELS, STATUSES, Status
 from core.users import Scope
 
 WEEKS_AFTER_DAYS = 92  # a longer period is charted per week, a shorter one per day
@@ -167,151 +168,87 @@ def bucket_for(days: int) -> str:
     return "week" if days > WEEKS_AFTER_DAYS else "day"
 
 
-# -- reads ----------------------------------------------------------------------------------------
-
-_KPI_SELECT = (
-    "count(*), coalesce(sum(o.amount), 0), coalesce(sum(o.refunded_amount), 0), "
-    "count(*) FILTER (WHERE o.status = 'Cancel')"
-)
+# -- the figures of a view -----------------------------------------------------------------------
 
 
 def fetch_kpis(database: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> Kpis:
     """The KPI totals of exactly the orders the query selects within the scope."""
-    where, params = database.orders_where(scope, query, tz)
-    with database.cursor() as cur:
-        row = cur.execute(f"SELECT {_KPI_SELECT} FROM orders o WHERE {where}", params).fetchone()
-    return _kpis(row)
-
-
-def _kpis(row: tuple) -> Kpis:
-    orders, captured, refunded, cancelled = row
-    return Kpis(int(orders), Decimal(captured), Decimal(refunded), int(cancelled))
-
-
-# Orders are grouped by UTC hour (or quarter-hour) first, integer arithmetic on every row, and only
-# those few thousand buckets are turned into local days: converting each order's time to the
-# display zone was the slowest part of the query. A bucket never straddles a local midnight when
-# its length divides every UTC offset of the zone; every offset in use since 2000 is a whole number
-# of quarter hours, and most zones' are whole hours (fewer buckets, a faster query).
-_HOUR_US = 3600 * 1_000_000
-_QUARTER_HOUR_US = 900 * 1_000_000
-
-
-@functools.lru_cache(maxsize=64)
-def _bucket_us(tz: ZoneInfo) -> int:
-    """The longest of an hour or a quarter-hour that divides the zone's UTC offsets since 2000."""
-    for year in range(2000, 2041):
-        for month in range(1, 13):
-            for day in (1, 15):
-                offset = tz.utcoffset(datetime(year, month, day))
-                if offset is not None and offset.total_seconds() % 3600:
-                    return _QUARTER_HOUR_US
-    return _HOUR_US
-
-
-# grouping(q, channel, status, store_id): a set bit marks a column rolled up. An order whose time
-# is not read as a date has no bucket (q is NULL): every readable time is after 1970, so the
-# integer division (which DuckDB truncates towards zero) always rounds down.
-_BY_DAY_AND_CHANNEL, _BY_STATUS, _BY_STORE = 0b0011, 0b1101, 0b1110
+    totals = fetch_totals(database, scope, query, tz)
+    return Kpis(totals.orders, totals.captured_amount, totals.refunded_amount,
+                totals.cancelled_orders)
 
 
 def fetch_overview(
     database: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo, *, today: date | None = None
 ) -> Overview:
-    """Every figure of the Overview page for the query within the scope.
-
-    One scan groups the selected orders three ways (by UTC hour and channel, by status, by
-    store); the totals are the sum of the statuses and the regions the sum of their stores.
-    """
+    """Every figure of the Overview page for the query within the scope: one scan of the selected
+    orders, and the previous period's totals when the view has a period."""
     today = today or datetime.now(tz).date()
-    where, params = database.orders_where(scope, query, tz)
-    bucket_us = _bucket_us(tz)
-    sql = f"""
-        WITH grouped AS (
-            SELECT grouping(q, channel, status, store_id) AS g, q, channel, status, store_id,
-                   count(*) AS n, sum(amount) AS captured, sum(refunded_amount) AS refunded
-            FROM (
-                SELECT CASE WHEN {readable_sql("o.created_at")}
-                            THEN epoch_us(o.created_at) // {bucket_us} END AS q,
-                       o.channel, o.status,
-                       o.store_id, o.amount, o.refunded_amount
-                FROM orders o WHERE {where}
-            ) selected
-            GROUP BY GROUPING SETS ((q, channel), (status), (store_id))
-        ), by_day AS (
-            SELECT g,
-                   CAST(timezone(?, make_timestamp(q * {bucket_us})::TIMESTAMPTZ) AS DATE) AS day,
-                   channel, status, store_id,
-                   sum(n) AS n, sum(captured) AS captured, sum(refunded) AS refunded
-            FROM grouped GROUP BY g, day, channel, status, store_id
-        )
-        SELECT b.g, b.day, b.channel, b.status, b.store_id, st.store_name, st.region,
-               b.n, b.captured, b.refunded
-        FROM by_day b LEFT JOIN stores st ON st.store_id = b.store_id
-    """
-    with database.cursor() as cur:
-        rows = cur.execute(sql, [*params, tz.key]).fetchall()
-
-    daily, statuses, stores = [], [], []
-    region_sums: dict[str, list] = defaultdict(lambda: [0, ZERO])
-    cancelled = undated = 0
-    for g, day, channel, status, store_id, store_name, region, n, captured, refunded in rows:
-        n, captured, refunded = int(n), Decimal(captured), Decimal(refunded)
-        if g == _BY_DAY_AND_CHANNEL and day is None:
-            undated += n
-        elif g == _BY_DAY_AND_CHANNEL:
-            daily.append(SeriesPoint(day, channel, n, captured, refunded))
-        elif g == _BY_STATUS:
-            statuses.append((status, n, captured, refunded))
-            cancelled += n if status == "Cancel" else 0
-        elif g == _BY_STORE:
-            stores.append(StoreBar(store_id, store_name, n, captured))
-            region_sums[region][0] += n
-            region_sums[region][1] += captured
-    totals = Kpis(
-        orders=sum(n for _, n, _, _ in statuses),
-        captured_amount=sum((c for _, _, c, _ in statuses), ZERO),
-        refunded_amount=sum((r for _, _, _, r in statuses), ZERO),
-        cancelled_orders=cancelled,
-    )
-
+    breakdown = fetch_breakdown(database, scope, query, tz)
     current, previous = comparison_periods(query, today)
     previous_kpis = None
     if previous is not None:
         previous_kpis = fetch_kpis(
             database, scope, query.with_changes(start=previous.start, end=previous.end), tz
         )
+    return overview_of(breakdown, current, previous, previous_kpis)
 
-    if current is not None:
-        days = current.days
-    elif daily:
-        days = (max(p.bucket_start for p in daily) - min(p.bucket_start for p in daily)).days + 1
-    else:
-        days = 1
-    bucket = bucket_for(days)
 
+def overview_of(
+    breakdown: Breakdown, period: Period | None, previous_period: Period | None,
+    previous_kpis: Kpis | None,
+) -> Overview:
+    """The figures the page shows, from the orders grouped three ways: the totals are the sum of
+    the statuses and the regions the sum of their stores; the series is charted per day or week."""
+    statuses = breakdown.statuses
+    totals = Kpis(
+        orders=sum(s.orders for s in statuses),
+        captured_amount=sum((s.captured_amount for s in statuses), ZERO),
+        refunded_amount=sum((s.refunded_amount for s in statuses), ZERO),
+        cancelled_orders=sum(s.orders for s in statuses if s.status == Status.CANCEL),
+    )
+    bucket = bucket_for(_charted_days(period, breakdown.days))
     status_order = {status: i for i, status in enumerate(STATUSES)}
+    stores = [StoreBar(s.store_id, s.store_name, s.orders, s.captured_amount)
+              for s in breakdown.stores]
     return Overview(
         kpis=totals,
-        period=current,
-        previous_period=previous,
+        period=period,
+        previous_period=previous_period,
         previous_kpis=previous_kpis,
         bucket=bucket,
-        series=tuple(_in_buckets(daily, bucket)),
+        series=tuple(_in_buckets(breakdown.days, bucket)),
         statuses=tuple(
-            StatusSlice(status, n, captured)
-            for status, n, captured, _ in sorted(statuses,
-                                                 key=lambda s: status_order.get(s[0], 99))
+            StatusSlice(s.status, s.orders, s.captured_amount)
+            for s in sorted(statuses, key=lambda s: status_order.get(s.status, 99))
         ),
         top_stores=tuple(
             sorted(stores, key=lambda s: (-s.captured_amount, s.store_name, s.store_id))
         )[:TOP_STORES],
-        regions=tuple(sorted(
-            (RegionBar(region, n, captured) for region, (n, captured) in region_sums.items()),
-            key=lambda r: (-r.captured_amount, r.region),
-        )),
-        undated_orders=undated,
+        regions=_regions(breakdown.stores),
+        undated_orders=breakdown.undated_orders,
     )
+
+
+def _charted_days(period: Period | None, days: tuple[DayTotals, ...]) -> int:
+    """How many days the chart spans: the view's period, or else the days that have orders."""
+    if period is not None:
+        return period.days
+    if days:
+        return (max(d.day for d in days) - min(d.day for d in days)).days + 1
+    return 1
+
+
+def _regions(stores: tuple[StoreTotals, ...]) -> tuple[RegionBar, ...]:
+    """The stores' sums by region, largest first."""
+    sums: dict[str, list] = defaultdict(lambda: [0, ZERO])
+    for store in stores:
+        sums[store.region][0] += store.orders
+        sums[store.region][1] += store.captured_amount
+    return tuple(sorted(
+        (RegionBar(region, n, captured) for region, (n, captured) in sums.items()),
+        key=lambda r: (-r.captured_amount, r.region),
+    ))
 
 
 def week_start(day: date) -> date:
@@ -319,18 +256,20 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _in_buckets(daily: list[SeriesPoint], bucket: str) -> list[SeriesPoint]:
-    """The daily points as they are charted, sorted by bucket then channel; weeks summed exactly."""
+def _in_buckets(days: tuple[DayTotals, ...], bucket: str) -> list[SeriesPoint]:
+    """The days' sums as they are charted, sorted by bucket then channel; weeks summed exactly."""
     channel_order = {channel: i for i, channel in enumerate(CHANNELS)}
+    points = [SeriesPoint(d.day, d.channel, d.orders, d.captured_amount, d.refunded_amount)
+              for d in days]
     if bucket == "week":
         sums: dict[tuple[date, str], list] = defaultdict(lambda: [0, ZERO, ZERO])
-        for point in daily:
+        for point in points:
             total = sums[(week_start(point.bucket_start), point.channel)]
             total[0] += point.orders
             total[1] += point.captured_amount
             total[2] += point.refunded_amount
-        daily = [SeriesPoint(start, channel, *total) for (start, channel), total in sums.items()]
-    return sorted(daily, key=lambda p: (p.bucket_start, channel_order.get(p.channel, 9)))
+        points = [SeriesPoint(start, channel, *total) for (start, channel), total in sums.items()]
+    return sorted(points, key=lambda p: (p.bucket_start, channel_order.get(p.channel, 9)))
 
 
 # -- narrowing the Orders page from a chart ------------------------------------------------------
@@ -369,21 +308,45 @@ def narrowed_query(
     return query.with_changes(**changes)
 
 
-# -- the charts' data as CSV ---------------------------------------------------------------------
+# -- the change shown on a tile ------------------------------------------------------------------
 
-_FORMULA_STARTS = tuple("=+-@\t\r")
+
+def kpi_change(current, previous, text: Callable[[object], str], how: str) -> str | None:
+    """The change of a KPI against the previous period, as the tile shows it: relative
+    ("+12.5%"), in percentage points for a ratio (``how == "points"``: "-1.25 pp"), or the whole
+    value when the previous period had nothing to compare with ("+" and ``text(current)``).
+    None when either period has no value (a ratio of nothing)."""
+    if current is None or previous is None:
+        return None
+    difference = Decimal(current) - Decimal(previous)
+    if not difference:
+        return "0.00 pp" if how == "points" else "0.0%" if previous else text(previous)
+    if how == "points":
+        return f"{difference * 100:+.2f} pp"
+    if previous:
+        return f"{difference / Decimal(previous) * 100:+.1f}%"
+    return "+" + text(current)  # from nothing: the whole value is the change
+
+
+def is_flat(change: str | None) -> bool:
+    """Whether a change shows no movement ("0.0%", "+0.00 pp", "-0.0%"): it gets neither an arrow
+    nor a colour, a rounding to zero being no news."""
+    return change is not None and not any(digit in change for digit in "123456789")
+
+
+# -- the charts' data as CSV ---------------------------------------------------------------------
 
 
 def _cell(value: object) -> str:
-    """Amounts as 2-decimal text; text that a spreadsheet would run as a formula is neutralised."""
+    """Amounts as 2-decimal text; text goes through the export's guard (``sanitize_text``), so
+    that no cell a spreadsheet opens can run as a formula."""
     if isinstance(value, Decimal):
         return f"{quantize_amount(value):.2f}"
     if isinstance(value, date):
         return value.isoformat()
-    text = "" if value is None else str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_STARTS):
-        return "'" + text
-    return text
+    if isinstance(value, str):
+        return sanitize_text(value)
+    return "" if value is None else str(value)
 
 
 def to_csv(header: tuple[str, ...], rows: list[tuple]) -> bytes:

@@ -113,3 +113,26 @@ def _cached_options(key: tuple, _scope: Scope) -> ScopeOptions:
 
 def fetch_scope_options(scope: Scope) -> ScopeOptions:
     return _cached_options(scope.key(), scope)
+
+
+# -- the Overview's figures, cached as the reads above -------------------------------------------
+# Imported here rather than at the top: this block is the Overview's, and its imports come with it.
+from datetime import date  # noqa: E402
+
+from core.overview import Overview, fetch_overview, figures_query  # noqa: E402
+
+
+@st.cache_data(ttl=600, max_entries=500, show_spinner=False)
+def _cached_figures(key: str, _scope: Scope, _query: OrderQuery, today: date) -> Overview:
+    return fetch_overview(get_database(), _scope, _query, get_settings().tz, today=today)
+
+
+def figures_key(scope: Scope, query: OrderQuery, today: date) -> str:
+    """The cache key of a view's figures: the scope, the view without its sort (the figures do
+    not depend on it), the time zone, and today (a period's start alone runs to today)."""
+    return repr((scope.key(), figures_query(query), get_settings().tz_name, today))
+
+
+def fetch_figures(scope: Scope, query: OrderQuery, today: date) -> Overview:
+    """The Overview's figures of the view within the scope, as of ``today``."""
+    return _cached_figures(figures_key(scope, query, today), scope, figures_query(query), today)

@@ -2,9 +2,11 @@
 
 The canonical view lives in ``st.session_state["view.query"]`` / ``["view.page"]``; widgets are
 initialised from it when they appear and write back to it in their ``on_change`` callbacks, so the
-Orders and Overview pages share one view. It is mirrored into the URL's query parameters. The URL
-is read when a view comes from outside the session's own widgets: a new session (a link, a
-bookmark, a reload), a page switch that carries a view, the browser's Back and Forward.
+Orders and Overview pages share one view; a page that changes the view itself (a click on an
+Overview chart) calls ``set_view``, so the widgets' keys are known to this module alone. The view
+is mirrored into the URL's query parameters. The URL is read when a view comes from outside the
+session's own widgets: a new session (a link, a bookmark, a reload), a page switch that carries a
+view, the browser's Back and Forward.
 
 Why every widget is drawn with its current value as its default: Streamlit sends a value set
 through session state to the browser once, with that run's element, and a browser that mounts
@@ -31,8 +33,8 @@ from core.query import (
     from_url_params,
     to_url_params,
 )
-from core.db.schema import CHANNELS, STATUSES
 from core.db import ScopeOptions
+from core.status import CHANNELS, STATUSES
 from ui.text import as_text
 
 QUERY, PAGE, URL_WRITTEN, NOTICES = "view.query", "view.page", "view.url", "view.notices"
@@ -63,6 +65,7 @@ _FIELDS = {
     "orders.desc": ("descending", bool, bool),
 }
 _WIDGETS = (*_FIELDS, "filters.period", "filters.preset")
+_SIDEBAR_WIDGETS = tuple(key for key in _WIDGETS if key.startswith("filters."))
 
 
 def preset_range(preset: str, today: date) -> tuple[date, date] | tuple[()]:
@@ -107,9 +110,10 @@ def _push(key: str, value) -> None:
     _pending()[key] = value
 
 
-def _forget_widgets() -> None:
-    """Drop the filter, search and sort widgets' values: they are drawn anew from the view."""
-    for key in _WIDGETS:
+def _forget_widgets(keys: tuple[str, ...] = _WIDGETS) -> None:
+    """Drop these widgets' values (by default the filter, search and sort widgets'): they are
+    drawn anew from the view."""
+    for key in keys:
         st.session_state.pop(key, None)
         _pending().pop(key, None)
 
@@ -215,10 +219,14 @@ def _clear_filters() -> None:
     query = st.session_state[QUERY]
     st.session_state[QUERY] = OrderQuery(sort=query.sort, descending=query.descending)
     st.session_state[PAGE] = 1
-    for key in _WIDGETS:
-        if key.startswith("filters.") or key == "orders.search":
-            st.session_state.pop(key, None)
-            _pending().pop(key, None)
+    _forget_widgets((*_SIDEBAR_WIDGETS, "orders.search"))
+
+
+def set_view(query: OrderQuery) -> None:
+    """Make ``query`` the shared view, on its first page, from outside the sidebar (a click on a
+    chart, a button): the sidebar's widgets are drawn anew from it on the next run."""
+    st.session_state[QUERY], st.session_state[PAGE] = query, 1
+    _forget_widgets(_SIDEBAR_WIDGETS)
 
 
 def filter_sidebar(options: ScopeOptions, tz, tz_name: str) -> None:

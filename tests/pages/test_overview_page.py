@@ -151,3 +151,57 @@ def test_a_period_is_compared_with_the_period_before(app_env):
     assert shown["Refund rate"][1].endswith(" pp")
     assert "Changes compare 01.03.2026 – 31.03.2026 with 29.01.2026 – 28.02.2026" in captions(at)
     assert at.query_params["from"] in ("2026-03-01", ["2026-03-01"])
+
+
+def click(at, chart: str, **fields):
+    """A click on a bar or slice, as the browser reports it: the chart's point selection."""
+    at.session_state[f"overview.{chart}"] = {"selection": {"pick": [fields]}}
+    return at.run()
+
+
+def test_a_click_on_a_slice_lists_its_orders_on_the_orders_page(app_env):
+    _, sample = app_env
+    at = open_overview("viewer")
+    click(at, "statuses", status="Return")
+    assert not at.exception
+    assert at.title[0].value == "Orders"
+    assert at.multiselect(key="filters.status").value == ["Return"]
+    mine = [o for o in sample.orders
+            if (sample.store_of(o)["legal_entity"] == "Alpha SRL" or o["store_id"] == "S02")
+            and o["status"] == "Return"]
+    assert f"of {len(mine):,} orders" in captions(at)
+    assert at.query_params["status"] in ("Return", ["Return"])
+
+
+def test_a_click_on_a_day_keeps_the_view_and_narrows_it_to_that_day_and_channel(app_env):
+    _, sample = app_env
+    at = sign_in(new_app(), "admin")
+    at.date_input(key="filters.period").set_value((date(2026, 3, 1), date(2026, 3, 31))).run()
+    at.multiselect(key="filters.status").select("Completed").run()
+    at.switch_page("screens/overview.py").run()
+    click(at, "series", period="2026-03-09", channel="online")
+    assert not at.exception
+    assert at.title[0].value == "Orders"
+    assert at.date_input(key="filters.period").value == (date(2026, 3, 9), date(2026, 3, 9))
+    assert at.multiselect(key="filters.channel").value == ["online"]
+    assert at.multiselect(key="filters.status").value == ["Completed"]
+    that_day = [o for o in sample.orders if local_day(o) == date(2026, 3, 9)
+                and o["channel"] == "online" and o["status"] == "Completed"]
+    assert f"of {len(that_day):,} orders" in captions(at)
+
+
+def test_a_click_on_a_store_or_a_region_lists_its_orders(app_env):
+    _, sample = app_env
+    at = open_overview("admin")
+    click(at, "stores", store_id="S03")
+    assert at.title[0].value == "Orders"
+    assert at.multiselect(key="filters.store").value == ["S03"]
+    assert f"of {sum(o['store_id'] == 'S03' for o in sample.orders):,} orders" in captions(at)
+
+    at.switch_page("screens/overview.py").run()
+    region = sample.store_of({"store_id": "S03"})["region"]
+    click(at, "regions", region=region)
+    assert at.title[0].value == "Orders"
+    assert at.multiselect(key="filters.region").value == [region]
+    assert at.multiselect(key="filters.store").value == ["S03"]  # the rest of the view is kept
+    assert f"of {sum(o['store_id'] == 'S03' for o in sample.orders):,} orders" in captions(at)
