@@ -247,3 +247,19 @@ def test_cancel_plan_refused_for_completed_and_for_viewer():
         rules.plan_cancel(order("Pending"), VIEWER)
     assert rules.plan_cancel(order("Pending"), REFUNDER, reason=" customer asked ") == (
         "customer asked")
+
+
+# -- a new order's status --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status, channel, refusal", [
+    ("Pending", "online", None),
+    ("Completed", "online", None),
+    ("Completed", "offline", None),
+    ("Return", "offline", None),
+    ("Pending", "offline", "An offline order is never Pending: it is paid at the till."),
+    ("Shipped", "online",
+     "“Shipped” is not a status: use one of Pending, Completed, Cancel, Return."),
+    ("Pending", "pos", "“pos” is not a channel: use one of online, offline."),
+])
+def test_an_offline_order_is_never_pending(status, channel, refusal):
+    assert rules.start_refusal(status, channel) == refusal
