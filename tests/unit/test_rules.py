@@ -9,6 +9,7 @@ import pytest
 from core import rules
 from core.errors import CancelNotAllowed, InvalidAmount, InvalidInput, RefundNotAllowed
 from core.db.schema import STATUSES
+from core.users import User
 
 
 @dataclass(frozen=True)
@@ -263,3 +264,11 @@ def test_cancel_plan_refused_for_completed_and_for_viewer():
 ])
 def test_an_offline_order_is_never_pending(status, channel, refusal):
     assert rules.start_refusal(status, channel) == refusal
+
+
+@pytest.mark.parametrize("role, acts", [("viewer", False), ("refunder", True), ("admin", True)])
+def test_the_page_offers_actions_to_exactly_the_roles_the_rules_let_act(role, acts):
+    user = User("u", "U", "", "$2b$x", role)
+    assert user.can_act is acts
+    for action in rules.ACTIONS:
+        assert (rules.role_refusal(user, action) is None) is acts
