@@ -72,7 +72,7 @@ class ActionResult:
 
     @property
     def reference(self) -> str:
-        """The ID the user sees (``reference``)."""
+        """The ID the user sees: ``reference(kind, event_id)``."""
         return reference(self.kind, self.event_id)
 
     @classmethod
