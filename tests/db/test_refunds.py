@@ -47,12 +47,12 @@ STORES = [
 ]
 
 
-def order_row(order_id, amount, status="Completed", *, database="S1", refunded="0.00",
+def order_row(order_id, amount, status="Completed", *, store="S1", refunded="0.00",
               channel="online") -> dict:
     return {"order_id": order_id, "created_at": datetime(2026, 3, 1, 10, 0),
             "merchant_order_id": f"WEB-{order_id}", "amount": D(amount),
             "refunded_amount": D(refunded), "status": status, "channel": channel,
-            "email": "anna@wp.pl", "phone": "+48 606 606 606", "store_id": database,
+            "email": "anna@wp.pl", "phone": "+48 606 606 606", "store_id": store,
             "salesperson_id": None, "salesperson_name": None}
 
 
@@ -73,7 +73,7 @@ def build_orders(path: Path) -> Database:
     return build(
         path,
         [order_row(1, "100.00"), order_row(2, "100.00"), order_row(3, "50.00", "Pending"),
-         order_row(4, "80.00", database="S2"), order_row(5, "40.00", "Cancel"),
+         order_row(4, "80.00", store="S2"), order_row(5, "40.00", "Cancel"),
          order_row(6, "25.00", "Return", refunded="25.00")],
         [line(2, 1, "Jacket", 2, "30.00"), line(2, 2, "Socks", 4, "10.00"),
          line(4, 1, "Hat", 2, "20.00"), line(4, 2, "Scarf", 1, "20.00"),
