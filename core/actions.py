@@ -3,11 +3,12 @@
 Every call re-checks the user's role and scope (an order outside the scope is "Order not found",
 exactly like a missing one), asks the rules, then writes. DuckDB gives each transaction a snapshot,
 so "read what is left, then insert a refund" over-refunds when two run at once (docs/stack-facts.md,
-DuckDB). The guard therefore lives in the writes: each is a conditional UPDATE that restates the
-rule (``status = 'Completed' AND refunded_amount + ? <= amount``, ``refunded_quantity + ? <=
-quantity``, ``status = 'Pending'``). A write that matches no row rolls everything back and the
-decision is taken again from a fresh read, which then names the reason; a transaction that touched a
-row another one committed first is aborted by DuckDB (``WriteConflict``) and retried the same way.
+DuckDB). The guard therefore lives in the writes (``core.db.writes``): each is a conditional
+UPDATE that restates the status machine (``status IN ('Completed') AND refunded_amount + ? <=
+amount``, ``refunded_quantity + ? <= quantity``, ``status IN ('Pending')``). A write that matches
+no row rolls everything back and the decision is taken again from a fresh read, which then names
+the reason; a transaction that touched a row another one committed first is aborted by DuckDB
+(``WriteConflict``) and retried the same way.
 
 Exactly-once: each opened form carries an idempotency key, stored UNIQUE on the event row. A key
 already stored answers with the first result (``already_processed``); success is reported only
@@ -16,16 +17,17 @@ while everything was rolled back.
 """
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from core import rules
+from core.db import Database, OrderDetails, writes
+from core.db.writes import EventRow, GuardMissed, StoredEvent
 from core.errors import (
     ActionFailed,
     CancelNotAllowed,
@@ -34,7 +36,6 @@ from core.errors import (
     RefundNotAllowed,
     WriteConflict,
 )
-from core.db import ItemLine, OrderDetails, Database
 from core.users import User
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,11 @@ def _between_writes() -> None:
     """
 
 
+def reference(kind: str, event_id: int) -> str:
+    """The ID the user sees: ``R-<event id>`` for a refund, ``C-<event id>`` for a cancel."""
+    return f"{'R' if kind == rules.REFUND else 'C'}-{event_id}"
+
+
 @dataclass(frozen=True)
 class ActionResult:
     """The outcome of a cancel or a refund, or of its first submission when repeated."""
@@ -66,12 +72,17 @@ class ActionResult:
 
     @property
     def reference(self) -> str:
-        """The ID the user sees: ``R-<event id>`` for a refund, ``C-<event id>`` for a cancel."""
-        return f"{'R' if self.kind == rules.REFUND else 'C'}-{self.event_id}"
+        """The ID the user sees: ``reference(kind, event_id)``."""
+        return reference(self.kind, self.event_id)
+
+    @classmethod
+    def of(cls, event: StoredEvent, *, already_processed: bool = False) -> "ActionResult":
+        return cls(event.event_id, event.amount, event.status, event.refunded_amount,
+                   already_processed=already_processed, kind=event.kind)
 
 
-class _GuardMissed(Exception):
-    """A conditional write matched no row: the order changed since it was read."""
+# What a decision hands to the retry loop: a call that makes the guarded write.
+Write = Callable[[], StoredEvent]
 
 
 def refund_order(
@@ -95,41 +106,30 @@ def refund_order(
     refusal = rules.role_refusal(user, rules.REFUND)
     if refusal:
         raise RefundNotAllowed(refusal)
-    first_amount: Decimal | None = None
-    for attempt in range(MAX_ATTEMPTS):
-        order = database.fetch_order(user.scope, order_id, tz)
-        done = _stored_result(database, key, order, rules.REFUND)
-        if done:
-            return done
+    first_amount: list[Decimal] = []  # the amount of the first attempt's plan
+
+    def decide(order: OrderDetails) -> Write:
         lines = database.fetch_items(order)
         plan = rules.plan_refund(order, user, lines, amount=amount, quantities=items,
                                  reason=reason)
-        if first_amount is None:
-            first_amount = plan.amount
-        elif plan.amount != first_amount:
+        if not first_amount:
+            first_amount.append(plan.amount)
+        elif plan.amount != first_amount[0]:
             # An item refund is capped at what is refundable now; if that moved under us, the
             # amount the user saw is no longer the amount we would refund.
             raise RefundNotAllowed(
                 "The order changed while the refund was being made; refundable now is "
                 f"{rules.refundable_amount(order):,.2f}. Check the amounts and try again."
             )
-        try:
-            written = _write_refund(database, user, order, lines, plan, key)
-        except (_GuardMissed, WriteConflict):
-            _pause(attempt)
-            continue
-        except OrderdeskError as exc:
-            return _stored_or_failed(database, key, order, rules.REFUND, exc)
-        except Exception as exc:  # noqa: BLE001 - a broken write is reported, never swallowed
-            log.exception("refund of order %s failed", order.order_id)
-            return _stored_or_failed(database, key, order, rules.REFUND, exc)
-        if _is_stored(database, key, written.event_id):
-            return written
-        _pause(attempt)  # COMMIT returned but nothing was kept: a silent conflict; try again
-    raise WriteConflict(
+        event = EventRow(order.order_id, rules.REFUND, plan.amount,
+                         plan.items(lines) if plan.quantities else None, plan.reason,
+                         user.username, key)
+        return lambda: writes.write_refund(database, event, plan.quantities, _between_writes)
+
+    return _act(database, user, order_id, key, rules.REFUND, decide, tz, conflict=(
         "The order kept changing while the refund was being made; nothing was refunded. "
         "Please try again."
-    )
+    ))
 
 
 def cancel_order(
@@ -147,120 +147,58 @@ def cancel_order(
     refusal = rules.role_refusal(user, rules.CANCEL)
     if refusal:
         raise CancelNotAllowed(refusal)
+
+    def decide(order: OrderDetails) -> Write:
+        note = rules.plan_cancel(order, user, reason=reason)
+        event = EventRow(order.order_id, rules.CANCEL, Decimal("0.00"), None, note,
+                         user.username, key)
+        return lambda: writes.write_cancel(database, event, _between_writes)
+
+    return _act(database, user, order_id, key, rules.CANCEL, decide, tz, conflict=(
+        "The order kept changing while it was being cancelled; nothing was changed. "
+        "Please try again."
+    ))
+
+
+def _act(database: Database, user: User, order_id: object, key: str, kind: str,
+         decide: Callable[[OrderDetails], Write], tz: ZoneInfo, *, conflict: str) -> ActionResult:
+    """Read the order, answer with the result stored under ``key`` if there is one, else decide
+    (``decide`` raises the refusal) and write; retried from a fresh read when a guard missed or
+    DuckDB reported a conflict, and ``WriteConflict(conflict)`` after ``MAX_ATTEMPTS``."""
     for attempt in range(MAX_ATTEMPTS):
         order = database.fetch_order(user.scope, order_id, tz)
-        done = _stored_result(database, key, order, rules.CANCEL)
+        done = _stored_result(database, key, order, kind)
         if done:
             return done
-        note = rules.plan_cancel(order, user, reason=reason)
+        write = decide(order)
         try:
-            written = _write_cancel(database, user, order, note, key)
-        except (_GuardMissed, WriteConflict):
+            written = write()
+        except (GuardMissed, WriteConflict):
             _pause(attempt)
             continue
         except OrderdeskError as exc:
-            return _stored_or_failed(database, key, order, rules.CANCEL, exc)
-        except Exception as exc:  # noqa: BLE001
-            log.exception("cancel of order %s failed", order.order_id)
-            return _stored_or_failed(database, key, order, rules.CANCEL, exc)
-        if _is_stored(database, key, written.event_id):
-            return written
-        _pause(attempt)
-    raise WriteConflict(
-        "The order kept changing while it was being cancelled; nothing was changed. "
-        "Please try again."
-    )
-
-
-# -- the guarded writes ----------------------------------------------------------------------------
-
-def _write_refund(
-    database: Database, user: User, order: OrderDetails, lines: list[ItemLine],
-    plan: rules.RefundPlan, key: str,
-) -> ActionResult:
-    with database.transaction() as cur:
-        # The order first: DuckDB checks foreign keys eagerly, and an event row inserted before
-        # its order's update raised a false violation (docs/stack-facts.md, DuckDB). No RETURNING
-        # here either: on a table that other tables reference it turns the update into a false FK
-        # violation too.
-        (updated,) = cur.execute(
-            "UPDATE orders SET refunded_amount = refunded_amount + ?, "
-            "status = CASE WHEN refunded_amount + ? = amount THEN 'Return' ELSE status END "
-            "WHERE order_id = ? AND status = 'Completed' AND refunded_amount + ? <= amount",
-            [plan.amount, plan.amount, order.order_id, plan.amount],
-        ).fetchone()
-        if updated != 1:
-            raise _GuardMissed()
-        _between_writes()
-        for line_no, qty in plan.quantities.items():
-            (updated,) = cur.execute(
-                "UPDATE order_items SET refunded_quantity = refunded_quantity + ? "
-                "WHERE order_id = ? AND line_no = ? AND refunded_quantity + ? <= quantity",
-                [qty, order.order_id, line_no, qty],
-            ).fetchone()
-            if updated != 1:
-                raise _GuardMissed()
-        (event_id,) = cur.execute(
-            "INSERT INTO order_events (order_id, kind, amount, items, reason, username, "
-            "created_at, idempotency_key) VALUES (?, 'refund', ?, ?, ?, ?, ?, ?) "
-            "RETURNING event_id",
-            [order.order_id, plan.amount, json.dumps(plan.items(lines)) if plan.quantities
-             else None, plan.reason, user.username, _now_utc(), key],
-        ).fetchone()
-        status, refunded = cur.execute(
-            "SELECT status, refunded_amount FROM orders WHERE order_id = ?", [order.order_id]
-        ).fetchone()
-    return ActionResult(int(event_id), plan.amount, status, refunded)
-
-
-def _write_cancel(database: Database, user: User, order: OrderDetails, reason: str | None,
-                  key: str) -> ActionResult:
-    with database.transaction() as cur:
-        (updated,) = cur.execute(
-            "UPDATE orders SET status = 'Cancel' "
-            "WHERE order_id = ? AND status = 'Pending' AND refunded_amount = 0",
-            [order.order_id],
-        ).fetchone()
-        if updated != 1:
-            raise _GuardMissed()
-        _between_writes()
-        (event_id,) = cur.execute(
-            "INSERT INTO order_events (order_id, kind, amount, items, reason, username, "
-            "created_at, idempotency_key) VALUES (?, 'cancel', 0, NULL, ?, ?, ?, ?) "
-            "RETURNING event_id",
-            [order.order_id, reason, user.username, _now_utc(), key],
-        ).fetchone()
-    return ActionResult(int(event_id), Decimal("0.00"), "Cancel", order.refunded_amount,
-                        kind=rules.CANCEL)
+            return _stored_or_failed(database, key, order, kind, exc)
+        except Exception as exc:  # noqa: BLE001 - a broken write is reported, never swallowed
+            log.exception("%s of order %s failed", kind, order.order_id)
+            return _stored_or_failed(database, key, order, kind, exc)
+        if writes.stored_event_id(database, key) == written.event_id:
+            return ActionResult.of(written)
+        _pause(attempt)  # COMMIT returned but nothing was kept: a silent conflict; try again
+    raise WriteConflict(conflict)
 
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def _stored_result(database: Database, key: str, order: OrderDetails, kind: str) -> ActionResult | None:
+def _stored_result(database: Database, key: str, order: OrderDetails,
+                   kind: str) -> ActionResult | None:
     """The action already stored under ``key`` with the order's figures now, or None."""
-    with database.cursor() as cur:
-        row = cur.execute(
-            "SELECT e.event_id, e.order_id, e.kind, e.amount, o.status, o.refunded_amount "
-            "FROM order_events e JOIN orders o ON o.order_id = e.order_id "
-            "WHERE e.idempotency_key = ?",
-            [key],
-        ).fetchone()
-    if row is None:
+    stored = writes.fetch_stored_event(database, key)
+    if stored is None:
         return None
-    event_id, event_order_id, event_kind, amount, status, refunded = row
-    if event_order_id != order.order_id or event_kind != kind:
+    if stored.order_id != order.order_id or stored.kind != kind:
         raise InvalidInput("This form was already used for another action; close it and open "
                            "it again.")
-    return ActionResult(int(event_id), amount, status, refunded, already_processed=True,
-                        kind=kind)
-
-
-def _is_stored(database: Database, key: str, event_id: int) -> bool:
-    """Whether the event just written is really there (a COMMIT can fail silently)."""
-    with database.cursor() as cur:
-        row = cur.execute("SELECT event_id FROM order_events WHERE idempotency_key = ?",
-                          [key]).fetchone()
-    return row is not None and row[0] == event_id
+    return ActionResult.of(stored, already_processed=True)
 
 
 def _stored_or_failed(database: Database, key: str, order: OrderDetails, kind: str,
@@ -290,7 +228,3 @@ def _check_key(key: object) -> str:
 def _pause(attempt: int) -> None:
     # Spread the retries of sessions that collided, so they do not collide again in step.
     time.sleep(random.uniform(0.002, 0.01) * (attempt + 1))
-
-
-def _now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)

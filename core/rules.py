@@ -1,5 +1,8 @@
 """Order status and refund rules: pure functions that decide, with no database and no UI.
 
+The statuses and every move between them are ``core.status``'s (the one status machine); this
+module adds what a user reads and may do: the refusal sentences, the acting roles, the amounts.
+
 The page asks them to disable a button and say why; ``core.actions`` asks them before it writes,
 and again with fresh figures to explain a guarded write that matched no row. A refusal is a
 sentence for the user naming the order's current status and the requested action (docs/design.md §3,
@@ -15,10 +18,11 @@ from typing import Protocol
 
 from core.errors import CancelNotAllowed, InvalidAmount, InvalidInput, RefundNotAllowed
 from core.money import format_amount, parse_amount
+from core.status import ACTION_MOVES, CHANNELS, STATUSES, Action, Channel, Status, may_start
 
-CANCEL = "cancel"
-REFUND = "refund"
-ACTIONS = (CANCEL, REFUND)
+CANCEL = Action.CANCEL
+REFUND = Action.REFUND
+ACTIONS = tuple(Action)
 MAX_REASON_LENGTH = 500
 
 
@@ -44,23 +48,25 @@ class Actor(Protocol):
     role: str
 
 
-# The status table. An allowed pair maps to the status the action leads to (a refund leads to
-# Completed while something is left, to Return once everything is refunded); every other pair
-# maps to its refusal. Cancel and Return are final.
-TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("Pending", CANCEL): ("Cancel",),
-    ("Completed", REFUND): ("Completed", "Return"),
+# The status table, from the machine (``core.status.ACTION_MOVES``): an allowed pair maps to the
+# statuses the action leads to, in the machine's order (a refund leads to Completed while
+# something is left, to Return once everything is refunded); every other pair maps to its
+# refusal. Cancel and Return are final.
+TRANSITIONS: dict[tuple[Status, Action], tuple[Status, ...]] = {
+    pair: tuple(status for status in Status if status in leads_to)
+    for pair, leads_to in ACTION_MOVES.items()
 }
-REFUSALS: dict[tuple[str, str], str] = {
-    ("Completed", CANCEL): "Completed orders cannot be cancelled; refund them instead.",
-    ("Cancel", CANCEL): "The order is already cancelled: Cancel is a final status.",
-    ("Return", CANCEL): "Return orders cannot be cancelled: the order is fully refunded and "
-                        "Return is a final status.",
-    ("Pending", REFUND): "Pending orders cannot be refunded: only Completed orders can be. "
-                         "Cancel it instead.",
-    ("Cancel", REFUND): "Cancelled orders cannot be refunded: Cancel is a final status.",
-    ("Return", REFUND): "The order is fully refunded: Return is a final status, "
-                        "nothing is left to refund.",
+# The sentences name the statuses as the user reads them; the keys are the machine's.
+REFUSALS: dict[tuple[Status, Action], str] = {
+    (Status.COMPLETED, CANCEL): "Completed orders cannot be cancelled; refund them instead.",
+    (Status.CANCEL, CANCEL): "The order is already cancelled: Cancel is a final status.",
+    (Status.RETURN, CANCEL): "Return orders cannot be cancelled: the order is fully refunded and "
+                             "Return is a final status.",
+    (Status.PENDING, REFUND): "Pending orders cannot be refunded: only Completed orders can be. "
+                              "Cancel it instead.",
+    (Status.CANCEL, REFUND): "Cancelled orders cannot be refunded: Cancel is a final status.",
+    (Status.RETURN, REFUND): "The order is fully refunded: Return is a final status, "
+                             "nothing is left to refund.",
 }
 ROLE_REFUSALS = {
     CANCEL: "Your role ({role}) does not allow cancelling orders; ask a refunder or an admin.",
@@ -81,6 +87,22 @@ def transition_refusal(status: str, action: str) -> str | None:
     return f"Orders in status “{status}” cannot be {verb}."
 
 
+def start_refusal(status: str, channel: str) -> str | None:
+    """None when a new order of ``channel`` may be created in ``status``, else why not.
+
+    An offline order is paid at the till, so it is never Pending (``core.status.may_start``).
+    """
+    if status not in STATUSES:
+        return f"“{status}” is not a status: use one of {', '.join(STATUSES)}."
+    if channel not in CHANNELS:
+        return f"“{channel}” is not a channel: use one of {', '.join(CHANNELS)}."
+    if may_start(status, channel):
+        return None
+    if channel == Channel.OFFLINE:
+        return f"An offline order is never {status}: it is paid at the till."
+    return f"A new {channel} order cannot be {status}."
+
+
 def role_refusal(user: Actor, action: str) -> str | None:
     if user.role in ACTING_ROLES:
         return None
@@ -88,14 +110,18 @@ def role_refusal(user: Actor, action: str) -> str | None:
 
 
 def refundable_amount(order: OrderFigures) -> Decimal:
-    """What can still be refunded now: captured − refunded, and nothing unless Completed."""
-    if order.status != "Completed":
+    """What can still be refunded now: captured − refunded, and nothing unless the status allows
+    a refund (Completed)."""
+    if (order.status, REFUND) not in TRANSITIONS:
         return Decimal("0.00")
     return max(order.captured_amount - order.refunded_amount, Decimal("0.00"))
 
 
-def status_after_refund(order: OrderFigures, amount: Decimal) -> str:
-    return "Return" if order.refunded_amount + amount == order.captured_amount else "Completed"
+def status_after_refund(order: OrderFigures, amount: Decimal) -> Status:
+    """Return once everything is refunded, else the order stays Completed (``ACTION_MOVES``)."""
+    if order.refunded_amount + amount == order.captured_amount:
+        return Status.RETURN
+    return Status.COMPLETED
 
 
 def can_cancel(order: OrderFigures, user: Actor) -> str | None:
@@ -103,7 +129,9 @@ def can_cancel(order: OrderFigures, user: Actor) -> str | None:
     refusal = role_refusal(user, CANCEL) or transition_refusal(order.status, CANCEL)
     if refusal:
         return refusal
-    if order.refunded_amount != 0:  # the schema forbids it; said plainly should data ever drift
+    # A Cancel order has nothing refunded (``core.status.NOTHING_REFUNDED``); the schema forbids
+    # it too, this says so plainly should data ever drift.
+    if order.refunded_amount != 0:
         return "An order with refunds cannot be cancelled."
     return None
 

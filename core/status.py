@@ -9,8 +9,8 @@ Completed) or Completed. A user's action or an import's status sync moves it:
     Completed ──refund / import▶ Return           (everything refunded; final)
 
 ``core.rules`` decides the user's actions with it, the importer the status changes it accepts,
-``core.actions`` its guarded writes, and ``core.db.schema`` generates its CHECK constraints from it
-(docs/design.md §3).
+``core.db.writes`` states it in its guarded writes, and ``core.db.schema`` generates its CHECK
+constraints from it (docs/design.md §3).
 """
 from __future__ import annotations
 
@@ -84,12 +84,18 @@ def action_leads_to(status: str, action: str) -> frozenset[Status]:
     return ACTION_MOVES.get((status, action), frozenset())
 
 
+def action_starts(action: str) -> frozenset[Status]:
+    """The statuses ``action`` is allowed from (the guarded writes' ``status IN ...``)."""
+    return frozenset(status for status, move in ACTION_MOVES if move == action)
+
+
 def is_partially_refunded(status: str, refunded_amount) -> bool:
     """A Completed order with some money refunded: shown as "Completed · partially refunded"."""
     return status == Status.COMPLETED and bool(refunded_amount)
 
 
-def _sql_list(values) -> str:
+def sql_list(values) -> str:
+    """``('a', 'b')`` for SQL's ``IN``, sorted. Only for the machine's own words: nothing typed."""
     return "(" + ", ".join(f"'{value}'" for value in sorted(values)) + ")"
 
 
@@ -98,9 +104,9 @@ def check_constraints() -> list[str]:
     offline_starts = STARTING_STATUSES[Channel.OFFLINE]
     never_offline = sorted(set(Status) - offline_starts)
     return [
-        f"status IN {_sql_list(STATUSES)}",
-        f"channel IN {_sql_list(CHANNELS)}",
-        f"status NOT IN {_sql_list(never_offline)} OR channel = '{Channel.ONLINE}'",
-        f"status NOT IN {_sql_list(ALL_REFUNDED)} OR refunded_amount = amount",
-        f"status NOT IN {_sql_list(NOTHING_REFUNDED)} OR refunded_amount = 0",
+        f"status IN {sql_list(STATUSES)}",
+        f"channel IN {sql_list(CHANNELS)}",
+        f"status NOT IN {sql_list(never_offline)} OR channel = '{Channel.ONLINE}'",
+        f"status NOT IN {sql_list(ALL_REFUNDED)} OR refunded_amount = amount",
+        f"status NOT IN {sql_list(NOTHING_REFUNDED)} OR refunded_amount = 0",
     ]

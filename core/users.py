@@ -35,6 +35,7 @@ import bcrypt
 import yaml
 
 from core.errors import InvalidInput, UsersFileError
+from core.rules import ACTING_ROLES
 
 ROLES = ("viewer", "refunder", "admin")
 
@@ -75,8 +76,8 @@ class User:
 
     @property
     def can_act(self) -> bool:
-        """May cancel and refund (within scope)."""
-        return self.role in ("refunder", "admin")
+        """May cancel and refund (within scope): the rules' acting roles."""
+        return self.role in ACTING_ROLES
 
     @property
     def is_admin(self) -> bool:

@@ -15,9 +15,10 @@ import pandas as pd
 import streamlit as st
 
 from core import actions, rules
+from core.db import ItemLine, OrderDetails, format_moment
 from core.errors import OrderdeskError, OrderNotFound
 from core.money import format_amount
-from core.db import ItemLine, OrderDetails, format_moment
+from core.status import Status, is_partially_refunded
 from ui.context import get_settings, get_database, refresh_data, require_user, show_error
 from ui.text import as_text
 
@@ -57,20 +58,15 @@ except Exception as exc:  # noqa: BLE001 - shown by its kind, logged when a bug
     st.stop()
 
 st.title(f"Order {order.order_id}")
-status_note = ""
-if order.status == "Completed" and 0 < order.refunded_amount < order.captured_amount:
-    status_note = " · Partially refunded"
+status_note = " · Partially refunded" if is_partially_refunded(order.status,
+                                                                order.refunded_amount) else ""
 st.markdown(f"**{order.status}**{status_note} · {order.channel} · "
             f"{format_moment(order.created_at, '%d.%m.%Y %H:%M')} ({settings.tz_name})")
 
 captured, refunded, refundable = st.columns(3)
 captured.metric("Captured amount", format_amount(order.captured_amount))
 refunded.metric("Refunded amount", format_amount(order.refunded_amount))
-refundable.metric(
-    "Refundable now",
-    format_amount(order.refundable_amount if order.status == "Completed" else 0),
-)
-
+refundable.metric("Refundable now", format_amount(rules.refundable_amount(order)))
 
 
 def _facts(title: str, facts: list[tuple[str, str | None]]) -> None:
@@ -123,8 +119,12 @@ else:
 
 # -- actions ---------------------------------------------------------------------------------------
 
-# The open dialog: {"order_id", "kind": "cancel" | "refund" | "success", "key" or "result"}.
+# The open dialog: {"order_id", "kind": rules.CANCEL | rules.REFUND | "success", "key" or
+# "result"}.
 DIALOG = "order.dialog"
+SUCCESS = "success"
+# How the history names an action (the word for a cancel is the action's, not the status's).
+ACTION_LABELS = {rules.REFUND: "Refund", rules.CANCEL: "Cancel"}
 
 
 def _open_dialog(kind: str, order_id: int) -> None:
@@ -137,7 +137,7 @@ def _close_dialog() -> None:
 
 
 def _succeeded(order_id: int, result: actions.ActionResult) -> None:
-    st.session_state[DIALOG] = {"order_id": order_id, "kind": "success", "result": result}
+    st.session_state[DIALOG] = {"order_id": order_id, "kind": SUCCESS, "result": result}
     refresh_data()  # the Orders list, the Overview and the export read the new figures
     st.rerun()  # closes the form and re-reads this order
 
@@ -205,7 +205,7 @@ def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None
 @st.dialog("Cancel order", on_dismiss=_close_dialog)
 def _cancel_dialog(order: OrderDetails, key: str) -> None:
     st.markdown(f"Cancel order **{order.order_id}** of {format_amount(order.captured_amount)}? "
-                "Its status becomes **Cancel**, which cannot be undone.")
+                f"Its status becomes **{Status.CANCEL}**, which cannot be undone.")
     reason = st.text_input("Reason", key=_form_key(key, "reason"), placeholder="Optional",
                            max_chars=rules.MAX_REASON_LENGTH)
     confirm_col, keep_col = st.columns(2)
@@ -245,13 +245,13 @@ if user.can_act:
     cancel_col, refund_col = st.columns(2)
     cancel_col.button("Cancel order", key="order.cancel", icon=":material/block:",
                       disabled=cancel_refusal is not None, on_click=_open_dialog,
-                      args=("cancel", order.order_id),
+                      args=(rules.CANCEL, order.order_id),
                       help=cancel_refusal or "Cancel this Pending order (asks to confirm).")
     if cancel_refusal:
         cancel_col.caption(cancel_refusal)
     refund_col.button("Process a refund", key="order.refund", type="primary",
                       icon=":material/currency_exchange:", disabled=refund_refusal is not None,
-                      on_click=_open_dialog, args=("refund", order.order_id),
+                      on_click=_open_dialog, args=(rules.REFUND, order.order_id),
                       help=refund_refusal or "Refund items or an amount of this order.")
     if refund_refusal:
         refund_col.caption(refund_refusal)
@@ -259,12 +259,12 @@ if user.can_act:
 dialog = st.session_state.get(DIALOG)
 if dialog and dialog["order_id"] != order.order_id:
     _close_dialog()  # a form of another order, left open before navigating here
-elif dialog and dialog["kind"] == "success":
+elif dialog and dialog["kind"] == SUCCESS:
     _success_dialog(dialog["result"])
 elif dialog and user.can_act:
-    if dialog["kind"] == "refund":
+    if dialog["kind"] == rules.REFUND:
         _refund_dialog(order, items, dialog["key"])
-    elif dialog["kind"] == "cancel":
+    elif dialog["kind"] == rules.CANCEL:
         _cancel_dialog(order, dialog["key"])
 
 st.subheader("History")
@@ -274,9 +274,9 @@ if history:
             [
                 {
                     "When": format_moment(event.created_at, "%d.%m.%Y %H:%M:%S"),
-                    "Action": "Refund" if event.kind == "refund" else "Cancel",
-                    "Reference": f"{'R' if event.kind == 'refund' else 'C'}-{event.event_id}",
-                    "Amount": format_amount(event.amount) if event.kind == "refund" else "",
+                    "Action": ACTION_LABELS[event.kind],
+                    "Reference": actions.reference(event.kind, event.event_id),
+                    "Amount": format_amount(event.amount) if event.kind == rules.REFUND else "",
                     "Items": ", ".join(f"{i['name']} × {i['quantity']}" for i in event.items),
                     "Reason": event.reason or "",
                     "By": event.username,

@@ -4,12 +4,15 @@ and the search index of the orders (derived from them; see ``SEARCH_ROWS``).
 Times are stored as naive UTC ``TIMESTAMP``; money as ``DECIMAL(18,2)``, at most
 ``core.money.MAX_AMOUNT`` (a database created before that limit keeps its tables without it).
 The CHECK constraints are backstops for the rules in ``core.rules``: the guarded writes never
-rely on them alone.
+rely on them alone. Those of the status machine (the statuses, the channels, what an order's
+refunded amount must be in each status) are generated from ``core.status``, the one place the
+machine is written; tests/db/test_schema.py checks them against it on a real file.
 """
 from __future__ import annotations
 
 from core.money import MAX_AMOUNT
-from core.status import CHANNELS, STATUSES  # noqa: F401 (the columns' allowed values)
+# CHANNELS and STATUSES are imported from here too, as the columns' allowed values.
+from core.status import CHANNELS, STATUSES, Action, check_constraints, sql_list  # noqa: F401
 
 SCHEMA_VERSION = 2  # 2: the search index and the sort keys of phones and e-mails
 
@@ -27,6 +30,9 @@ SEARCH_COLUMNS = """(
     phone_long        VARCHAR,
     email             VARCHAR
 )"""
+
+# The status machine's constraints on an order (``core.status.check_constraints``).
+_STATUS_CHECKS = ",\n    ".join(f"CHECK ({check})" for check in check_constraints())
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (
@@ -53,9 +59,8 @@ CREATE TABLE IF NOT EXISTS orders (
     refunded_amount   DECIMAL(18,2) NOT NULL DEFAULT 0
                       CHECK (refunded_amount >= 0 AND refunded_amount <= amount
                              AND refunded_amount <= {MAX_AMOUNT}),
-    status            VARCHAR NOT NULL
-                      CHECK (status IN ('Pending', 'Completed', 'Cancel', 'Return')),
-    channel           VARCHAR NOT NULL CHECK (channel IN ('online', 'offline')),
+    status            VARCHAR NOT NULL,
+    channel           VARCHAR NOT NULL,
     email             VARCHAR,
     phone             VARCHAR,
     phone_digits      VARCHAR,
@@ -64,9 +69,7 @@ CREATE TABLE IF NOT EXISTS orders (
     salesperson_name  VARCHAR,
     phone_sort        UBIGINT,  -- sort_key(phone), written with the search index
     email_sort        UBIGINT,  -- sort_key(email)
-    CHECK (status <> 'Pending' OR channel = 'online'),
-    CHECK (status <> 'Return' OR refunded_amount = amount),
-    CHECK (status NOT IN ('Pending', 'Cancel') OR refunded_amount = 0)
+    {_STATUS_CHECKS}
 );
 
 -- Added in schema 2 (the search index fills them in a database of schema 1).
@@ -91,7 +94,7 @@ CREATE SEQUENCE IF NOT EXISTS order_event_ids START 1000001;
 CREATE TABLE IF NOT EXISTS order_events (
     event_id        BIGINT PRIMARY KEY DEFAULT nextval('order_event_ids'),
     order_id        BIGINT NOT NULL REFERENCES orders (order_id),
-    kind            VARCHAR NOT NULL CHECK (kind IN ('refund', 'cancel')),
+    kind            VARCHAR NOT NULL CHECK (kind IN {sql_list(Action)}),
     amount          DECIMAL(18,2) NOT NULL DEFAULT 0 CHECK (amount >= 0),
     items           VARCHAR,
     reason          VARCHAR,

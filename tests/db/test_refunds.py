@@ -1,12 +1,10 @@
-"""Cancels and refunds on real DuckDB files: exactly-once, no over-refund under races, nothing
-written by a refused or broken-off action, and a committed refund survives ``kill -9``."""
+"""Cancels and refunds on real DuckDB files: exactly-once, nothing written by a refused action,
+amounts that add up exactly, guarded writes that restate the status machine, role and scope
+checked by the core. Races are in ``test_refunds_races``, broken-off writes and ``kill -9`` in
+``test_refunds_failures``; both use the orders and helpers defined here."""
 from __future__ import annotations
 
-import contextlib
 import json
-import random
-import subprocess
-import sys
 import threading
 import uuid
 from datetime import datetime
@@ -16,18 +14,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core import actions
+from core import actions, status
+from core.db import Database, writes
 from core.errors import (
-    ActionFailed,
     CancelNotAllowed,
     InvalidAmount,
     InvalidInput,
     OrderdeskError,
     OrderNotFound,
     RefundNotAllowed,
-    WriteConflict,
 )
-from core.db import Database
+from core.status import Action
 from core.users import User
 from tests.sample_data import Sample, load_sample
 
@@ -50,12 +47,12 @@ STORES = [
 ]
 
 
-def order_row(order_id, amount, status="Completed", *, database="S1", refunded="0.00",
+def order_row(order_id, amount, status="Completed", *, store="S1", refunded="0.00",
               channel="online") -> dict:
     return {"order_id": order_id, "created_at": datetime(2026, 3, 1, 10, 0),
             "merchant_order_id": f"WEB-{order_id}", "amount": D(amount),
             "refunded_amount": D(refunded), "status": status, "channel": channel,
-            "email": "anna@wp.pl", "phone": "+48 606 606 606", "store_id": database,
+            "email": "anna@wp.pl", "phone": "+48 606 606 606", "store_id": store,
             "salesperson_id": None, "salesperson_name": None}
 
 
@@ -76,7 +73,7 @@ def build_orders(path: Path) -> Database:
     return build(
         path,
         [order_row(1, "100.00"), order_row(2, "100.00"), order_row(3, "50.00", "Pending"),
-         order_row(4, "80.00", database="S2"), order_row(5, "40.00", "Cancel"),
+         order_row(4, "80.00", store="S2"), order_row(5, "40.00", "Cancel"),
          order_row(6, "25.00", "Return", refunded="25.00")],
         [line(2, 1, "Jacket", 2, "30.00"), line(2, 2, "Socks", 4, "10.00"),
          line(4, 1, "Hat", 2, "20.00"), line(4, 2, "Scarf", 1, "20.00"),
@@ -153,7 +150,6 @@ def initial_refund(order_id, status, amount, events) -> Decimal:
         return amount
     return D("0.00")
 
-
 # -- exactly-once ----------------------------------------------------------------------------------
 
 def test_same_key_twice_refunds_once_and_answers_with_the_first_refund(db):
@@ -199,147 +195,6 @@ def test_a_key_used_for_one_order_is_refused_for_another(db):
     with pytest.raises(InvalidInput, match="already used for another action"):
         actions.refund_order(db, REFUNDER, 2, idempotency_key=k, amount="1", reason="x", tz=TZ)
     assert snapshot(db) == before
-
-
-# -- races ----------------------------------------------------------------------------------------
-
-def run_together(*calls) -> list:
-    """Start every call at the same moment in its own thread; their results or errors."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def worker(i, call):
-        barrier.wait()
-        try:
-            outcomes[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the caller inspects every outcome
-            outcomes[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
-
-
-def test_twenty_threads_refunding_the_same_orders_never_over_refund(tmp_path):
-    rnd = random.Random(7)
-    database = build(
-        tmp_path / "race.duckdb",
-        [order_row(10, "100.00"), order_row(11, "55.55"), order_row(12, "100.00"),
-         order_row(13, "60.00")],
-        [line(12, 1, "Jacket", 2, "30.00"), line(12, 2, "Socks", 4, "10.00"),
-         line(13, 1, "Hat", 3, "20.00")],
-    )
-    lines = {12: {1: 2, 2: 4}, 13: {1: 3}}
-    outcomes: list = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(20)
-
-    def refunder(seed: int) -> None:
-        r = random.Random(seed)
-        barrier.wait()
-        for _ in range(5):
-            order_id = r.choice([10, 11, 12, 13])
-            kwargs: dict = {}
-            if order_id in lines and r.random() < 0.7:
-                no = r.choice(list(lines[order_id]))
-                kwargs["items"] = {no: r.randint(1, 2)}
-            else:
-                kwargs["amount"] = f"{r.randint(1, 4000) / 100:.2f}"
-                kwargs["reason"] = "goodwill"
-            try:
-                result = actions.refund_order(database, ADMIN, order_id, idempotency_key=key(),
-                                              tz=TZ, **kwargs)
-            except (RefundNotAllowed, InvalidInput, WriteConflict) as exc:
-                result = exc
-            with lock:
-                outcomes.append((order_id, result))
-
-    threads = [threading.Thread(target=refunder, args=(rnd.random(),)) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert len(outcomes) == 100
-    unexpected = [o for _, o in outcomes if isinstance(o, Exception)
-                  and not isinstance(o, (RefundNotAllowed, InvalidInput, WriteConflict))]
-    assert not unexpected
-    successes = [(oid, o) for oid, o in outcomes if isinstance(o, actions.ActionResult)]
-    assert successes, "no refund went through at all"
-    for order_id in (10, 11, 12, 13):
-        status, refunded = figures(database, order_id)
-        reported = sum((o.amount for oid, o in successes if oid == order_id), D("0.00"))
-        assert reported == refunded, order_id  # every reported success is stored, nothing else
-    check_invariants(database)
-    database.close()
-
-
-@pytest.mark.parametrize("round_", range(4))
-def test_two_concurrent_60s_on_a_100_order_exactly_one_succeeds(tmp_path, round_):
-    database = build(tmp_path / "r.duckdb", [order_row(20, "100.00")])
-    outcomes = run_together(
-        *[lambda: actions.refund_order(database, REFUNDER, 20, idempotency_key=key(),
-                                       amount="60.00", tz=TZ)] * 2
-    )
-    wins = [o for o in outcomes if isinstance(o, actions.ActionResult)]
-    losses = [o for o in outcomes if not isinstance(o, actions.ActionResult)]
-    assert len(wins) == 1 and len(losses) == 1
-    assert isinstance(losses[0], (InvalidAmount, WriteConflict)), losses[0]
-    assert figures(database, 20) == ("Completed", D("60.00"))
-    check_invariants(database)
-    database.close()
-
-
-@pytest.mark.parametrize("round_", range(3))
-def test_refund_and_cancel_racing_a_status_sync_never_leave_a_cancel_with_refunds(tmp_path,
-                                                                                   round_):
-    """A Pending order is completed by a status sync (as the importer does) while one session
-    cancels it and another refunds it: whichever wins, the other is refused."""
-    ids = list(range(30, 36))
-    database = build(tmp_path / "c.duckdb", [order_row(i, "70.00", "Pending") for i in ids])
-
-    def sync(order_id):
-        with database.transaction() as cur:
-            cur.execute("UPDATE orders SET status = 'Completed' WHERE order_id = ? "
-                        "AND status = 'Pending'", [order_id])
-
-    for order_id in ids:
-        outcomes = run_together(
-            lambda: sync(order_id),
-            lambda: actions.cancel_order(database, REFUNDER, order_id, idempotency_key=key(),
-                                         tz=TZ),
-            lambda: actions.refund_order(database, REFUNDER, order_id, idempotency_key=key(),
-                                         amount="70.00", tz=TZ),
-        )
-        synced, cancelled, refunded = outcomes
-        assert synced is None or isinstance(synced, WriteConflict), repr(synced)  # lost to cancel
-        for outcome in (cancelled, refunded):
-            assert isinstance(outcome, (actions.ActionResult, CancelNotAllowed,
-                                        RefundNotAllowed, WriteConflict)), repr(outcome)
-        # Cancel and refund are never both successful on one order.
-        assert not (isinstance(cancelled, actions.ActionResult)
-                    and isinstance(refunded, actions.ActionResult))
-        status, amount = figures(database, order_id)
-        if isinstance(cancelled, actions.ActionResult):
-            assert (status, amount) == ("Cancel", D("0.00"))
-        if isinstance(refunded, actions.ActionResult):
-            assert (status, amount) == ("Return", D("70.00"))
-    check_invariants(database)
-    database.close()
-
-
-def test_cancel_and_refund_at_once_on_a_completed_order(db):
-    cancel, refund = run_together(
-        lambda: actions.cancel_order(db, REFUNDER, 1, idempotency_key=key(), tz=TZ),
-        lambda: actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="5", tz=TZ),
-    )
-    assert isinstance(cancel, CancelNotAllowed)
-    assert isinstance(refund, actions.ActionResult)
-    check_invariants(db)
-
 
 # -- refusals change nothing -----------------------------------------------------------------------
 
@@ -413,7 +268,6 @@ def test_cancel_refused_unless_pending_and_nothing_changes(refused_db, order_id,
     assert str(err.value) == message
     assert snapshot(refused_db) == before
 
-
 # -- amounts add up exactly ------------------------------------------------------------------------
 
 def test_three_partial_refunds_of_a_third_end_in_return_exactly(db):
@@ -451,71 +305,38 @@ def test_cancel_of_a_pending_order_is_recorded_with_who_and_why(db):
     assert (event.kind, event.username, event.reason) == ("cancel", "rafa", "customer asked")
     assert figures(db, 3) == ("Cancel", D("0.00"))
 
+# -- the guarded writes restate the status machine ------------------------------------------------
 
-# -- a failure midway writes nothing ---------------------------------------------------------------
-
-def boom() -> None:
-    raise RuntimeError("disk on fire")
-
-
-@pytest.mark.parametrize("call, message", [
-    (lambda db: actions.refund_order(db, REFUNDER, 2, idempotency_key="k-fail", items={1: 1},
-                                     tz=TZ),
-     "The refund failed and nothing was refunded; the order is unchanged. Please try again."),
-    (lambda db: actions.cancel_order(db, REFUNDER, 3, idempotency_key="k-fail", tz=TZ),
-     "The cancel failed and the order was not cancelled; the order is unchanged. "
-     "Please try again."),
-])
-def test_failure_between_writes_writes_nothing_and_says_it_failed(db, monkeypatch, call,
-                                                                  message):
-    before = snapshot(db)
-    monkeypatch.setattr(actions, "_between_writes", boom)
-    with pytest.raises(ActionFailed) as err:
-        call(db)
-    assert str(err.value) == message
-    assert snapshot(db) == before
-    monkeypatch.setattr(actions, "_between_writes", lambda: None)
-    assert call(db).already_processed is False  # the same form, retried, now goes through
-
-
-def silently_rolled_back(times: int):
-    """``Store.transaction`` whose COMMIT returns without error while nothing is kept, the first
-    ``times`` times — what DuckDB does after some conflicts (docs/stack-facts.md, DuckDB)."""
-    original = Database.transaction
-    calls: list[int] = []
-
-    @contextlib.contextmanager
-    def transaction(self):
-        if len(calls) >= times:
-            with original(self) as cur:
-                yield cur
-            return
-        calls.append(1)
-        with self.cursor() as cur:
-            cur.execute("BEGIN TRANSACTION")
-            yield cur
-            cur.execute("ROLLBACK")
-
-    return transaction, calls
-
-
-def test_success_is_reported_only_for_a_refund_really_stored(db, monkeypatch):
-    transaction, calls = silently_rolled_back(times=1)
-    monkeypatch.setattr(Database, "transaction", transaction)
-    result = actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="7", tz=TZ)
-    assert len(calls) == 1 and not result.already_processed
-    assert figures(db, 1) == ("Completed", D("7.00"))
-    assert [e.event_id for e in db.fetch_history(db.fetch_order(REFUNDER.scope, 1, TZ), TZ)] == [result.event_id]
-
-
-def test_a_refund_never_stored_is_reported_as_not_done(db, monkeypatch):
-    before = snapshot(db)
-    transaction, _ = silently_rolled_back(times=actions.MAX_ATTEMPTS)
-    monkeypatch.setattr(Database, "transaction", transaction)
-    with pytest.raises(WriteConflict, match="nothing was refunded"):
-        actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="7", tz=TZ)
-    assert snapshot(db) == before
-
+@pytest.mark.parametrize("order_status", status.STATUSES)
+def test_the_guarded_writes_match_only_where_the_machine_allows_the_action(tmp_path,
+                                                                            order_status):
+    """Straight to ``core.db.writes``, without the rules: the guards alone refuse what the
+    machine forbids, and what they write is where the machine leads."""
+    refunded = "50.00" if order_status == "Return" else "0.00"
+    database = build(tmp_path / "g.duckdb", [order_row(order_id, "50.00", order_status,
+                                                       refunded=refunded) for order_id in (40, 41)])
+    attempts = [
+        (40, Action.REFUND, lambda event: writes.write_refund(database, event, {}, lambda: None)),
+        (41, Action.CANCEL, lambda event: writes.write_cancel(database, event, lambda: None)),
+    ]
+    for order_id, action, write in attempts:
+        amount = D("50.00") if action == Action.REFUND else D("0.00")
+        event = writes.EventRow(order_id, action, amount, None, None, "ada", key())
+        leads_to = status.action_leads_to(order_status, action)
+        before = snapshot(database)
+        if not leads_to:
+            with pytest.raises(writes.GuardMissed):
+                write(event)
+            assert snapshot(database) == before, action
+            continue
+        stored = write(event)
+        assert figures(database, order_id) == (stored.status, stored.refunded_amount)
+        assert stored.status in leads_to, action
+        # Everything refunded leads to the fully refunded status, a cancel to nothing refunded.
+        assert (stored.status in status.ALL_REFUNDED) == (stored.refunded_amount == D("50.00"))
+        assert writes.stored_event_id(database, event.idempotency_key) == stored.event_id
+    check_invariants(database)
+    database.close()
 
 # -- role and scope are checked by the core --------------------------------------------------------
 
@@ -545,36 +366,3 @@ def test_out_of_scope_order_is_not_found_exactly_like_a_missing_one(db):
     # ... and in scope, the outsider can refund their own order.
     assert actions.refund_order(db, OUTSIDER, 4, idempotency_key=key(), items={3: 1},
                                 tz=TZ).amount == D("20.00")
-
-
-# -- durability ------------------------------------------------------------------------------------
-
-KILLED_REFUND = """
-import os, signal, sys
-from zoneinfo import ZoneInfo
-from core import actions
-from core.db import Database
-from core.users import User
-database = Database(sys.argv[1])
-user = User("rafa", "Rafa", "", "$2b$x", "refunder", legal_entities=("Alpha SRL",))
-result = actions.refund_order(database, user, 1, idempotency_key="k-killed", amount="12.34",
-                              tz=ZoneInfo("UTC"))
-print(result.event_id, flush=True)
-os.kill(os.getpid(), signal.SIGKILL)
-"""
-
-
-def test_a_refund_committed_before_kill_9_is_there_after_a_restart(db):
-    path = db.path
-    db.close()
-    proc = subprocess.run([sys.executable, "-c", KILLED_REFUND, str(path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == -9, proc.stderr
-    event_id = int(proc.stdout.strip())
-    with Database(path) as reopened:
-        assert figures(reopened, 1) == ("Completed", D("12.34"))
-        [event] = reopened.fetch_history(reopened.fetch_order(REFUNDER.scope, 1, TZ), TZ)
-        assert (event.event_id, event.amount) == (event_id, D("12.34"))
-        again = actions.refund_order(reopened, REFUNDER, 1, idempotency_key="k-killed",
-                                     amount="12.34", tz=TZ)
-        assert again.already_processed and again.event_id == event_id

@@ -5,8 +5,10 @@ The refunder's scope is the legal entity "Beta Sp. z o.o."; the viewer's is "Alp
 """
 from __future__ import annotations
 
+import os
 import shutil
 
+import duckdb
 import pytest
 import streamlit as st
 from streamlit.testing.v1.element_tree import Block
@@ -230,3 +232,18 @@ def test_refunder_cancels_a_pending_order_after_confirming(writable):
     assert list(events["Reason"]) == ["Customer asked"]
     button(at, "Close").click().run()
     assert button(at, "Cancel order").disabled and button(at, "Process a refund").disabled
+
+
+def test_a_completed_order_imported_fully_refunded_reads_as_on_the_orders_list(writable):
+    """Completed with everything refunded (an import may bring it so): "Partially refunded", as
+    the Orders list says (core.status.is_partially_refunded), nothing refundable, no refund."""
+    order = pick(writable, "Completed", with_items=False)
+    con = duckdb.connect(os.environ["ORDERDESK_DB"])
+    con.execute("UPDATE orders SET refunded_amount = amount WHERE order_id = ?",
+                [order["order_id"]])
+    con.close()
+    at = open_order("refunder", order["order_id"])
+    assert at.markdown[0].value.startswith("**Completed** · Partially refunded · ")
+    assert metric(at, "Refundable now") == "0.00"
+    assert button(at, "Process a refund").disabled
+    assert "Nothing is left to refund on this order." in [c.value for c in at.caption]

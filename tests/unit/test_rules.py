@@ -9,6 +9,7 @@ import pytest
 from core import rules
 from core.errors import CancelNotAllowed, InvalidAmount, InvalidInput, RefundNotAllowed
 from core.db.schema import STATUSES
+from core.users import User
 
 
 @dataclass(frozen=True)
@@ -247,3 +248,27 @@ def test_cancel_plan_refused_for_completed_and_for_viewer():
         rules.plan_cancel(order("Pending"), VIEWER)
     assert rules.plan_cancel(order("Pending"), REFUNDER, reason=" customer asked ") == (
         "customer asked")
+
+
+# -- a new order's status --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status, channel, refusal", [
+    ("Pending", "online", None),
+    ("Completed", "online", None),
+    ("Completed", "offline", None),
+    ("Return", "offline", None),
+    ("Pending", "offline", "An offline order is never Pending: it is paid at the till."),
+    ("Shipped", "online",
+     "“Shipped” is not a status: use one of Pending, Completed, Cancel, Return."),
+    ("Pending", "pos", "“pos” is not a channel: use one of online, offline."),
+])
+def test_an_offline_order_is_never_pending(status, channel, refusal):
+    assert rules.start_refusal(status, channel) == refusal
+
+
+@pytest.mark.parametrize("role, acts", [("viewer", False), ("refunder", True), ("admin", True)])
+def test_the_page_offers_actions_to_exactly_the_roles_the_rules_let_act(role, acts):
+    user = User("u", "U", "", "$2b$x", role)
+    assert user.can_act is acts
+    for action in rules.ACTIONS:
+        assert (rules.role_refusal(user, action) is None) is acts
