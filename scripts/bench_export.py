@@ -50,8 +50,9 @@ def synthetic_rows(count: int):
         for i in range(2_000)
     ]
     people = [(f"SP{i:04d}", f"{('Anna', 'Ion', 'Ольга')[i % 3]} Nowak-{i}") for i in range(500)]
-    statuses = (Status.COMPLETED, Status.COMPLETED, Status.COMPLETED, Status.PENDING,
-                Status.RETURN, Status.CANCEL)
+    statuses = tuple(status.value for status in (Status.COMPLETED, Status.COMPLETED,
+                                                  Status.COMPLETED, Status.PENDING,
+                                                  Status.RETURN, Status.CANCEL))
     start = date(2025, 1, 1)
     for i in range(count):
         zone, store_name, store_id, address, brand = stores[i * 7919 % 2_000]
@@ -72,7 +73,7 @@ def synthetic_rows(count: int):
             brand,
             person_id,
             person_name,
-            Channel.ONLINE if online else Channel.OFFLINE,
+            Channel.ONLINE.value if online else Channel.OFFLINE.value,
         )
 
 
