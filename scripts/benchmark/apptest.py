@@ -3,23 +3,16 @@ through app.py and the real sign-in form), and the first Orders page of a freshl
 ``streamlit run`` in Chromium."""
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import secrets
-import socket
-import string
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from scripts.benchmark.pages import Workload
-from scripts.benchmark.timing import ROOT, TZ_NAME, timed
-
-CAPTION = re.compile(r"([\d,]+)–([\d,]+) of ([\d,]+) orders · page ([\d,]+) of ([\d,]+)")
+from scripts.benchmark.timing import ROOT, TZ_NAME, process_peak_rss_mb, timed
+from scripts.loadtest.page import CAPTION
+from scripts.loadtest.server import app_env as server_env
+from scripts.loadtest.server import start_server
 
 
 def bench_users(root: Path, w: Workload) -> dict[str, str]:
@@ -38,10 +31,8 @@ def bench_users(root: Path, w: Workload) -> dict[str, str]:
 
 
 def app_env(db: Path, root: Path) -> dict[str, str]:
-    alphabet = string.ascii_letters + string.digits
-    return {"ORDERDESK_DB": str(db), "ORDERDESK_USERS": str(root / "users.yaml"),
-            "ORDERDESK_COOKIE_KEY": "".join(secrets.choice(alphabet) for _ in range(48)),
-            "ORDERDESK_TZ": TZ_NAME}
+    """The app's settings for the benchmark's database and users file (written by bench_users)."""
+    return server_env(db, root / "users.yaml", TZ_NAME)
 
 
 def child_apptest(payload: dict) -> dict:
@@ -77,58 +68,41 @@ def child_apptest(payload: dict) -> dict:
 
 def measure_server(db: Path, root: Path, passwords: dict[str, str]) -> dict:
     """``streamlit run app.py`` on the database; Chromium signs in and waits for the first page."""
-    from playwright.sync_api import expect, sync_playwright
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    log = open(root / "server.log", "wb")
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, **app_env(db, root)}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    result = {}
+    served = start_server(root, db, root / "users.yaml", [], timeout_s=120, tz=TZ_NAME,
+                          poll_s=0.05)
+    result = {"healthy": time.perf_counter() - started}
     try:
-        while True:
-            with contextlib.suppress(urllib.error.URLError, OSError):
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            if process.poll() is not None or time.perf_counter() - started > 120:
-                raise RuntimeError((root / "server.log").read_text(errors="replace")[-3000:])
-            time.sleep(0.05)
-        result["healthy"] = time.perf_counter() - started
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                         args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            opened = time.perf_counter()
-            page.goto(url)
-            box = page.get_by_role("textbox", name="Username")
-            expect(box).to_be_visible(timeout=60_000)
-            result["sign_in_form"] = time.perf_counter() - opened
-            box.fill("bench.viewer")
-            page.get_by_role("textbox", name="Password").fill(passwords["bench.viewer"])
-            page.wait_for_timeout(500)  # as the browser tests: the form registers both values
-            clicked = time.perf_counter()
-            page.get_by_role("button", name="Login").click()
-            expect(page.get_by_text(CAPTION)).to_be_visible(timeout=120_000)
-            result["first_page"] = time.perf_counter() - clicked
-            browser.close()
-        with contextlib.suppress(OSError):
-            status = Path(f"/proc/{process.pid}/status").read_text()
-            result["server_peak_rss_mb"] = int(re.search(r"VmHWM:\s+(\d+)", status)[1]) / 1024
+        result.update(first_page(f"http://127.0.0.1:{served.port}", passwords["bench.viewer"]))
+        peak = process_peak_rss_mb(served.process.pid)
+        if peak is not None:
+            result["server_peak_rss_mb"] = peak
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-        log.close()
+        served.stop()
     return result
 
+
+def first_page(url: str, password: str) -> dict:
+    """Seconds from opening the URL to the sign-in form, and from the click on Login to the
+    Orders caption, for the 50-store viewer in Chromium."""
+    from playwright.sync_api import expect, sync_playwright
+
+    result = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        opened = time.perf_counter()
+        page.goto(url)
+        box = page.get_by_role("textbox", name="Username")
+        expect(box).to_be_visible(timeout=60_000)
+        result["sign_in_form"] = time.perf_counter() - opened
+        box.fill("bench.viewer")
+        page.get_by_role("textbox", name="Password").fill(password)
+        page.wait_for_timeout(500)  # as the browser tests: the form registers both values
+        clicked = time.perf_counter()
+        page.get_by_role("button", name="Login").click()
+        expect(page.get_by_text(CAPTION)).to_be_visible(timeout=120_000)
+        result["first_page"] = time.perf_counter() - clicked
+        browser.close()
+    return result

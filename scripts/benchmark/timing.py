@@ -19,21 +19,31 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.settings import DEFAULT_TZ
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "bench.py"
-TZ_NAME = "Europe/Warsaw"
+TZ_NAME = DEFAULT_TZ  # the app's default zone: the server and every query of the run use it
 
 
 def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def process_peak_rss_mb(pid: int | str) -> float | None:
+    """A process's peak resident memory (VmHWM), or None when /proc cannot tell."""
+    with contextlib.suppress(OSError):
+        status = Path(f"/proc/{pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+)", status)[1]) / 1024
+    return None
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory. VmHWM, not getrusage's ru_maxrss: a child forked
     from a large parent would report the parent's size (Linux keeps maxrss across exec)."""
-    with contextlib.suppress(OSError):
-        status = Path("/proc/self/status").read_text()
-        return int(re.search(r"VmHWM:\s+(\d+)", status)[1]) / 1024
+    peak = process_peak_rss_mb("self")
+    if peak is not None:
+        return peak
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

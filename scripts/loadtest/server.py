@@ -1,8 +1,9 @@
 """The server under load: started on a copy of the database, or found by its port, and sampled.
 
 ``start_server`` runs ``streamlit run app.py`` on a free port of 127.0.0.1 with a temporary copy
-of the database and users file and a fresh cookie key; ``ServerProcess`` reads the server's CPU
-seconds and resident memory from /proc (Linux), whoever started it.
+of the database and users file and a fresh cookie key (the benchmark starts its server with it
+too); ``ServerProcess`` reads the server's CPU seconds and resident memory from /proc (Linux),
+whoever started it.
 """
 from __future__ import annotations
 
@@ -121,18 +122,25 @@ def prepare_copy(db: Path, users: Path, workdir: Path) -> tuple[Path, Path]:
     return db_copy, users_copy
 
 
-def start_server(workdir: Path, db_copy: Path, users_copy: Path, extra_args: list[str],
-                 timeout_s: float = 60) -> Served:
-    """`streamlit run app.py` on a free port of 127.0.0.1, on the copy, with a fresh cookie key."""
-    port = free_port()
+def app_env(db: Path, users: Path, tz: str = TIMEZONE) -> dict[str, str]:
+    """The settings the app reads (README "Settings"): this database and users file, the time
+    zone, and a fresh cookie key, so that no sign-in cookie from another run is valid."""
     alphabet = string.ascii_letters + string.digits
-    env = {
-        **os.environ,
-        "ORDERDESK_DB": str(db_copy),
-        "ORDERDESK_USERS": str(users_copy),
+    return {
+        "ORDERDESK_DB": str(db),
+        "ORDERDESK_USERS": str(users),
         "ORDERDESK_COOKIE_KEY": "".join(secrets.choice(alphabet) for _ in range(48)),
-        "ORDERDESK_TZ": TIMEZONE,
+        "ORDERDESK_TZ": tz,
     }
+
+
+def start_server(workdir: Path, db_copy: Path, users_copy: Path, extra_args: list[str],
+                 timeout_s: float = 60, tz: str = TIMEZONE, poll_s: float = 0.2) -> Served:
+    """`streamlit run app.py` on a free port of 127.0.0.1, on the copy, with a fresh cookie key;
+    returned once it answers its health check (polled every ``poll_s``: the benchmark times that
+    moment, so it polls more often)."""
+    port = free_port()
+    env = {**os.environ, **app_env(db_copy, users_copy, tz)}
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -147,7 +155,7 @@ def start_server(workdir: Path, db_copy: Path, users_copy: Path, extra_args: lis
     while not healthy(f"http://127.0.0.1:{port}"):
         if process.poll() is not None or time.monotonic() > deadline:
             served.stop()
-            raise RuntimeError(f"the server did not become healthy:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.2)
+            log_tail = log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"the server did not become healthy:\n{log_tail}")
+        time.sleep(poll_s)
     return served
-
