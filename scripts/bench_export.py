@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.export import ExportInfo, write_orders_xlsx  # noqa: E402
+from core.status import Channel, Status  # noqa: E402
 
 TARGETS = {100_000: (6.0, 300), 1_000_000: (60.0, 400)}
 
@@ -49,7 +50,9 @@ def synthetic_rows(count: int):
         for i in range(2_000)
     ]
     people = [(f"SP{i:04d}", f"{('Anna', 'Ion', 'Ольга')[i % 3]} Nowak-{i}") for i in range(500)]
-    statuses = ("Completed", "Completed", "Completed", "Pending", "Return", "Cancel")
+    statuses = tuple(status.value for status in (Status.COMPLETED, Status.COMPLETED,
+                                                  Status.COMPLETED, Status.PENDING,
+                                                  Status.RETURN, Status.CANCEL))
     start = date(2025, 1, 1)
     for i in range(count):
         zone, store_name, store_id, address, brand = stores[i * 7919 % 2_000]
@@ -70,7 +73,7 @@ def synthetic_rows(count: int):
             brand,
             person_id,
             person_name,
-            "online" if online else "offline",
+            Channel.ONLINE.value if online else Channel.OFFLINE.value,
         )
 
 

@@ -21,11 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.loadgen import (  # noqa: E402 - the script runs from any folder
-    DEMO_PASSWORDS,
+from scripts.loadtest.oracle import DEMO_PASSWORDS  # noqa: E402 - the script runs from any folder
+from scripts.loadtest.page import SIGN_IN_COOKIE, TIMEZONE  # noqa: E402
+from scripts.loadtest.report import percentile  # noqa: E402
+from scripts.loadtest.server import (  # noqa: E402
     ServerProcess,
     pid_listening_on,
-    percentile,
     prepare_copy,
     start_server,
 )
@@ -40,7 +41,7 @@ async def one_session(browser, base: str, username: str, clicks: int, timeout_ms
     from playwright.async_api import expect
 
     context = await browser.new_context(viewport={"width": 1280, "height": 800},
-                                        timezone_id="Europe/Warsaw")
+                                        timezone_id=TIMEZONE)
     page = await context.new_page()
     try:
         started = time.perf_counter()
@@ -51,7 +52,7 @@ async def one_session(browser, base: str, username: str, clicks: int, timeout_ms
         await page.get_by_role("button", name="Login").click()
         await expect(page.get_by_text(re.compile(r"page 1 of"))).to_be_visible(timeout=timeout_ms)
         for _ in range(timeout_ms // 100):  # signed in once the cookie is written (one more run)
-            if any(c["name"] == "orderdesk_session" for c in await context.cookies()):
+            if any(c["name"] == SIGN_IN_COOKIE for c in await context.cookies()):
                 break
             await page.wait_for_timeout(100)
         await page.wait_for_timeout(300)

@@ -9,44 +9,59 @@ import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from scripts import loadgen as lg
+from scripts.loadtest.analyst import Session
+from scripts.loadtest.checks import expected_caption
+from scripts.loadtest.oracle import (
+    CHANNELS,
+    STATUSES,
+    Oracle,
+    UserScope,
+    View,
+    build_oracle,
+    search_kind,
+    view_sql,
+    views_for,
+)
+from scripts.loadtest.page import Caption, PageModel, ProtocolError, parse_caption
+from scripts.loadtest.report import Stats, markdown_table, percentile
+from scripts.loadtest.server import ServerProcess
 
 # --- the caption and statistics -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("text, expected", [
     ("1–15 of 12,345 orders · page 1 of 823 · captured 1,234,567.89",
-     lg.Caption(1, 15, 12345, 1, 823)),
-    ("16–30 of 606 orders · page 2 of 41", lg.Caption(16, 30, 606, 2, 41)),
-    ("0–0 of 0 orders · page 1 of 1 · captured 0.00", lg.Caption(0, 0, 0, 1, 1)),
+     Caption(1, 15, 12345, 1, 823)),
+    ("16–30 of 606 orders · page 2 of 41", Caption(16, 30, 606, 2, 41)),
+    ("0–0 of 0 orders · page 1 of 1 · captured 0.00", Caption(0, 0, 0, 1, 1)),
     ("Data as of 12:00:00 (Europe/Warsaw)", None),
     ("", None),
 ])
 def test_caption_is_read_from_the_pager_text(text, expected):
-    assert lg.parse_caption(text) == expected
+    assert parse_caption(text) == expected
 
 
 @pytest.mark.parametrize("total, page, expected", [
-    (0, 1, lg.Caption(0, 0, 0, 1, 1)),
-    (15, 1, lg.Caption(1, 15, 15, 1, 1)),
-    (16, 2, lg.Caption(16, 16, 16, 2, 2)),
-    (12345, 823, lg.Caption(12331, 12345, 12345, 823, 823)),
+    (0, 1, Caption(0, 0, 0, 1, 1)),
+    (15, 1, Caption(1, 15, 15, 1, 1)),
+    (16, 2, Caption(16, 16, 16, 2, 2)),
+    (12345, 823, Caption(12331, 12345, 12345, 823, 823)),
 ])
 def test_expected_caption_for_a_count_and_page(total, page, expected):
-    assert lg.expected_caption(total, page) == expected
+    assert expected_caption(total, page) == expected
 
 
 def test_percentiles_interpolate_between_ranks():
     values = [float(v) for v in range(1, 101)]
     random.Random(1).shuffle(values)
-    assert lg.percentile(values, 0.5) == pytest.approx(50.5)
-    assert lg.percentile(values, 0.95) == pytest.approx(95.05)
-    assert lg.percentile([0.2], 0.95) == 0.2
-    assert lg.percentile([], 0.5) is None
+    assert percentile(values, 0.5) == pytest.approx(50.5)
+    assert percentile(values, 0.95) == pytest.approx(95.05)
+    assert percentile([0.2], 0.95) == 0.2
+    assert percentile([], 0.5) is None
 
 
 def test_stats_count_errors_by_kind_and_category():
-    stats = lg.Stats()
+    stats = Stats()
     stats.record("page turn", 0.1, 0.05)
     stats.record("page turn", 0.3, 0.07)
     stats.error("page turn", "wrong count", "shown 3, expected 4")
@@ -57,7 +72,7 @@ def test_stats_count_errors_by_kind_and_category():
     assert row["cpu_median_ms"] == pytest.approx(60)
     assert row["errors"] == {"wrong count": 1, "timeout": 1}
     assert stats.error_count() == 2 and stats.error_count("wrong count") == 1
-    assert "| page turn | 3 | 0.200 |" in lg.markdown_table(stats.rows())
+    assert "| page turn | 3 | 0.200 |" in markdown_table(stats.rows())
 
 
 # --- the independent counts -----------------------------------------------------------------------
@@ -71,7 +86,7 @@ def test_stats_count_errors_by_kind_and_category():
     ("  ", ("", "")),
 ])
 def test_search_kinds_follow_the_specification(text, kind):
-    assert lg.search_kind(text) == kind
+    assert search_kind(text) == kind
 
 
 @pytest.fixture
@@ -94,31 +109,31 @@ def tiny_db(tmp_path):
 
 def _count(path, scope, view):
     where, params = scope.sql()
-    sql, view_params = lg.view_sql(view)
+    sql, view_params = view_sql(view)
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(f"SELECT count(*) FROM orders o JOIN stores s ON s.store_id = o.store_id "
                            f"WHERE {where} AND {sql}", [*params, *view_params]).fetchone()[0]
 
 
-ADMIN = lg.UserScope("admin", True)
-LE_A = lg.UserScope("le", False, legal_entities=("LE A",))
-STORE_3 = lg.UserScope("store", False, stores=("S3",))
+ADMIN = UserScope("admin", True)
+LE_A = UserScope("le", False, legal_entities=("LE A",))
+STORE_3 = UserScope("store", False, stores=("S3",))
 
 
 @pytest.mark.parametrize("scope, view, expected", [
-    (ADMIN, lg.View(), 4),
-    (LE_A, lg.View(), 2),
-    (STORE_3, lg.View(), 2),
-    (lg.UserScope("nobody", False), lg.View(), 0),
-    (ADMIN, lg.View(search="ANNA"), 2),  # text: e-mail contains, any case
-    (ADMIN, lg.View(search="@wp.pl"), 1),
-    (ADMIN, lg.View(search="555"), 2),  # an order ID or a merchant order ID, exactly
-    (ADMIN, lg.View(search="606 606"), 1),  # phone digits, spaces ignored
-    (ADMIN, lg.View(search="WEB-2"), 1),
-    (ADMIN, lg.View(search="WEB"), 0),  # a merchant order ID matches only exactly
-    (LE_A, lg.View(search="555"), 0),  # out of scope
-    (ADMIN, lg.View(statuses=("Completed",), channels=("offline",)), 1),
-    (STORE_3, lg.View(statuses=("Pending", "Cancel")), 1),
+    (ADMIN, View(), 4),
+    (LE_A, View(), 2),
+    (STORE_3, View(), 2),
+    (UserScope("nobody", False), View(), 0),
+    (ADMIN, View(search="ANNA"), 2),  # text: e-mail contains, any case
+    (ADMIN, View(search="@wp.pl"), 1),
+    (ADMIN, View(search="555"), 2),  # an order ID or a merchant order ID, exactly
+    (ADMIN, View(search="606 606"), 1),  # phone digits, spaces ignored
+    (ADMIN, View(search="WEB-2"), 1),
+    (ADMIN, View(search="WEB"), 0),  # a merchant order ID matches only exactly
+    (LE_A, View(search="555"), 0),  # out of scope
+    (ADMIN, View(statuses=("Completed",), channels=("offline",)), 1),
+    (STORE_3, View(statuses=("Pending", "Cancel")), 1),
 ])
 def test_independent_counts_per_scope_and_view(tiny_db, scope, view, expected):
     assert _count(tiny_db, scope, view) == expected
@@ -126,9 +141,9 @@ def test_independent_counts_per_scope_and_view(tiny_db, scope, view, expected):
 
 def test_oracle_covers_every_view_a_session_can_reach(tiny_db):
     scopes = {"le": LE_A, "store": STORE_3}
-    oracle = lg.build_oracle(tiny_db, scopes, seed=3, searches_per_kind=1)
+    oracle = build_oracle(tiny_db, scopes, seed=3, searches_per_kind=1)
     for username in scopes:
-        for view in lg.views_for(oracle.searches[username]):
+        for view in views_for(oracle.searches[username]):
             assert oracle.count(username, view) == _count(tiny_db, scopes[username], view)
     assert oracle.allowed_stores["le"] == {("M1", "One"), ("", "Two")}
     assert set(oracle.order_ids["store"]) == {103, 555}
@@ -209,14 +224,14 @@ def _run(model, *messages, status=0):
 
 
 def test_page_model_reads_title_caption_widgets_and_pages():
-    model = lg.PageModel()
+    model = PageModel()
     _run(model,
          _delta([0, 0], _heading("Orders")),
          _delta([1, 0], _multiselect("w-status", "Status", ["Pending", "Completed"], default=[1])),
          _delta([0, 1], _caption("1–15 of 40 orders · page 1 of 3 · captured 10.00")),
          _delta([0, 2], _button("w-next", "Next")))
     assert model.title() == "Orders"
-    assert model.caption() == lg.Caption(1, 15, 40, 1, 3)
+    assert model.caption() == Caption(1, 15, 40, 1, 3)
     status = model.widget("multiselect", "Status")
     assert model.value_of(status) == ["Completed"]  # the default, as a browser holds it on mount
     assert model.pages == {"orders": "h-orders", "order": "h-order"}
@@ -225,7 +240,7 @@ def test_page_model_reads_title_caption_widgets_and_pages():
 
 
 def test_a_value_the_server_sets_replaces_the_clients():
-    model = lg.PageModel()
+    model = PageModel()
     _run(model, _delta([0, 0], _text_input("w-search", "Search")))
     model.values["w-search"] = ("string_value", "anna")
     # Not set by the server: the client's value stays.
@@ -237,7 +252,7 @@ def test_a_value_the_server_sets_replaces_the_clients():
 
 
 def test_a_finished_run_drops_what_it_did_not_draw_but_a_run_ended_for_a_rerun_does_not():
-    model = lg.PageModel()
+    model = PageModel()
     _run(model, _delta([0, 0], _heading("Orders")), _delta([0, 1], _text_input("w-a", "A")))
     _run(model, _delta([0, 0], _heading("Orders")), status=2)  # ended early for a rerun
     assert model.widget("text_input", "A") is not None
@@ -257,13 +272,13 @@ def test_errors_shown_are_exceptions_and_error_boxes():
     def warning_box(element):
         element.alert.body, element.alert.format = "Page 9 is past the last page.", 2
 
-    model = lg.PageModel()
+    model = PageModel()
     _run(model, _delta([0, 0], exception), _delta([0, 1], error_box), _delta([0, 2], warning_box))
     assert model.errors() == ["exception KeyError: 'x'", "error: Something went wrong on our side."]
 
 
 def test_query_string_the_app_writes_is_sent_back_and_cached_messages_are_resolved():
-    model = lg.PageModel()
+    model = PageModel()
     info = ForwardMsg()
     info.page_info_changed.query_string = "status=Return&page=2"
     cached = _delta([0, 0], _heading("Orders"))
@@ -280,12 +295,12 @@ def test_query_string_the_app_writes_is_sent_back_and_cached_messages_are_resolv
     assert state.page_script_hash == "h-orders"
     unknown = ForwardMsg()
     unknown.ref_hash = "nope"
-    with pytest.raises(lg.ProtocolError):
+    with pytest.raises(ProtocolError):
         model.apply(unknown)
 
 
 def test_every_widget_value_is_sent_with_a_one_shot_trigger():
-    model = lg.PageModel()
+    model = PageModel()
     _run(model,
          _delta([1, 0], _multiselect("w-status", "Status", ["Pending", "Return"], raw=["Return"])),
          _delta([0, 0], _text_input("w-user", "Username", form_id="Login")),
@@ -322,10 +337,10 @@ def _arrow_table(rows):
 
 
 def _orders_session(caption, rows, status_raw=()):
-    oracle = lg.Oracle(counts={("viewer", lg.View()): 40},
+    oracle = Oracle(counts={("viewer", View()): 40},
                        allowed_stores={"viewer": {("M1", "One"), ("", "Two")}})
-    stats = lg.Stats()
-    session = lg.Session(0, "viewer", "http://127.0.0.1:1", oracle, stats, lg.ServerProcess(None),
+    stats = Stats()
+    session = Session(0, "viewer", "http://127.0.0.1:1", oracle, stats, ServerProcess(None),
                          random.Random(1), 5, False)
 
     def sort_by(element):
@@ -341,14 +356,14 @@ def _orders_session(caption, rows, status_raw=()):
 
     _run(session.model,
          _delta([0, 0], _heading("Orders")),
-         _delta([1, 0], _multiselect("w-status", "Status", list(lg.STATUSES), raw=list(status_raw))),
-         _delta([1, 1], _multiselect("w-channel", "Channel", list(lg.CHANNELS))),
+         _delta([1, 0], _multiselect("w-status", "Status", list(STATUSES), raw=list(status_raw))),
+         _delta([1, 1], _multiselect("w-channel", "Channel", list(CHANNELS))),
          _delta([0, 1], _text_input("w-search", "Search")),
          _delta([0, 2], sort_by), _delta([0, 3], descending),
          _delta([0, 4], _arrow_table(rows)),
          _delta([0, 5], page_box),
          _delta([0, 6], _caption(caption)))
-    session.check_orders("page turn")
+    session.checks.orders("page turn")
     return stats
 
 

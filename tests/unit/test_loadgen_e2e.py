@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import loadgen as lg
+from scripts.loadtest.cli import parse_args, report, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,16 +21,16 @@ def test_three_sessions_of_different_scopes_see_only_right_answers(tmp_path):
     done = subprocess.run([sys.executable, "-m", "core", "demo", "--orders", "3000", "--seed", "7"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    args = lg.parse_args([
+    args = parse_args([
         "--serve", "--db", str(tmp_path / "orders.duckdb"),
         "--users-file", str(tmp_path / "users.yaml"),
         "--sessions", "3", "--users", "admin,viewer,viewer.store",
         "--interval", "0.5", "--duration", "12", "--seed", "5",
     ])
-    result = lg.run(args)
-    assert result["signed_in"] == 3, lg.report(result)
-    assert result["errors"] == 0, lg.report(result)
+    result = run(args)
+    assert result["signed_in"] == 3, report(result)
+    assert result["errors"] == 0, report(result)
     kinds = {row["kind"]: row["count"] for row in result["kinds"]}
     assert kinds.get("sign_in") == 3
-    assert result["interactions"] >= 3 + 3 + 6, lg.report(result)  # connect, sign-in, the mix
+    assert result["interactions"] >= 3 + 3 + 6, report(result)  # connect, sign-in, the mix
     assert result["server_cpu_s"] > 0
