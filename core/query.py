@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from core import columns
 from core.columns import BY_LABEL, Column
 from core.errors import InvalidQuery
-from core.query_filters import (
+from core.query_filters import (  # Search, SMALL_STORE_LIST and store_ids_sql also for core.db
     JOINED,
     ORDERS,
     SMALL_STORE_LIST,
@@ -87,7 +87,7 @@ class OrderQuery:
             raise InvalidQuery(f"Unknown status: {', '.join(sorted(unknown))}.")
         if unknown := set(self.channels) - set(CHANNELS):
             raise InvalidQuery(f"Unknown channel: {', '.join(sorted(unknown))}.")
-        if self.sort not in COLUMNS:
+        if self.sort not in BY_LABEL:
             raise InvalidQuery(f"Orders cannot be sorted by “{self.sort[:60]}”.")
         Search.parse(self.search)  # refuses an over-long search early
 
@@ -211,69 +211,92 @@ def from_url_params(
     Returns the query, the page and one message per ignored value: a forged or stale URL never
     fails the page and never widens the scope (the scope is applied in SQL regardless).
     """
-    problems: list[str] = []
+    url = _UrlReader(params)
+    start, end = url.period()
+    search, sort = url.search(), url.sort()  # noted before the lists' problems, as always
+    query = OrderQuery(
+        start=start,
+        end=end,
+        statuses=url.pick("status", "status", STATUSES),
+        channels=url.pick("channel", "channel", CHANNELS),
+        legal_entities=url.pick("le", "legal entity", legal_entities),
+        regions=url.pick("region", "region", regions),
+        stores=url.pick("store", "store", stores),
+        search=search,
+        sort=sort,
+        descending=url.one("desc") != "0",
+    )
+    return query, url.page(), url.problems
 
-    def one(key: str) -> str:
-        values = params.get(key) or []
+
+class _UrlReader:
+    """URL parameters read one by one, each ignored value noted in ``problems``."""
+
+    def __init__(self, params: dict[str, list[str]]) -> None:
+        self.params = params
+        self.problems: list[str] = []
+
+    def one(self, key: str) -> str:
+        values = self.params.get(key) or []
         return values[-1] if values else ""
 
-    def pick(key: str, label: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    def pick(self, key: str, label: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         chosen = []
-        for value in dict.fromkeys(params.get(key) or []):
+        for value in dict.fromkeys(self.params.get(key) or []):
             if value in allowed:
                 chosen.append(value)
             else:
-                problems.append(f"Ignored {label} “{value[:60]}”: not one of your choices.")
+                self.problems.append(f"Ignored {label} “{value[:60]}”: not one of your choices.")
         return tuple(chosen)
 
-    def day(key: str, label: str) -> date | None:
-        text = one(key)
+    def day(self, key: str, label: str) -> date | None:
+        text = self.one(key)
         if not text:
             return None
         try:
             value = date.fromisoformat(text)
         except ValueError:
-            problems.append(f"Ignored the period’s {label} “{text[:30]}”: not a date (YYYY-MM-DD).")
+            self.problems.append(
+                f"Ignored the period’s {label} “{text[:30]}”: not a date (YYYY-MM-DD).")
             return None
         kept = min(max(value, EARLIEST_DAY), LATEST_DAY)
         if kept != value:
-            problems.append(
+            self.problems.append(
                 f"The period’s {label} {value.isoformat()} is outside the dates orders can have "
                 f"({EARLIEST_DAY:%d.%m.%Y} – {LATEST_DAY:%d.%m.%Y}); using {kept:%d.%m.%Y}."
             )
         return kept
 
-    start, end = day("from", "start"), day("to", "end")
-    if start and end and start > end:
-        problems.append(
-            f"Ignored the period: it starts ({start:%d.%m.%Y}) after it ends ({end:%d.%m.%Y})."
-        )
-        start = end = None
-    search = one("q")
-    try:
-        Search.parse(search)
-    except InvalidQuery as exc:
-        problems.append(f"Ignored the search: {exc}")
-        search = ""
-    sort = one("sort") or DEFAULT_SORT
-    if sort not in COLUMNS:
-        problems.append(f"Ignored the sort “{sort[:60]}”: not a column.")
-        sort = DEFAULT_SORT
-    query = OrderQuery(
-        start=start,
-        end=end,
-        statuses=pick("status", "status", STATUSES),
-        channels=pick("channel", "channel", CHANNELS),
-        legal_entities=pick("le", "legal entity", legal_entities),
-        regions=pick("region", "region", regions),
-        stores=pick("store", "store", stores),
-        search=search,
-        sort=sort,
-        descending=one("desc") != "0",
-    )
-    page_text = one("page") or "1"
-    page = int(page_text) if page_text.isdigit() and len(page_text) < 10 else 0
-    if page < 1:
-        problems.append(f"Ignored the page “{page_text[:20]}”: not a page number.")
-        page = 1
-    return query, page, problems
+    def period(self) -> tuple[date | None, date | None]:
+        start, end = self.day("from", "start"), self.day("to", "end")
+        if start and end and start > end:
+            self.problems.append(
+                f"Ignored the period: it starts ({start:%d.%m.%Y}) after it ends ({end:%d.%m.%Y})."
+            )
+            return None, None
+        return start, end
+
+    def search(self) -> str:
+        search = self.one("q")
+        try:
+            Search.parse(search)
+        except InvalidQuery as exc:
+            self.problems.append(f"Ignored the search: {exc}")
+            return ""
+        return search
+
+    def sort(self) -> str:
+        """A column's label, as URLs have always named it (``core.columns``)."""
+        sort = self.one("sort") or DEFAULT_SORT
+        if sort not in BY_LABEL:
+            self.problems.append(f"Ignored the sort “{sort[:60]}”: not a column.")
+            return DEFAULT_SORT
+        return sort
+
+    def page(self) -> int:
+        page_text = self.one("page") or "1"
+        page = int(page_text) if page_text.isdigit() and len(page_text) < 10 else 0
+        if page < 1:
+            self.problems.append(f"Ignored the page “{page_text[:20]}”: not a page number.")
+            return 1
+        return page
