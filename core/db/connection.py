@@ -47,8 +47,8 @@ class Database:
             self._con.execute("SET GLOBAL TimeZone = 'UTC'")  # every cursor's too
             # A checkpoint's vacuum would merge the search index's 4,096-row groups into groups
             # of this connection's size (122,880), undoing the clustering: measured on a file of
-            # 10,000 index rows, one write to any table merged its 3 row groups into 1. The
-            # store never deletes orders; the few index rows it replaces are not worth it.
+            # 10,000 index rows, one write to any table merged its 3 row groups into 1.
+            # orderdesk never deletes orders; the few index rows it replaces are not worth it.
             self._con.execute("SET GLOBAL max_vacuum_tasks = 0")
             if memory_limit is not None:
                 self._con.execute(f"SET memory_limit = '{memory_limit}'")

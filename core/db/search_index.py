@@ -29,8 +29,8 @@ from core.query import Search
 # orders keep): 4,096 was the quickest; at 122,880 a search read every row.
 SEARCH_ROW_GROUP_SIZE = 4096
 # The rows of orders written since the index was last clustered (``order_search_recent``) are read
-# in every search. The index is clustered again when a read-write open finds more of them than
-# this, and than a tenth of all orders.
+# in every search. ``cluster_search_index`` (the server's open, the CLI after a demo or an import)
+# clusters the index again when it finds more of them than this, and than a tenth of all orders.
 SEARCH_TAIL_ROWS = 50_000
 # A search answered from the index reads at most this many orders by ID; when more orders match
 # (a few digits of a phone, a common e-mail part), the orders are filtered by the search itself.
@@ -69,7 +69,7 @@ def index_match(search: Search) -> tuple[tuple[str, list], tuple[str, list] | No
 
 
 def search_index(cur: duckdb.DuckDBPyConnection, search: Search, store_nos: list[int] | None,
-                  recent: bool = True) -> list[int] | None:
+                 recent: bool = True) -> list[int] | None:
     """The IDs of the orders of the given stores (their ``store_no``; None: every store) that
     ``search`` matches, from the search index (``recent``: ``order_search_recent`` has rows);
     None when more than ``INDEX_CANDIDATES`` match."""
