@@ -1,7 +1,7 @@
 """The xlsx export of docs/design.md §6: a sheet "Orders" with the 15 export columns and a sheet
 "Export info" that says when, by whom, with which filters, and how many rows and how much money.
 
-This module knows nothing about the database: the store hands it rows in ``EXPORT_COLUMNS``
+This module knows nothing about the database: ``core.db`` hands it rows in ``EXPORT_COLUMNS``
 order and it streams them into the file, never holding them all. Every text value goes through
 ``sanitize_text`` so that no cell can act as a formula in Excel, in a CSV re-save or on paste.
 
@@ -35,30 +35,18 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import rustpy_xlsxwriter as xlsx
 
+from core import columns
 from core.errors import ExportTooLarge
 from core.money import MAX_AMOUNT, format_amount
 from core.query import END_READABLE, FIRST_READABLE
 
-EXPORT_COLUMNS = (
-    "Order date",
-    "Order ID",
-    "Offline Barcode / Online order ID",
-    "Captured amount",
-    "Status",
-    "Customer email",
-    "Customer phone",
-    "Zone",
-    "Store name",
-    "Store ID",
-    "Store address",
-    "Merchant brand",
-    "Sales person ID",
-    "Sales person name",
-    "Customer registration kind",
-)
+# The headers, from the one list of the export's columns (``core.columns``), which the database
+# hands rows in.
+EXPORT_COLUMNS = tuple(column.label for column in columns.EXPORT_COLUMNS)
 # Wide enough for each header (plus its filter button) and the usual content.
 _COLUMN_WIDTHS = (12, 13, 33, 17, 11, 32, 18, 7, 28, 12, 42, 18, 16, 24, 27)
-_DATE, _ORDER_ID, _AMOUNT, _PHONE = 0, 1, 3, 6
+_DATE, _ORDER_ID, _AMOUNT, _PHONE = (
+    columns.EXPORT_KEYS.index(key) for key in ("created_at", "order_id", "amount", "phone"))
 _TEXT_COLUMNS = tuple(i for i in range(len(EXPORT_COLUMNS)) if i not in (_DATE, _ORDER_ID, _AMOUNT))
 
 MAX_EXPORT_ROWS = 1_048_575  # one sheet's 1,048,576 rows less the header row

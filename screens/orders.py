@@ -6,9 +6,11 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from core.columns import BY_KEY, PAGE_COLUMNS
+from core.db import format_moment
 from core.money import format_amount
 from core.query import PAGE_SIZE, page_count
-from core.db import format_moment
+from core.status import is_partially_refunded
 from ui import exporting
 from ui.context import (
     data_as_of,
@@ -70,20 +72,24 @@ if result.total == 0:
     st.info("No orders match these filters and search." if query.is_filtered
             else "There are no orders in your scope yet.")
 else:
-    table = pd.DataFrame(result.rows).astype(object).where(lambda f: f.notna(), "")
+    # One column per ``core.columns.PAGE_COLUMNS``, headed by its label, in the page's words.
+    table = pd.DataFrame(
+        [[getattr(row, column.key) for column in PAGE_COLUMNS] for row in result.rows],
+        columns=[column.label for column in PAGE_COLUMNS],
+    ).astype(object).where(lambda f: f.notna(), "")
+    date, order_id, status, amount, refunded = (BY_KEY[key].label for key in (
+        "created_at", "order_id", "status", "amount", "refunded_amount"))
     # A partial refund leaves the order Completed; say so where the status is read.
-    table["Status"] = [
-        f"{row['Status']} · partially refunded"
-        if row["Status"] == "Completed" and row["Refunded amount"] else row["Status"]
+    table[status] = [
+        f"{row.status} · partially refunded"
+        if is_partially_refunded(row.status, row.refunded_amount) else row.status
         for row in result.rows
     ]
-    for column in ("Captured amount", "Refunded amount"):
+    for column in (amount, refunded):
         table[column] = table[column].map(format_amount)
-    table["Refunded amount"] = [
-        "" if amount == "0.00" else amount for amount in table["Refunded amount"]
-    ]
-    table["Order date"] = table["Order date"].map(lambda m: format_moment(m, "%d.%m.%Y %H:%M"))
-    table["Order ID"] = table["Order ID"].astype(str)
+    table[refunded] = ["" if shown == "0.00" else shown for shown in table[refunded]]
+    table[date] = table[date].map(lambda m: format_moment(m, "%d.%m.%Y %H:%M"))
+    table[order_id] = table[order_id].astype(str)
     # The table's toolbar shows above its frame on hover: without a gap it covered "Descending".
     st.space("small")
     event = st.dataframe(
@@ -95,14 +101,14 @@ else:
         selection_mode="single-row",
         key=f"orders.table.{page}.{hash(query)}",
         column_config={
-            "Captured amount": st.column_config.TextColumn(alignment="right"),
-            "Refunded amount": st.column_config.TextColumn(alignment="right"),
+            amount: st.column_config.TextColumn(alignment="right"),
+            refunded: st.column_config.TextColumn(alignment="right"),
         },
     )
     selected = event.selection.rows if event else []
     if selected:
-        order_id = result.rows[selected[0]]["Order ID"]
-        st.switch_page("screens/order.py", query_params={"id": str(order_id)})
+        st.switch_page("screens/order.py",
+                       query_params={"id": str(result.rows[selected[0]].order_id)})
 
 first = (page - 1) * PAGE_SIZE + 1 if result.total else 0
 last = min(page * PAGE_SIZE, result.total)

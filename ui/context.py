@@ -16,7 +16,7 @@ from core.errors import OrderdeskError, UsersFileError
 from core.query import OrderQuery
 from core.settings import Settings
 from core.signin import session_still_valid
-from core.db import SERVER_MEMORY_LIMIT, OrderPage, ScopeOptions, Database
+from core.db import SERVER_MEMORY_LIMIT, Database, OrderPage, ScopeOptions
 from core.users import Scope, User, load_users
 from ui.signin import SIGNED_IN_AT
 from ui.text import as_text
@@ -36,9 +36,11 @@ def get_database() -> Database:
     """One read-write connection for the whole server process (DuckDB allows one process).
 
     DuckDB's memory is bounded (``SERVER_MEMORY_LIMIT``): a large export's sort spills to a
-    temporary file beside the database instead of growing the server by hundreds of MB.
+    temporary file beside the database instead of growing the server by hundreds of MB. The
+    search index is clustered first when it has grown (``Database.open_clustered``): searches are
+    served from it.
     """
-    return Database(get_settings().db_path, memory_limit=SERVER_MEMORY_LIMIT)
+    return Database.open_clustered(get_settings().db_path, memory_limit=SERVER_MEMORY_LIMIT)
 
 
 def current_user() -> User | None:

@@ -68,7 +68,7 @@ def test_a_scoped_sorted_export_reads_back_as_the_query(sample_db):
     assert info["Filters"] == "Status: Completed, Return"
     # Nothing outside the scope, and the screen's order.
     assert [r[1] for r in rows] == [
-        r["Order ID"] for page in range(1, 100)
+        r.order_id for page in range(1, 100)
         for r in database.fetch_page(scope, query, TZ, page).rows
         if page <= -(-len(rows) // 15)
     ]
@@ -110,7 +110,7 @@ def test_every_amount_a_database_holds_reads_back_exactly(tmp_path, monkeypatch)
     # A database created before amounts were capped: its orders table has no upper bound.
     uncapped = schema.DDL.replace(f" AND amount <= {MAX_AMOUNT}", "")
     assert uncapped != schema.DDL
-    monkeypatch.setattr("core.db.DDL", uncapped)
+    monkeypatch.setattr("core.db.connection.DDL", uncapped)
 
     amounts = ["0.01", "0.10", "0.29", "1.15", "2.67", "999999999999.99", "9007199254740.99",
                "9999999999999.98", str(MAX_AMOUNT), "10000000000000.01", "12345678901234.56",

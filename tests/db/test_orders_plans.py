@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-import core.query
-import core.db
+import core.db.paging
+import core.db.views
+import core.query_filters
 from core.query import COLUMNS, OrderQuery, page_count
 from core.users import Scope
 from tests.db.test_orders_store import SCOPES, TZ, all_pages, in_scope, oracle_sorted
 
 PLANS = {  # (SMALL_STORE_LIST, ID_WINDOW)
-    "short store lists filter in the scan": (10_000, core.db.ID_WINDOW),
-    "every store list is a plain IN list": (0, core.db.ID_WINDOW),
+    "short store lists filter in the scan": (10_000, core.db.paging.ID_WINDOW),
+    "every store list is a plain IN list": (0, core.db.paging.ID_WINDOW),
     # Windows of 3 order IDs grow 3, 48, 768: a page of one store group is found in the second.
     "store groups are ranked in growing windows of IDs": (0, 3),
 }
@@ -25,9 +26,9 @@ PLANS = {  # (SMALL_STORE_LIST, ID_WINDOW)
 @pytest.fixture(params=list(PLANS))
 def plan(request, monkeypatch):
     small_store_list, id_window = PLANS[request.param]
-    monkeypatch.setattr(core.query, "SMALL_STORE_LIST", small_store_list)
-    monkeypatch.setattr(core.db, "SMALL_STORE_LIST", small_store_list)
-    monkeypatch.setattr(core.db, "ID_WINDOW", id_window)
+    for module in (core.query_filters, core.db.views, core.db.paging):
+        monkeypatch.setattr(module, "SMALL_STORE_LIST", small_store_list)
+    monkeypatch.setattr(core.db.paging, "ID_WINDOW", id_window)
     return request.param
 
 
@@ -80,11 +81,11 @@ def test_deep_pages_by_date_are_located_by_day(sample_db, monkeypatch, descendin
     scope = SCOPES["admin"]
     query = OrderQuery(sort="Order date", descending=descending)
     expected = oracle_sorted(sample, sample.orders, "Order date", descending)
-    monkeypatch.setattr(core.db, "DEEP_OFFSET", 0)
+    monkeypatch.setattr(core.db.paging, "DEEP_OFFSET", 0)
     assert all_pages(database, scope, query) == expected
     past = database.fetch_page(scope, query, TZ, 10**6)
     assert past.page == page_count(len(expected))
-    assert [row["Order ID"] for row in past.rows] == expected[(past.page - 1) * 15:]
+    assert [row.order_id for row in past.rows] == expected[(past.page - 1) * 15:]
 
 
 @pytest.mark.parametrize("sort", list(COLUMNS))

@@ -59,12 +59,12 @@ def oracle_sorted(sample, orders, sort: str, descending: bool) -> list[int]:
 
 def all_pages(database, scope, query) -> list[int]:
     first = database.fetch_page(scope, query, TZ, 1)
-    ids = [row["Order ID"] for row in first.rows]
+    ids = [row.order_id for row in first.rows]
     for page in range(2, page_count(first.total) + 1):
         result = database.fetch_page(scope, query, TZ, page)
         assert len(result.rows) == (PAGE_SIZE if page < page_count(first.total) else
                                     first.total - PAGE_SIZE * (page - 1))
-        ids += [row["Order ID"] for row in result.rows]
+        ids += [row.order_id for row in result.rows]
     return ids
 
 
@@ -230,7 +230,7 @@ def test_period_bounds_are_inclusive_local_days(tmp_path):
     ]
     load_sample(database, Sample([shop], orders, []))
     march = OrderQuery(start=date(2026, 3, 1), end=date(2026, 3, 31))
-    ids = [r["Order ID"] for r in database.fetch_page(Scope.everything(), march, TZ, 1).rows]
+    ids = [r.order_id for r in database.fetch_page(Scope.everything(), march, TZ, 1).rows]
     assert sorted(ids) == [1, 3]  # 28.02 23:30 UTC is 01.03 00:30 in Warsaw
     with pytest.raises(InvalidQuery):
         OrderQuery(start=date(2026, 4, 1), end=date(2026, 3, 1))

@@ -19,7 +19,7 @@ exactly it or the e-mail contains it):
   ordered by store and order), and when it leaves the file alone;
 * the store lists cached per scope are dropped by every write transaction.
 
-Each test that asserts which way a search was answered spies on ``core.db._search_index``
+Each test that asserts which way a search was answered spies on ``core.db.views.search_index``
 (a list of IDs: the index answered; None: the scan did), so no test passes by the other path.
 """
 from __future__ import annotations
@@ -34,16 +34,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import core.db
+import core.db.paging
+import core.db.search_index as search_index
+import core.db.views
 from core.importer import import_files
 from core.query import OrderQuery
 from core.db.schema import PHONE_KEY_DIGITS, phone_signature
-from core.db import (
-    SEARCH_ROW_GROUP_SIZE,
-    Database,
-    cluster_search_index,
-    index_orders,
-)
+from core.db import Database, cluster_search_index, index_orders
+from core.db.search_index import SEARCH_ROW_GROUP_SIZE
 from core.users import Scope
 from tests.sample_data import Sample, load_sample, sample_database
 from tests.db.test_import import order_row, store_row, write_files
@@ -155,15 +153,15 @@ def search_db(tmp_path_factory):
 # --- searching one way or the other --------------------------------------------------------------
 
 def spy_on_the_index(mp: pytest.MonkeyPatch) -> list:
-    """What ``_search_index`` returns from now on: a list of IDs, or None (the scan answered)."""
+    """What ``search_index`` returns from now on: a list of IDs, or None (the scan answered)."""
     answers: list = []
-    real = core.db._search_index
+    real = search_index.search_index
 
     def spy(*args):
         answers.append(real(*args))
         return answers[-1]
 
-    mp.setattr(core.db, "_search_index", spy)
+    mp.setattr(core.db.views, "search_index", spy)
     return answers
 
 
@@ -172,7 +170,8 @@ def searched(database: Database, scope: Scope, texts, way: str) -> dict[str, lis
     with pytest.MonkeyPatch.context() as mp:
         answers = spy_on_the_index(mp)
         if way == "scan":
-            mp.setattr(core.db, "INDEX_CANDIDATES", 0)
+            for module in (search_index, core.db.paging):
+                mp.setattr(module, "INDEX_CANDIDATES", 0)
         found = {text: all_pages(database, scope, OrderQuery(search=text)) for text in texts}
     if way == "index":
         assert all(a is not None for a in answers), "a search was not answered by the index"
@@ -312,7 +311,8 @@ def test_a_hash_collision_of_the_merchant_order_id_is_not_a_match(tmp_path, text
 
 def test_more_matches_than_index_candidates_fall_back_to_the_scan(search_db, monkeypatch):
     database, sample = search_db
-    monkeypatch.setattr(core.db, "INDEX_CANDIDATES", 3)
+    for module in (search_index, core.db.paging):
+        monkeypatch.setattr(module, "INDEX_CANDIDATES", 3)
     answers = spy_on_the_index(monkeypatch)
     ways = set()
     for text in ["0", "00", "000", "9", "99", "12345", "@", "%", "_", "ion", "mail", "WEB-17"]:
@@ -401,7 +401,7 @@ def test_an_import_of_a_new_store_is_searched_by_its_users(imported_store, tmp_p
 
 # --- 7. a schema-1 database gets its index ------------------------------------------------------
 
-def test_a_schema_1_database_is_indexed_on_the_next_open(tmp_path):
+def test_a_schema_1_database_is_indexed_on_the_next_serving_open(tmp_path):
     path = tmp_path / "orders.duckdb"
     database, sample = sample_database(path, n_orders=120)
     database.close()
@@ -409,7 +409,7 @@ def test_a_schema_1_database_is_indexed_on_the_next_open(tmp_path):
         con.execute("DROP TABLE order_search; DROP TABLE order_search_recent; "
                     "DROP TABLE search_stores")
         con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    with Database(path) as database:
+    with Database.open_clustered(path) as database:  # as ui.context opens it
         assert index_state(database) == (len(sample.orders), len(sample.orders),
                                       len(sample.orders), 0)
         with database.cursor() as cur:
@@ -477,12 +477,16 @@ def tail(path: Path) -> int:
         return con.execute("SELECT count(*) FROM order_search_recent").fetchone()[0]
 
 
-def test_a_long_tail_is_clustered_on_the_next_open(unclustered, copy_of, monkeypatch):
+def test_a_long_tail_is_clustered_on_the_next_serving_open(unclustered, copy_of, monkeypatch):
     path = copy_of(unclustered)
     assert tail(path) == GENERATED_ORDERS and row_groups(path) == []
     assert cluster_search_index(path) is False  # 10,000 rows: below SEARCH_TAIL_ROWS
-    monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 0)  # now above a tenth of the index
-    with Database(path) as database:  # rebuilt: order 1234 is in store G2 (1234 % 7)
+    monkeypatch.setattr(search_index, "SEARCH_TAIL_ROWS", 0)  # now above a tenth of the index
+    with Database(path):  # a plain open leaves the index alone: clustering is a step of its own
+        pass
+    assert tail(path) == GENERATED_ORDERS and row_groups(path) == []
+    # The server's open: rebuilt, order 1234 is in store G2 (1234 % 7).
+    with Database.open_clustered(path) as database:
         for scope, ids in ((ADMIN, [1234]), (Scope(False, frozenset(), frozenset({"G2"})), [1234]),
                            (Scope(False, frozenset(), frozenset({"G3"})), [])):
             assert searched(database, scope, ["600 001 234"], "index") == {"600 001 234": ids}
@@ -516,9 +520,9 @@ def break_index(how: str, path: Path) -> None:
 ])
 def test_when_the_index_is_rebuilt(unclustered, copy_of, monkeypatch, how, rebuilt):
     path = copy_of(unclustered)
-    monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 0)
+    monkeypatch.setattr(search_index, "SEARCH_TAIL_ROWS", 0)
     assert cluster_search_index(path) is True  # clustered, then broken
-    monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 1000)  # as a tenth of the index
+    monkeypatch.setattr(search_index, "SEARCH_TAIL_ROWS", 1000)  # as a tenth of the index
     break_index(how, path)
     assert cluster_search_index(path) is rebuilt
     groups = row_groups(path)
@@ -532,7 +536,7 @@ def test_clustering_a_file_this_process_holds_does_nothing(unclustered, copy_of,
                                                            read_only):
     path = copy_of(unclustered)
     with Database(path, read_only=read_only) as database:
-        monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 0)  # it would rebuild if it could
+        monkeypatch.setattr(search_index, "SEARCH_TAIL_ROWS", 0)  # it would rebuild if it could
         assert cluster_search_index(path) is False
         assert database.count_orders(ADMIN, OrderQuery(search="48600001234"), TZ)[0] == 1
     assert tail(path) == GENERATED_ORDERS
@@ -541,7 +545,7 @@ def test_clustering_a_file_this_process_holds_does_nothing(unclustered, copy_of,
 def test_importing_one_order_keeps_the_index_clustered(unclustered, copy_of, monkeypatch,
                                                        tmp_path):
     path = copy_of(unclustered)
-    monkeypatch.setattr(core.db, "SEARCH_TAIL_ROWS", 0)
+    monkeypatch.setattr(search_index, "SEARCH_TAIL_ROWS", 0)
     if not cluster_search_index(path) or max(row_groups(path)) > SEARCH_ROW_GROUP_SIZE:
         pytest.fail("not clustered to begin with")  # not the expected failure: no xfail
     monkeypatch.undo()
@@ -587,9 +591,9 @@ def test_store_lists_read_before_a_commit_are_not_reused_after_it(imported_store
     chosen = OrderQuery().store_clause(Scope(False, frozenset({"LE1"}), frozenset()))
 
     def stores_now() -> tuple[str, ...]:
-        generation = database._generation
+        generation = database.cache.generation
         with database.snapshot() as cur:
-            return database._stores_chosen(cur, chosen, generation)[0]
+            return database.cache.stores_chosen(cur, chosen, generation)[0]
 
     assert stores_now() == ("S1",)
     with database.cursor() as cur:  # behind the store's back: the cached list is reused
@@ -600,12 +604,12 @@ def test_store_lists_read_before_a_commit_are_not_reused_after_it(imported_store
 
     # A snapshot begun before a commit, reading (and caching) after it, sees the old stores;
     # its result must not be reused once the commit is known.
-    old_generation = database._generation
+    old_generation = database.cache.generation
     with database.snapshot() as old:
         assert old.execute("SELECT count(*) FROM stores").fetchone() == (4,)  # snapshot taken
         add_store(database, "S7", "LE1")  # committed on a cursor of its own
-        assert database._stores_chosen(old, chosen, old_generation)[0] == ("S1", "S5", "S6")
-    assert database._generation == old_generation + 1
+        assert database.cache.stores_chosen(old, chosen, old_generation)[0] == ("S1", "S5", "S6")
+    assert database.cache.generation == old_generation + 1
     assert stores_now() == ("S1", "S5", "S6", "S7")
 
 
@@ -623,6 +627,6 @@ def test_a_page_with_a_store_newer_than_the_kept_stores_is_read_whole(imported_s
         index_orders(cur, "o.order_id = 701")
     for query in (OrderQuery(), OrderQuery(search="777 000 111")):
         rows = database.fetch_page(ADMIN, query, TZ, 1).rows
-        row = next(r for r in rows if r["Order ID"] == 701)
-        assert (row["Store name"], row["Store ID"], row["Region"]) == (
+        row = next(r for r in rows if r.order_id == 701)
+        assert (row.store_name, row.merchant_store_id, row.region) == (
             "Store seven", "M-7", "Pomorskie")

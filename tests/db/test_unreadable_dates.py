@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from core import db as db_module, overview
+from core import overview
+from core.db import paging
 from core.export import ExportInfo, write_orders_xlsx
 from core.query import OrderQuery, page_count
 from core.db import Database
@@ -59,9 +60,9 @@ def screen_order(database: Database, descending: bool, where: str = "TRUE") -> l
 
 def check_dates(rows: list[dict], tz: ZoneInfo) -> None:
     for row in rows:
-        moment = row["Order date"]
-        if row["Order ID"] in UNREADABLE:
-            assert str(moment) == flag(row["Order ID"])
+        moment = row.created_at
+        if row.order_id in UNREADABLE:
+            assert str(moment) == flag(row.order_id)
         else:
             assert isinstance(moment, datetime) and moment.tzinfo is tz
 
@@ -72,16 +73,16 @@ def test_every_page_by_date_shows_the_unreadable_orders_flagged_where_the_databa
         bad_db, descending, tz):
     database, _ = bad_db
     rows = walk(database, EVERYTHING, OrderQuery(descending=descending), tz)
-    assert [r["Order ID"] for r in rows] == screen_order(database, descending)
+    assert [r.order_id for r in rows] == screen_order(database, descending)
     check_dates(rows, tz)
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["newest first", "oldest first"])
 def test_deep_pages_located_by_day_hold_the_unreadable_orders(bad_db, monkeypatch, descending):
     database, _ = bad_db
-    monkeypatch.setattr(db_module, "DEEP_OFFSET", 0)  # every page is located by day
+    monkeypatch.setattr(paging, "DEEP_OFFSET", 0)  # every page is located by day
     rows = walk(database, EVERYTHING, OrderQuery(descending=descending), WARSAW)
-    assert [r["Order ID"] for r in rows] == screen_order(database, descending)
+    assert [r.order_id for r in rows] == screen_order(database, descending)
     check_dates(rows, WARSAW)
 
 
@@ -90,7 +91,7 @@ def test_deep_pages_located_by_day_hold_the_unreadable_orders(bad_db, monkeypatc
 def test_other_sorts_show_them_too(bad_db, sort, descending):
     database, _ = bad_db
     rows = walk(database, EVERYTHING, OrderQuery(sort=sort, descending=descending), WARSAW)
-    assert {r["Order ID"] for r in rows} >= set(UNREADABLE)
+    assert {r.order_id for r in rows} >= set(UNREADABLE)
     check_dates(rows, WARSAW)
 
 
@@ -99,10 +100,10 @@ def test_a_narrow_scope_sees_them_and_another_scope_does_not(bad_db, descending)
     database, _ = bad_db
     query = OrderQuery(descending=descending, stores=(STORE_ID,))
     rows = walk(database, ALPHA, query, WARSAW)
-    assert [r["Order ID"] for r in rows] == screen_order(
+    assert [r.order_id for r in rows] == screen_order(
         database, descending, f"o.store_id = '{STORE_ID}'")
     check_dates(rows, WARSAW)
-    assert not {r["Order ID"] for r in walk(database, BETA, OrderQuery(), WARSAW)} & set(UNREADABLE)
+    assert not {r.order_id for r in walk(database, BETA, OrderQuery(), WARSAW)} & set(UNREADABLE)
 
 
 def test_counts_include_them(bad_db):
@@ -120,8 +121,8 @@ def test_a_search_finds_each_of_them(bad_db, order_id, how):
     for descending in (True, False):
         page = database.fetch_page(EVERYTHING, OrderQuery(search=text, descending=descending),
                                 WARSAW, 1)
-        assert [r["Order ID"] for r in page.rows] == [order_id]
-        assert str(page.rows[0]["Order date"]) == flag(order_id)
+        assert [r.order_id for r in page.rows] == [order_id]
+        assert str(page.rows[0].created_at) == flag(order_id)
 
 
 def test_a_search_matching_many_of_them_lists_them_in_the_database_order(bad_db):
@@ -129,7 +130,7 @@ def test_a_search_matching_many_of_them_lists_them_in_the_database_order(bad_db)
     for descending in (True, False):
         page = database.fetch_page(EVERYTHING, OrderQuery(search="bad-date-", descending=descending),
                                 WARSAW, 1)
-        assert [r["Order ID"] for r in page.rows] == [
+        assert [r.order_id for r in page.rows] == [
             i for i in screen_order(database, descending) if i in UNREADABLE]
 
 
@@ -192,7 +193,7 @@ def test_the_page_and_the_export_agree_on_which_dates_can_be_shown(tmp_path, tz)
             cur.execute("INSERT INTO orders (order_id, created_at, amount, status, channel, "
                         "store_id) VALUES (?, CAST(? AS TIMESTAMP), 1, 'Completed', 'online', "
                         "'S01')", [order_id, stored])
-    shown = {r["Order ID"]: r["Order date"] for r in walk(database, EVERYTHING, OrderQuery(), tz)}
+    shown = {r.order_id: r.created_at for r in walk(database, EVERYTHING, OrderQuery(), tz)}
     exported = {r[1]: r[0] for r in database.iter_export_rows(EVERYTHING, OrderQuery(), tz)}
     for order_id, stored in enumerate(EDGES, start=1):
         if isinstance(shown[order_id], datetime):
@@ -218,7 +219,7 @@ def test_a_period_at_the_calendar_s_ends_is_read_and_summed(bad_db, start, end):
         assert figures.previous_kpis is None and figures.previous_period is None
     else:
         assert figures.previous_period == overview.Period(date(9999, 10, 31), date(9999, 11, 30))
-    listed = [r["Order ID"] for r in walk(database, EVERYTHING, query, WARSAW)]
+    listed = [r.order_id for r in walk(database, EVERYTHING, query, WARSAW)]
     assert len(listed) == total
     assert listed == [i for i in screen_order(database, True) if i in set(listed)]
     if (start, end) == (date.min, date.max):

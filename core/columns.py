@@ -1,0 +1,79 @@
+"""The order list's columns, named once: each column's key, its display label and its SQL.
+
+A column's ``key`` is the field of ``core.db.OrderRow`` and what the database code sorts by; its
+``label`` is what the Orders table, the sort box and the export's header show, and the ``sort=``
+value of a URL (labels were the URL's vocabulary before keys existed, so links keep working);
+its ``sql`` names it over ``orders o JOIN stores s``. The export's 15 columns are a selection of
+the same columns (docs/design.md §6), so the page, the sort and the export cannot drift apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    table: str  # "o" (orders) or "s" (stores)
+    name: str  # the column in that table
+    # An integer key of the text's first bytes that ranks it (``core.db.schema.sort_key``).
+    sort_key: str | None = None
+    few_values: bool = False  # a page is found from the count of orders per value
+    # Orders lie on disk in time order, and so do these values: ranking by them prunes by itself.
+    time_ordered: bool = False
+
+    @property
+    def sql(self) -> str:
+        return f"{self.table}.{self.name}"
+
+    @property
+    def in_stores(self) -> bool:
+        """Whether the value is the order's store's (sorting by it needs the stores table)."""
+        return self.table == "s"
+
+
+_ALL = (
+    Column("created_at", "Order date", "o", "created_at", time_ordered=True),
+    Column("order_id", "Order ID", "o", "order_id", time_ordered=True),
+    Column("merchant_order_id", "Offline Barcode / Online order ID", "o", "merchant_order_id",
+           time_ordered=True),
+    Column("status", "Status", "o", "status", few_values=True),
+    Column("amount", "Captured amount", "o", "amount"),
+    Column("refunded_amount", "Refunded amount", "o", "refunded_amount"),
+    Column("channel", "Customer registration kind", "o", "channel", few_values=True),
+    Column("email", "Customer email", "o", "email", sort_key="o.email_sort"),
+    Column("phone", "Customer phone", "o", "phone", sort_key="o.phone_sort"),
+    Column("store_name", "Store name", "s", "store_name", few_values=True),
+    Column("merchant_store_id", "Store ID", "s", "merchant_store_id", few_values=True),
+    Column("region", "Region", "s", "region", few_values=True),
+    Column("legal_entity", "Legal entity", "s", "legal_entity", few_values=True),
+    Column("zone", "Zone", "s", "zone", few_values=True),
+    # In the export and the order's page only.
+    Column("store_address", "Store address", "s", "store_address"),
+    Column("brand", "Merchant brand", "s", "brand"),
+    Column("salesperson_id", "Sales person ID", "o", "salesperson_id"),
+    Column("salesperson_name", "Sales person name", "o", "salesperson_name"),
+)
+BY_KEY: dict[str, Column] = {column.key: column for column in _ALL}
+
+# The Orders table's columns, in the order shown; every one can be sorted by.
+PAGE_COLUMNS: tuple[Column, ...] = tuple(BY_KEY[key] for key in (
+    "created_at", "order_id", "merchant_order_id", "status", "amount", "refunded_amount",
+    "channel", "email", "phone", "store_name", "merchant_store_id", "region", "legal_entity",
+    "zone",
+))
+BY_LABEL: dict[str, Column] = {column.label: column for column in PAGE_COLUMNS}
+DEFAULT_SORT = BY_KEY["created_at"]
+
+# The export's columns, in the file's order (docs/design.md §6); the header is each one's label.
+EXPORT_COLUMNS: tuple[Column, ...] = tuple(BY_KEY[key] for key in (
+    "created_at", "order_id", "merchant_order_id", "amount", "status", "email", "phone", "zone",
+    "store_name", "merchant_store_id", "store_address", "brand", "salesperson_id",
+    "salesperson_name", "channel",
+))
+EXPORT_KEYS: tuple[str, ...] = tuple(column.key for column in EXPORT_COLUMNS)
+
+# A store's columns the order list and the export read from the small stores table.
+STORE_KEYS: tuple[str, ...] = tuple(column.key for column in _ALL if column.in_stores)
+
