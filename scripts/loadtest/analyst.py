@@ -14,6 +14,8 @@ from urllib.parse import quote
 from scripts.loadtest.checks import Expect, PageChecks, page_count
 from scripts.loadtest.client import Client
 from scripts.loadtest.oracle import CHANNEL_CHOICES, DEMO_PASSWORDS, STATUS_CHOICES, Oracle, View
+from scripts.loadtest.refunds import (AMOUNT, CONFIRMED, MIN_REFUNDABLE, REASON, REFUND_ID, Ledger,
+                                      amount_shown)
 from scripts.loadtest.report import Stats
 from scripts.loadtest.server import ServerProcess
 
@@ -22,6 +24,8 @@ SORTS = ("Order date", "Captured amount", "Customer email", "Store name", "Order
 MIX = {"next": 35, "previous": 8, "filter": 12, "search": 12, "sort": 10, "open": 10,
        "open_link": 5, "export": 2}
 MIX_KINDS = frozenset(MIX)
+# With --refunds: the share of orders a refunder or admin opens that it refunds.
+REFUND_SHARE = 0.5
 
 
 class Session(Client):
@@ -33,6 +37,8 @@ class Session(Client):
         self.checks = PageChecks(number, username, self.model, self.expect, oracle, stats)
         self.signed_in = False
         self.on_order = False
+        self.ledger: Ledger | None = None  # set when this session refunds (--refunds, acting role)
+        self.refund_due = False
 
     async def sign_in(self) -> bool:
         await self.connect()
@@ -66,7 +72,11 @@ class Session(Client):
     async def step(self) -> None:
         """One interaction of the mix (after opening an order: back to the list)."""
         if self.on_order:
-            await self.back_to_list()
+            if self.refund_due:
+                self.refund_due = False
+                await self.do_refund()
+            else:
+                await self.back_to_list()
             return
         total = self.checks.total() or 0
         weights = dict(MIX)
@@ -151,7 +161,40 @@ class Session(Client):
 
     def check_order(self, kind: str, order_id: str) -> None:
         self.on_order = True
+        self.refund_due = self.ledger is not None and self.rng.random() < REFUND_SHARE
         self.checks.order(kind, order_id)
+
+    async def do_refund(self) -> None:
+        """Refund ``AMOUNT`` of the open order through its dialog, and note what was confirmed."""
+        button = self.model.widget("button", "Process a refund")
+        refundable = self.model.metric("Refundable now")
+        if (button is None or button.element.disabled or refundable is None
+                or amount_shown(refundable) < MIN_REFUNDABLE):
+            return await self.back_to_list()
+        order_id = int((self.model.title() or "").removeprefix("Order "))
+        if not await self.click("refund form", "Process a refund"):
+            return
+        if self.model.widget("checkbox", "Enter manually") is not None:
+            if not await self.set_widget("refund form", "checkbox", "Enter manually", True):
+                return
+        for label, text in (("Refund amount", str(AMOUNT)), ("Reason", REASON)):
+            box = self.model.widget("text_input", label)
+            if box is None:
+                shown = [w.text_input.label for w in self.model.of_kind("text_input")]
+                self.stats.error("refund", "widget missing",
+                                 f"session {self.number} order {order_id}: {label} (shown: {shown})")
+                return
+            self.model.values[box.id] = ("string_value", text)  # typed; sent with the click
+        if not await self.click("refund", "Complete a refund"):
+            return
+        texts = " ".join(self.model.texts())
+        done, reference = CONFIRMED.search(texts), REFUND_ID.search(texts)
+        if not (done and reference) or amount_shown(done.group(1)) != AMOUNT:
+            self.stats.error("refund", "refund not confirmed",
+                             f"session {self.number} order {order_id}: {self.model.errors()[:2]}")
+            return
+        self.ledger.add(order_id, int(reference.group(1)))
+        await self.click("refund form", "Close")
 
     async def back_to_list(self) -> None:
         """The "Orders" entry of the navigation: the Orders page, its address without a query."""

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from scripts.loadtest.analyst import MIX, MIX_KINDS, Session
 from scripts.loadtest.oracle import DEMO_PASSWORDS, Oracle, build_oracle, read_scopes
+from scripts.loadtest.refunds import Ledger, verify
 from scripts.loadtest.report import Stats, report
 from scripts.loadtest.server import ServerProcess, pid_listening_on, prepare_copy, start_server
 
@@ -75,7 +76,8 @@ def _cpu_phases(start: float | None, signed_in: float | None, end: float | None)
 
 
 async def run_sessions(base: str, usernames: list[str], oracle: Oracle, args,
-                       server: ServerProcess) -> tuple[Stats, dict]:
+                       server: ServerProcess, ledger: Ledger | None = None,
+                       acting: frozenset[str] = frozenset()) -> tuple[Stats, dict]:
     stats = Stats()
     rng = random.Random(args.seed)
     sessions = [
@@ -83,6 +85,9 @@ async def run_sessions(base: str, usernames: list[str], oracle: Oracle, args,
                 random.Random(rng.random()), args.timeout, exclusive_cpu=args.active == 1)
         for n in range(args.sessions)
     ]
+    for session in sessions:
+        if ledger is not None and session.username in acting:
+            session.ledger = ledger
     started = time.monotonic()
     info: dict = {}
     sample_task = asyncio.create_task(_sample(server))
@@ -137,7 +142,8 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one run")
     parser.add_argument("--mix", help="weights, e.g. next=1 (kinds: " + ", ".join(MIX) + ")")
     parser.add_argument("--refunds", action="store_true",
-                        help="not available yet: refunds are not part of the mix")
+                        help="refunders and admins also refund 0.01 of half the orders they open "
+                             "(with --serve only: on the copy); checked in the database after")
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     parser.add_argument("server_args", nargs="*",
                         help="after --: passed to `streamlit run` with --serve "
@@ -145,8 +151,8 @@ def parse_args(argv: list[str] | None = None):
     args = parser.parse_args(argv)
     if args.active is None:
         args.active = args.sessions
-    if args.refunds:
-        parser.error("--refunds is not implemented yet")
+    if args.refunds and not args.serve:
+        parser.error("--refunds needs --serve: refunds are made on a copy of the database only")
     if args.sessions < 1 or args.sessions > 500 or args.duration > 3600 or args.active > args.sessions:
         parser.error("sessions must be 1..500, active ≤ sessions, duration ≤ 3600 s")
     if args.url and not re.match(r"^https?://127\.0\.0\.1(:\d+)?/?$", args.url):
@@ -187,7 +193,10 @@ def run(args) -> dict:
         base = f"http://127.0.0.1:{port}"
         server = ServerProcess(pid)
         load_before = os.getloadavg()
-        stats, info = asyncio.run(run_sessions(base, usernames, oracle, args, server))
+        ledger = Ledger() if args.refunds else None
+        acting = frozenset(u for u in usernames if scopes[u].acts)
+        stats, info = asyncio.run(run_sessions(base, usernames, oracle, args, server, ledger,
+                                               acting))
         load_after = os.getloadavg()
         result = {
             "sessions": args.sessions, "active": args.active, "interval_s": args.interval,
@@ -205,6 +214,12 @@ def run(args) -> dict:
                 1000 * result["server_cpu_mix_s"] / result["mix_interactions"])
         time.sleep(2)
         result["rss_after_disconnect_2s"] = server.rss()
+        if ledger is not None:
+            served.stop()  # the database's account is read once the server has let go of it
+            served = None
+            problems = verify(db, ledger)
+            result["refunds"] = {"confirmed": ledger.count, "problems": problems}
+            result["errors"] += len(problems)
         return result
     finally:
         if served is not None:

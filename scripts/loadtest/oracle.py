@@ -79,12 +79,16 @@ def view_sql(view: View) -> tuple[str, list]:
     return " AND ".join(clauses) or "TRUE", params
 
 
+ACTING_ROLES = frozenset({"refunder", "admin"})
+
+
 @dataclass(frozen=True)
 class UserScope:
     username: str
     admin: bool
     legal_entities: tuple[str, ...] = ()
     stores: tuple[str, ...] = ()
+    acts: bool = False  # a refunder or an admin: may cancel and refund
 
     def sql(self) -> tuple[str, list]:
         if self.admin:
@@ -126,7 +130,8 @@ def read_scopes(users_path: Path) -> dict[str, UserScope]:
         roles = entry.get("roles") or []
         scopes[username] = UserScope(username, "admin" in roles,
                                      tuple(entry.get("legal_entities") or ()),
-                                     tuple(entry.get("stores") or ()))
+                                     tuple(entry.get("stores") or ()),
+                                     acts=bool(ACTING_ROLES & set(roles)))
     return scopes
 
 

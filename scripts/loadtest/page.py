@@ -215,6 +215,13 @@ class PageModel:
                 out.append(element.alert.body)
         return out
 
+    def metric(self, label: str) -> str | None:
+        """The value a metric tile shows (the first with this label), or None."""
+        for element in self.of_kind("metric"):
+            if element.metric.label == label:
+                return element.metric.body
+        return None
+
     def title(self) -> str | None:
         for element in self.of_kind("heading"):
             if element.heading.tag == "h1":
@@ -262,8 +269,13 @@ class PageModel:
         from streamlit.proto.ClientState_pb2 import ClientState
 
         state = ClientState()
-        state.query_string = self.query_string if query_string is None else query_string
-        state.page_script_hash = self.page_script_hash if page_script_hash is None else page_script_hash
+        # An address the session goes to stays the browser's address for the runs after it.
+        if query_string is not None:
+            self.query_string = query_string
+        if page_script_hash is not None:
+            self.page_script_hash = page_script_hash
+        state.query_string = self.query_string
+        state.page_script_hash = self.page_script_hash
         state.page_name = page_name
         state.context_info.timezone = TIMEZONE
         state.context_info.timezone_offset = TIMEZONE_OFFSET

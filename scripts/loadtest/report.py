@@ -108,6 +108,10 @@ def report(result: dict) -> str:
                  f"{mb(result.get('rss_signed_in'))}, peak {mb(result['rss_peak'])}, "
                  f"end {mb(result['rss_end'])}, 2 s after all disconnect "
                  f"{mb(result.get('rss_after_disconnect_2s'))}")
+    if (refunds := result.get("refunds")) is not None:
+        lines.append(f"- refunds: {refunds['confirmed']} confirmed on screen; in the database "
+                     + ("each exactly once, none beyond the captured amount" if not refunds["problems"]
+                        else "; ".join(refunds["problems"][:5])))
     lines.append("- load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
         *result["load_before"], *result["load_after"]))
     if result["error_examples"]:

@@ -23,6 +23,7 @@ from scripts.loadtest.oracle import (
     views_for,
 )
 from scripts.loadtest.page import Caption, PageModel, ProtocolError, parse_caption
+from scripts.loadtest.refunds import REASON, Ledger, verify
 from scripts.loadtest.report import Stats, markdown_table, percentile
 from scripts.loadtest.server import ServerProcess
 
@@ -392,3 +393,44 @@ def test_a_widget_value_the_session_did_not_set_is_a_lost_value():
 def test_a_wrong_page_number_is_an_error():
     stats = _orders_session("16–30 of 40 orders · page 2 of 3", [(1, "M1", "One")])
     assert stats.error_count("wrong page number") == 1
+
+
+def _refund_db(path, events, refunded="0.00"):
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE orders (order_id BIGINT, amount DECIMAL(18,2), "
+                    "refunded_amount DECIMAL(18,2))")
+        con.execute("INSERT INTO orders VALUES (1, 10.00, ?), (2, 5.00, 0)", [refunded])
+        con.execute("CREATE TABLE order_events (event_id BIGINT, order_id BIGINT, kind VARCHAR, "
+                    "amount DECIMAL(18,2), reason VARCHAR)")
+        for event in events:
+            con.execute("INSERT INTO order_events VALUES (?, ?, ?, ?, ?)", event)
+    return path
+
+
+@pytest.mark.parametrize("events, confirmed, refunded, problem", [
+    ([(7, 1, "refund", "0.01", REASON)], {1: [7]}, "0.01", None),
+    ([], {1: [7]}, "0.00", "R-7 of order 1 confirmed but not stored"),
+    ([(7, 1, "refund", "0.01", REASON), (8, 1, "refund", "0.01", REASON)], {1: [7]}, "0.02",
+     "R-8 stored but never confirmed"),
+    ([(7, 1, "refund", "0.01", REASON)], {1: [7, 7]}, "0.01", "R-7 confirmed 2 times"),
+    ([(7, 2, "refund", "0.01", REASON)], {1: [7]}, "0.00", "stored as (2,"),
+    ([(7, 1, "refund", "0.01", REASON)], {1: [7]}, "10.01", "1 orders refunded beyond"),
+    ([(7, 1, "refund", "0.01", "another reason")], {}, "0.01", None),
+])
+def test_the_refund_check_finds_every_difference(tmp_path, events, confirmed, refunded, problem):
+    ledger = Ledger()
+    for order_id, ids in confirmed.items():
+        for event_id in ids:
+            ledger.add(order_id, event_id)
+    problems = verify(_refund_db(tmp_path / "r.duckdb", events, refunded), ledger)
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems
+
+
+def test_an_address_the_session_goes_to_is_kept_for_the_next_runs():
+    model = PageModel()
+    model.client_state(query_string="id=1600001", page_script_hash="order-hash")
+    later = model.client_state()
+    assert (later.query_string, later.page_script_hash) == ("id=1600001", "order-hash")

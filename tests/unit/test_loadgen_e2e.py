@@ -1,5 +1,6 @@
-"""The load generator against a real server: three simulated analysts of different scopes sign in
-and work for a few seconds; any error, wrong count, row out of scope or lost widget value fails."""
+"""The load generator against a real server, in the default run: ten simulated analysts of four
+scopes sign in and work for 20 s, the refunders and admins refunding through the real dialog; any
+error, wrong count, row out of scope, lost widget value or refund not stored exactly once fails."""
 from __future__ import annotations
 
 import os
@@ -7,15 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from scripts.loadtest.cli import parse_args, report, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow  # about 25 s: a demo build, a server start and 12 s of load
-def test_three_sessions_of_different_scopes_see_only_right_answers(tmp_path):
+def test_ten_sessions_of_four_scopes_see_only_right_answers_and_refund_once(tmp_path):
     env = {**os.environ, "ORDERDESK_DB": str(tmp_path / "orders.duckdb"),
            "ORDERDESK_USERS": str(tmp_path / "users.yaml")}
     done = subprocess.run([sys.executable, "-m", "core", "demo", "--orders", "3000", "--seed", "7"],
@@ -24,13 +22,15 @@ def test_three_sessions_of_different_scopes_see_only_right_answers(tmp_path):
     args = parse_args([
         "--serve", "--db", str(tmp_path / "orders.duckdb"),
         "--users-file", str(tmp_path / "users.yaml"),
-        "--sessions", "3", "--users", "admin,viewer,viewer.store",
-        "--interval", "0.5", "--duration", "12", "--seed", "5",
+        "--sessions", "10", "--users", "admin,refunder,viewer,viewer.store",
+        "--interval", "1", "--duration", "20", "--seed", "5", "--refunds",
+        "--mix", "next=6,previous=2,filter=2,search=2,sort=2,open=6,open_link=2,export=1",
     ])
     result = run(args)
-    assert result["signed_in"] == 3, report(result)
+    assert result["signed_in"] == 10, report(result)
     assert result["errors"] == 0, report(result)
     kinds = {row["kind"]: row["count"] for row in result["kinds"]}
-    assert kinds.get("sign_in") == 3
-    assert result["interactions"] >= 3 + 3 + 6, report(result)  # connect, sign-in, the mix
+    assert kinds.get("sign_in") == 10
+    assert kinds.get("page turn", 0) > 10 and kinds.get("open order", 0) > 5, report(result)
+    assert result["refunds"]["confirmed"] > 0 and not result["refunds"]["problems"], report(result)
     assert result["server_cpu_s"] > 0
