@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core.db.sql_text import phone_digits_sql
 from core.errors import ImportRejected, InvalidInput
 from core.importer import (
     ITEM_COLUMNS,
@@ -30,8 +31,11 @@ from core.importer import (
     sql_amount,
     sql_created_at,
     sql_whole_number,
+    start_problem,
     whole_number_problem,
 )
+from core.phones import phone_digits
+from core.status import CHANNELS, STATUSES, may_start
 from core.db import Database
 
 ALL_TABLES = ("meta", "stores", "orders", "order_items", "order_events")
@@ -774,6 +778,24 @@ def test_sql_created_at_converts_exactly_like_the_rule(unchanged_store):
         except ValueError:
             expected = None
         assert value == expected, text
+
+
+def test_phone_digits_sql_equals_the_rule(unchanged_store):
+    from tests.unit.test_importer_rows import PHONES
+
+    texts = [phone for phone, _ in PHONES]
+    values = _sql_values(unchanged_store, phone_digits_sql, texts)
+    assert values == [phone_digits(text) for text in texts]
+
+
+def test_the_start_check_refuses_exactly_what_the_rule_refuses(unchanged_store, tmp_path):
+    pairs = [(status, channel) for status in STATUSES for channel in CHANNELS]
+    rows = [order_row(201 + i, status=status, channel=channel)
+            for i, (status, channel) in enumerate(pairs)]
+    assert rejected(unchanged_store, write_files(tmp_path, orders=rows)) == [
+        f"orders.csv, row {i}, status: {start_problem(status, channel)}"
+        for i, (status, channel) in enumerate(pairs, start=1) if not may_start(status, channel)
+    ]
 
 
 # --- large files ---------------------------------------------------------------------------------
