@@ -22,7 +22,7 @@ from core.importer import (
 )
 from core.importer import xlsx as xlsx_reader
 from core.db import Database
-from tests.db.test_import import (  # noqa: F401 (fixtures)
+from tests.db.import_fixtures import (  # noqa: F401 (fixtures)
     base_db, order_row, rejected, database, store_row, unchanged_store, write_csv, write_large_orders,
 )
 
