@@ -79,7 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _demo_command(commands)
+    _import_command(commands)
+    _users_command(commands)
+    return parser
 
+
+def _demo_command(commands) -> None:
     demo = commands.add_parser(
         "demo", help="(re)create the demo database and demo users",
         description="(Re)create the deterministic demo database and the demo users "
@@ -91,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
     demo.set_defaults(run=_demo)
 
+
+def _import_command(commands) -> None:
     imp = commands.add_parser(
         "import", help="load stores, orders and items from CSV, Parquet or XLSX files",
         description=IMPORT_HELP, epilog=ENVIRONMENT_HELP,
@@ -101,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--items", metavar="FILE", help="item lines file")
     imp.set_defaults(run=_import)
 
+
+def _users_command(commands) -> None:
     users = commands.add_parser(
         "users", help="add, list, change or remove users",
         description=USERS_HELP, epilog=ENVIRONMENT_HELP,
@@ -140,7 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
     remove = actions.add_parser("remove", help="remove a user")
     remove.add_argument("username", metavar="USERNAME")
     remove.set_defaults(run=_users_remove)
-    return parser
 
 
 def _scope_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,21 +13,24 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import ImportRejected
-from core.importer import XLSX_MAX_ROWS, import_files
+from core.importer import COLUMNS, EXTENSIONS, OPTIONAL_COLUMNS, XLSX_MAX_ROWS, import_files
+from core.importer import KINDS as IMPORT_KINDS
 from ui.context import get_database, refresh_data, require_user, show_error
 from ui.text import as_text
 
 user = require_user(admin=True)
 
-FILE_TYPES = ["csv", "parquet", "xlsx"]
-KINDS = (
-    ("stores", "Stores", "store_id, store_name, store_address, merchant_store_id, brand, "
-                         "legal_entity, region, zone"),
-    ("orders", "Orders", "order_id, created_at, merchant_order_id, amount, status, channel, "
-                         "email, phone, store_id, salesperson_id, salesperson_name, "
-                         "optional refunded_amount"),
-    ("items", "Items", "order_id, line_no, name, quantity, unit_price"),
-)
+FILE_TYPES = [extension.lstrip(".") for extension in EXTENSIONS]
+
+
+def _expected(kind: str) -> str:
+    """The columns of a kind's file, as the uploader's help lists them."""
+    optional = OPTIONAL_COLUMNS[kind]
+    return ", ".join([c for c in COLUMNS[kind] if c not in optional]
+                     + [f"optional {c}" for c in optional])
+
+
+KINDS = tuple((kind, kind.capitalize(), _expected(kind)) for kind in IMPORT_KINDS)
 
 st.title("Data")
 st.caption(

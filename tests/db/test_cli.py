@@ -267,14 +267,6 @@ def test_import_without_files_is_an_error(env, capsys):
     assert "Give at least one file" in capsys.readouterr().err
 
 
-def test_import_help_states_the_row_numbering(capsys):
-    with pytest.raises(SystemExit):
-        main(["import", "--help"])
-    out = " ".join(capsys.readouterr().out.split())
-    assert "'row 5' is the 5th data row" in out
-    assert "no offset means UTC" in out
-
-
 # --- the database held by another process (the app) ---------------------------------------------
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

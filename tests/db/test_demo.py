@@ -206,13 +206,6 @@ def test_invariant_holds_over_every_row(demo, rule):
     assert _all(database, INVARIANTS[rule] + " LIMIT 5") == []
 
 
-def test_period_is_the_twelve_months_up_to_the_end_of_today():
-    assert demo_period(TODAY, 12) == (dt.datetime(2025, 3, 16), dt.datetime(2026, 3, 16))
-    # A month back from 31 March is the last day of February.
-    assert demo_period(dt.date(2026, 3, 30), 1) == (
-        dt.datetime(2026, 2, 28), dt.datetime(2026, 3, 31))
-
-
 def test_orders_fill_the_period_and_pending_orders_exist(demo):
     database, _ = demo
     first, last = _all(database, "SELECT min(created_at), max(created_at) FROM orders")[0]

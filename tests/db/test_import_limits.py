@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from openpyxl.utils import get_column_letter as _column_letter
 
-from core import importer
 from core.errors import ConstraintViolation
 from core.importer import (
     ORDER_COLUMNS, XLSX_MAX_UNPACKED_BYTES, import_files,
 )
+from core.importer import xlsx as xlsx_reader
 from core.db import Database
-from tests.db.test_import import (  # noqa: F401 (fixtures)
+from tests.db.import_fixtures import (  # noqa: F401 (fixtures)
     base_db, order_row, rejected, database, store_row, unchanged_store, write_csv, write_large_orders,
 )
 
@@ -168,7 +168,7 @@ def test_a_sheet_with_a_wrong_small_dimension_is_read_in_full(database, tmp_path
 def test_a_sheet_at_the_row_limit_is_read_and_its_rows_numbered(database, tmp_path, monkeypatch):
     # The rows of a spreadsheet at the limit, with blank rows between them; the limit is lowered
     # so that the test reads 300 rows, not 100,000.
-    monkeypatch.setattr(importer, "XLSX_MAX_ROWS", 300)
+    monkeypatch.setattr(xlsx_reader, "XLSX_MAX_ROWS", 300)
     rows = [f'<row r="{r}">{_order_cells(r)}</row>' for r in range(2, 301)]
     rows.append(f'<row r="301">{_order_cells(301).replace(">100.00<", ">1.001<")}</row>')
     path = write_sheet(tmp_path / "orders.xlsx", rows[:100] + rows[101:], dimension="A1:L301")

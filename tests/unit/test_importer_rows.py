@@ -17,10 +17,12 @@ from core.importer import (
     header_problems,
     parse_created_at,
     parse_import_amount,
-    phone_digits,
+    start_problem,
     status_change_problem,
     whole_number_problem,
 )
+from core.phones import phone_digits
+from core.status import CHANNELS, STATUSES, may_import, may_start
 
 # (text, zero_allowed, expected reason or None when valid)
 AMOUNTS = [
@@ -229,13 +231,51 @@ def test_status_change_rule(current, requested, expected):
     assert status_change_problem(current, requested) == expected
 
 
-@pytest.mark.parametrize("phone,digits", [
+def test_status_change_rule_allows_exactly_the_import_moves():
+    for current in STATUSES:
+        for requested in STATUSES:
+            assert (status_change_problem(current, requested) is None) == \
+                may_import(current, requested), (current, requested)
+
+
+# (status, channel, reason or None when a new order may be in that status)
+STARTS = [
+    ("Pending", "online", None),
+    ("Completed", "online", None),
+    ("Cancel", "online", None),
+    ("Return", "online", None),
+    ("Pending", "offline", "an offline order is never Pending"),
+    ("Completed", "offline", None),
+    ("Cancel", "offline", None),
+    ("Return", "offline", None),
+]
+
+
+@pytest.mark.parametrize("status,channel,expected", STARTS)
+def test_start_rule(status, channel, expected):
+    assert start_problem(status, channel) == expected
+
+
+def test_start_rule_covers_every_status_and_channel_as_core_status_does():
+    assert {(s, c) for s, c, _ in STARTS} == {(s, c) for s in STATUSES for c in CHANNELS}
+    for status, channel, expected in STARTS:
+        assert (expected is None) == may_start(status, channel)
+
+
+# (phone as typed, its digits); tests/db/test_import.py checks the SQL form against it.
+PHONES = [
     ("+48 (606) 606-606", "48606606606"),
     ("0040 721 000 111", "0040721000111"),
+    ("0048 606 606 606", "0048606606606"),
+    ("8 912 345-67-89", "89123456789"),
+    ("٠٦٠٦ 606", "606"),  # other scripts' digits are not [0-9]
     ("no phone", None),
     ("", None),
     (None, None),
-])
+]
+
+
+@pytest.mark.parametrize("phone,digits", PHONES)
 def test_phone_digits(phone, digits):
     assert phone_digits(phone) == digits
 

@@ -1,0 +1,29 @@
+"""Building the demo: the arguments checked, the plan made, and the SQL of ``core.db.demo_data``
+run in one transaction that replaces every store, order, item line and event."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from core.db.demo_data.write import write_demo
+from core.demo.plan import DemoSummary, check_demo_arguments, demo_period, plan_stores
+
+
+def build_demo(
+    database,
+    orders: int = 60_000,
+    seed: int = 7,
+    today: dt.date | None = None,
+    stores: int = 40,
+    legal_entities: int = 4,
+    months: int = 12,
+    progress: Callable[[float], None] | None = None,
+) -> DemoSummary:
+    """Replace every store, order, item line and event with a generated demo data set."""
+    check_demo_arguments(orders, seed, stores, legal_entities, months)
+    # By default the data ends with yesterday: no order may lie later today, in the future.
+    yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    start, end = demo_period(today or yesterday, months)
+    planned = plan_stores(stores, legal_entities)
+    return write_demo(database, orders, seed, start, end, planned,
+                      progress or (lambda fraction: None))

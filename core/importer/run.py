@@ -1,0 +1,90 @@
+"""An import from start to end: read every file, check every row, write in one transaction.
+
+One bad row refuses the whole import, having written nothing; a clean import is written in one
+transaction and verified after its commit. DuckDB's memory is raised to ``IMPORT_MEMORY_LIMIT``
+while it runs.
+"""
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+
+from core.db.importing.checks import run_checks
+from core.db.importing.files import StagedFile
+from core.db.importing.frame import import_saved, mark_import, raised_memory
+from core.db.importing.staging import stage
+from core.db.importing.writing import write
+from core.errors import DataUnavailable, InvalidInput
+from core.importer.files import read_file
+from core.importer.formats import COLUMNS, IMPORT_MEMORY_LIMIT, KINDS
+from core.importer.report import ImportProblem, ImportReport, Progress, rejected
+from core.importer.values import utc_now
+
+
+def import_files(
+    database,
+    stores: Path | str | None = None,
+    orders: Path | str | None = None,
+    items: Path | str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check every row of the given files, then load them in one transaction.
+
+    Raises ``ImportRejected`` (with ``problems``, one ``ImportProblem`` per bad row and column)
+    when anything is wrong, having written nothing. ``progress(fraction, message)`` is called as
+    the work goes on, for a progress bar.
+    """
+    def step(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(fraction, message)
+
+    paths = {k: Path(p) for k, p in (("stores", stores), ("orders", orders), ("items", items)) if p}
+    if not paths:
+        raise InvalidInput("Give at least one file to import: stores, orders or items.")
+    with tempfile.TemporaryDirectory(prefix="orderdesk-import-") as scratch, \
+            raised_memory(database, IMPORT_MEMORY_LIMIT):
+        staged = _read_files(database, paths, step, Path(scratch))
+        return _check_and_write(database, staged, tuple(p.name for p in paths.values()), step)
+
+
+def _read_files(database, paths: dict[str, Path], step: Progress, scratch: Path
+                ) -> dict[str, StagedFile]:
+    """Every file read and its header checked; ``ImportRejected`` with every file's problems."""
+    staged: dict[str, StagedFile] = {}
+    problems: list[ImportProblem] = []
+    for i, (kind, path) in enumerate(paths.items()):
+        step(0.4 * i / len(paths), f"Reading {path.name}")
+        one, found = read_file(database, kind, path, scratch)
+        problems += found
+        if one is not None:
+            staged[kind] = one
+    if problems:
+        raise rejected(problems, [p.name for p in paths.values()])
+    return staged
+
+
+def _check_and_write(database, staged: dict[str, StagedFile], names: tuple[str, ...],
+                     step: Progress) -> ImportReport:
+    report = ImportReport(files=names)
+    batch = str(uuid.uuid4())
+    now = utc_now()
+    with database.transaction() as cur:
+        step(0.4, "Checking every row")
+        stage(cur, staged, now)
+        found = run_checks(cur, [kind for kind in KINDS if kind in staged], now)
+        if found:
+            problems = [ImportProblem(staged[kind].name, row, column, reason)
+                        for kind, row, column, reason in found]
+            columns = [(staged[kind].name, COLUMNS[kind]) for kind in KINDS if kind in staged]
+            raise rejected(problems, list(names), columns)
+        step(0.7, "Writing")
+        write(cur, report, staged["orders"].name if "orders" in staged else None, now)
+        mark_import(cur, batch, now, names)
+    if not import_saved(database, batch):
+        raise DataUnavailable(
+            "The import was not saved: the database changed at the same time. Nothing was "
+            "written; try again."
+        )
+    step(1.0, "Done")
+    return report

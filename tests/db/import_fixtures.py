@@ -1,0 +1,178 @@
+"""Files and databases for the import tests: rows of each kind written as CSV, and a base database
+(two stores, orders in every status, one partial refund made by import and one item refund
+made "in the app") built once per module and copied for each test."""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.errors import ImportRejected
+from core.importer import ITEM_COLUMNS, ORDER_COLUMNS, STORE_COLUMNS, import_files
+from core.db import Database
+
+ALL_TABLES = ("meta", "stores", "orders", "order_items", "order_events")
+COLUMNS = {"stores": STORE_COLUMNS, "orders": ORDER_COLUMNS, "items": ITEM_COLUMNS}
+
+
+# --- building files ------------------------------------------------------------------------------
+
+def store_row(store_id="S3", **kw) -> dict:
+    row = dict(store_id=store_id, store_name=f"Store {store_id}", store_address="Main St 1",
+               merchant_store_id=f"M-{store_id}", brand="Reserved", legal_entity="LE1",
+               region="Mazowieckie", zone="PL")
+    return {**row, **kw}
+
+
+def order_row(order_id=201, **kw) -> dict:
+    row = dict(order_id=str(order_id), created_at="2024-03-01T10:00:00", merchant_order_id="MO-1",
+               amount="100.00", status="Completed", channel="online", email="anna@wp.pl",
+               phone="+48 606 606 606", store_id="S1", salesperson_id="SP1",
+               salesperson_name="Jan", refunded_amount="")
+    return {**row, **kw}
+
+
+def item_row(order_id=201, line_no=1, **kw) -> dict:
+    row = dict(order_id=str(order_id), line_no=str(line_no), name="Socks", quantity="1",
+               unit_price="10.00")
+    return {**row, **kw}
+
+
+def write_csv(path: Path, rows: list[dict], columns=None) -> Path:
+    columns = list(columns or (rows[0].keys() if rows else ()))
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([row.get(c, "") for c in columns])
+    return path
+
+
+def write_files(tmp_path: Path, **kinds: list[dict]) -> dict[str, Path]:
+    """CSV files named ``<kind>.csv`` with the exact columns of each kind."""
+    return {kind: write_csv(tmp_path / f"{kind}.csv", rows, COLUMNS[kind])
+            for kind, rows in kinds.items()}
+
+
+def snapshot(database: Database) -> dict[str, list[tuple]]:
+    with database.cursor() as cur:
+        return {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ALL_TABLES}
+
+
+# --- the base database ---------------------------------------------------------------------------
+
+BASE_STORES = [
+    store_row("S1", legal_entity="LE1", zone="PL"),
+    store_row("S2", legal_entity="LE2", region="Ilfov", zone="RO"),
+]
+BASE_ORDERS = [
+    order_row(101, status="Pending", amount="100.00"),
+    order_row(102, status="Completed", channel="offline", amount="50.00"),
+    order_row(103, status="Cancel", amount="20.00", store_id="S2"),
+    order_row(104, status="Completed", amount="80.00", refunded_amount="10.00", store_id="S2"),
+    order_row(105, status="Completed", amount="30.00"),
+    order_row(106, status="Return", channel="offline", amount="40.00", refunded_amount="40.00",
+              store_id="S2"),
+    order_row(107, status="Completed", amount="60.00"),
+]
+BASE_ITEMS = [
+    item_row(105, 1, name="Socks", quantity="2", unit_price="10.00"),
+    item_row(105, 2, name="Cap", quantity="1", unit_price="10.00"),
+    item_row(107, 1, name="Shirt", quantity="3", unit_price="20.00"),
+]
+
+
+@pytest.fixture(scope="module")
+def base_db(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("base")
+    files = write_files(folder, stores=BASE_STORES, orders=BASE_ORDERS, items=BASE_ITEMS)
+    path = folder / "orders.duckdb"
+    with Database(path) as database:
+        import_files(database, **files)
+        # A refund made in the app: one pair of socks of order 105.
+        with database.transaction() as cur:
+            cur.execute("UPDATE orders SET refunded_amount = 10 WHERE order_id = 105")
+            cur.execute("UPDATE order_items SET refunded_quantity = 1 "
+                        "WHERE order_id = 105 AND line_no = 1")
+            cur.execute("INSERT INTO order_events (order_id, kind, amount, items, reason, username, "
+                        "created_at, idempotency_key) VALUES (105, 'refund', 10, NULL, 'Torn', "
+                        "'anna', TIMESTAMP '2024-03-02 09:00:00', 'form-1')")
+    return path
+
+
+@pytest.fixture
+def database(base_db, tmp_path):
+    path = tmp_path / "orders.duckdb"
+    shutil.copy(base_db, path)
+    with Database(path) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def unchanged_store(base_db, tmp_path_factory):
+    """One copy of the base database shared by the tests of refused imports, which assert that
+    they left it exactly as it was."""
+    path = tmp_path_factory.mktemp("refused") / "orders.duckdb"
+    shutil.copy(base_db, path)
+    with Database(path) as opened:
+        yield opened
+
+
+def rejected(database: Database, files: dict, *, progress=None) -> list[str]:
+    """Import ``files`` expecting a refusal; the database must be unchanged. The problems' text."""
+    before = snapshot(database)
+    with pytest.raises(ImportRejected) as info:
+        import_files(database, **files, progress=progress)
+    assert snapshot(database) == before
+    assert str(info.value).endswith("nothing was written.")
+    return [str(p) for p in info.value.problems]
+
+
+def refunds_match_events(database: Database) -> bool:
+    with database.cursor() as cur:
+        return cur.execute("""
+            SELECT count(*) FROM orders o
+            WHERE o.refunded_amount <> (SELECT coalesce(sum(amount), 0) FROM order_events e
+                                        WHERE e.order_id = o.order_id AND kind = 'refund')
+        """).fetchone()[0] == 0
+
+
+def order(database: Database, order_id: int) -> dict:
+    with database.cursor() as cur:
+        cur.execute("SELECT * FROM orders WHERE order_id = ?", [order_id])
+        names = [d[0] for d in cur.description]
+        return dict(zip(names, cur.fetchone()))
+
+
+def events(database: Database, order_id: int) -> list[tuple]:
+    with database.cursor() as cur:
+        return cur.execute(
+            "SELECT kind, amount, username, reason, idempotency_key FROM order_events "
+            "WHERE order_id = ? ORDER BY event_id", [order_id]).fetchall()
+
+
+# --- large files ---------------------------------------------------------------------------------
+
+def write_large_orders(path: Path, n: int) -> Path:
+    """``n`` valid orders in store S1 (CSV written by DuckDB itself, quickly)."""
+    with Database(path.with_suffix(".gen.duckdb")) as gen, gen.cursor() as cur:
+        cur.execute(f"""
+            COPY (
+                SELECT 1000000 + i AS order_id,
+                       strftime(TIMESTAMP '2024-01-01' + INTERVAL (i % 31536000) SECOND,
+                                '%Y-%m-%dT%H:%M:%S') AS created_at,
+                       'M' || i AS merchant_order_id,
+                       ((i % 99999) + 1) || '.' || lpad((i % 97)::VARCHAR, 2, '0') AS amount,
+                       CASE WHEN i % 10 = 0 THEN 'Pending' WHEN i % 10 = 1 THEN 'Cancel'
+                            ELSE 'Completed' END AS status,
+                       CASE WHEN i % 10 < 2 OR i % 3 = 0 THEN 'online' ELSE 'offline' END
+                           AS channel,
+                       'c' || i || '@mail.test' AS email, '+48 600 ' || (i % 1000000) AS phone,
+                       'S1' AS store_id, 'SP' || (i % 50) AS salesperson_id,
+                       'Seller ' || (i % 50) AS salesperson_name,
+                       '' AS refunded_amount
+                FROM range({n}) t(i)
+            ) TO '{path}' (HEADER, DELIMITER ',')""")
+    return path
