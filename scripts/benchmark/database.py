@@ -20,10 +20,10 @@ def default_db(args: argparse.Namespace) -> Path:
 
 
 def demo_fingerprint() -> str:
-    """A hash of the demo generator's source (a file today; the files of its package, should it
-    become one), so that a database built by older code is noticed."""
-    demo = ROOT / "core" / "demo.py"
-    sources = [demo] if demo.exists() else sorted((ROOT / "core" / "demo").rglob("*.py"))
+    """A hash of the demo generator's source (its plan and its SQL), so that a database built by
+    older code is noticed."""
+    sources = sorted(path for folder in (ROOT / "core" / "demo", ROOT / "core" / "db" / "demo_data")
+                     for path in folder.rglob("*.py"))
     digest = hashlib.sha256()
     for source in sources:
         digest.update(source.read_bytes())
@@ -41,7 +41,7 @@ def ensure_db(args: argparse.Namespace) -> dict:
         if meta.get("params") == params:
             meta["reused"] = True
             if meta.get("demo") != demo_fingerprint():
-                print(f"  note: core/demo.py changed since {db.name} was built; --rebuild to redo")
+                print(f"  note: the demo generator changed since {db.name} was built; --rebuild to redo")
             return meta
     for path in (db, db.with_name(db.name + ".wal"), sidecar):
         path.unlink(missing_ok=True)
