@@ -92,21 +92,3 @@ def action_starts(action: str) -> frozenset[Status]:
 def is_partially_refunded(status: str, refunded_amount) -> bool:
     """A Completed order with some money refunded: shown as "Completed · partially refunded"."""
     return status == Status.COMPLETED and bool(refunded_amount)
-
-
-def sql_list(values) -> str:
-    """``('a', 'b')`` for SQL's ``IN``, sorted. Only for the machine's own words: nothing typed."""
-    return "(" + ", ".join(f"'{value}'" for value in sorted(values)) + ")"
-
-
-def check_constraints() -> list[str]:
-    """The orders table's CHECK constraints of the machine, as SQL (``core.db.schema`` uses them)."""
-    offline_starts = STARTING_STATUSES[Channel.OFFLINE]
-    never_offline = sorted(set(Status) - offline_starts)
-    return [
-        f"status IN {sql_list(STATUSES)}",
-        f"channel IN {sql_list(CHANNELS)}",
-        f"status NOT IN {sql_list(never_offline)} OR channel = '{Channel.ONLINE}'",
-        f"status NOT IN {sql_list(ALL_REFUNDED)} OR refunded_amount = amount",
-        f"status NOT IN {sql_list(NOTHING_REFUNDED)} OR refunded_amount = 0",
-    ]

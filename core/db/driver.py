@@ -16,12 +16,23 @@ from core.errors import (
     WriteConflict,
 )
 
-_MEMORY_LIMIT = re.compile(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B", re.IGNORECASE)
+_MEMORY_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([KMGT])(i?)B", re.IGNORECASE)
+_SIZE_POWERS = {"K": 1, "M": 2, "G": 3, "T": 4}
+
+
+def memory_bytes(text: str) -> float:
+    """'400MB', '1.5GB', '512MiB' or DuckDB's own '381.4 MiB' as bytes, as DuckDB reads them
+    (MB: 10^6, MiB: 2^20)."""
+    match = _MEMORY_SIZE.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"not a memory size: {text!r}")
+    base = 1024 if match.group(3) else 1000
+    return float(match.group(1)) * base ** _SIZE_POWERS[match.group(2).upper()]
 
 
 def check_memory_limit(memory_limit: str | None) -> None:
     """Refuse a memory limit that is not a size: it is written into a SET statement."""
-    if memory_limit is not None and not _MEMORY_LIMIT.fullmatch(memory_limit):
+    if memory_limit is not None and not _MEMORY_SIZE.fullmatch(memory_limit):
         raise ValueError(f"not a memory size: {memory_limit!r}")
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from core.money import MAX_AMOUNT
 # CHANNELS and STATUSES are imported from here too, as the columns' allowed values.
-from core.status import CHANNELS, STATUSES, Action, check_constraints, sql_list  # noqa: F401
+from core.db.sql_text import sql_in, sql_literal
+from core.status import (ALL_REFUNDED, CHANNELS, NOTHING_REFUNDED, STARTING_STATUSES, STATUSES,
+                         Action, Channel, Status)
 
 SCHEMA_VERSION = 2  # 2: the search index and the sort keys of phones and e-mails
 
@@ -31,7 +33,25 @@ SEARCH_COLUMNS = """(
     email             VARCHAR
 )"""
 
-# The status machine's constraints on an order (``core.status.check_constraints``).
+
+
+def sql_list(values) -> str:
+    """``('a', 'b')`` for SQL's ``IN``, sorted: the machine's own words, never anything typed."""
+    return sql_in(sorted(values))
+
+
+def check_constraints() -> list[str]:
+    """The status machine's constraints on an order (``core.status``), as SQL CHECKs."""
+    never_offline = set(Status) - STARTING_STATUSES[Channel.OFFLINE]
+    return [
+        f"status IN {sql_list(STATUSES)}",
+        f"channel IN {sql_list(CHANNELS)}",
+        f"status NOT IN {sql_list(never_offline)} OR channel = {sql_literal(Channel.ONLINE)}",
+        f"status NOT IN {sql_list(ALL_REFUNDED)} OR refunded_amount = amount",
+        f"status NOT IN {sql_list(NOTHING_REFUNDED)} OR refunded_amount = 0",
+    ]
+
+
 _STATUS_CHECKS = ",\n    ".join(f"CHECK ({check})" for check in check_constraints())
 
 DDL = f"""

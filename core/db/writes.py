@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core.status import Action, Status, action_starts, sql_list
+from core.db.schema import sql_list
+from core.status import Action, Status, action_starts
 
 if TYPE_CHECKING:  # core.db imports nothing of this module; the name is for the signatures
     from core.db import Database

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from core import status
-from core.db.schema import DDL
+from core.db.schema import DDL, check_constraints
 from core.status import Action
 
 AMOUNT = Decimal("100.00")
@@ -93,7 +93,7 @@ def test_the_machine_allows_what_docs_design_says():
 
 
 def test_the_generated_checks_are_in_the_schema():
-    for check in status.check_constraints():
+    for check in check_constraints():
         assert f"CHECK ({check})" in DDL
 
 

@@ -9,19 +9,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import re
 from collections.abc import Iterator, Sequence
 
-_SIZE_POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
-
-
-def _size_bytes(text: str) -> float:
-    """'400MB', '1.5GB' or '512MiB' as bytes, as DuckDB reads them (MB: 10^6, MiB: 2^20)."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)(i?)B\s*", text, re.IGNORECASE)
-    if not match:
-        raise ValueError(f"not a memory size: {text!r}")
-    base = 1024 if match.group(3) else 1000
-    return float(match.group(1)) * base ** _SIZE_POWERS[match.group(2).upper()]
+from core.db.driver import memory_bytes
 
 
 @contextlib.contextmanager
@@ -30,7 +20,7 @@ def raised_memory(database, limit: str) -> Iterator[None]:
     lower one (the setting is the database's, shared by every cursor), and set back to it after. A
     database opened without a limit has DuckDB's default, most of the machine's."""
     kept = database.memory_limit
-    raised = kept is not None and _size_bytes(kept) < _size_bytes(limit)
+    raised = kept is not None and memory_bytes(kept) < memory_bytes(limit)
     if raised:
         with database.cursor() as cur:
             cur.execute(f"SET memory_limit = '{limit}'")
