@@ -13,9 +13,10 @@ from decimal import Decimal
 
 import duckdb
 
+from core.db.filters import SMALL_STORE_LIST, order_by, store_ids_sql
 from core.db.search_index import INDEX_CANDIDATES
 from core.db.views import View
-from core.query import PAGE_SIZE, SMALL_STORE_LIST, OrderQuery, clamp_page, store_ids_sql
+from core.query import PAGE_SIZE, OrderQuery, clamp_page
 
 # The first window of order IDs a page by order ID within many stores is looked for in
 # (``by_id_in_windows``): about a day of a large merchant's orders.
@@ -78,8 +79,8 @@ def page_by_rank(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
             f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {kept} "
             f"FROM orders o WHERE {view.where}) "
             f"SELECT count(*), coalesce(sum(amount), 0), (SELECT list(o.order_id ORDER BY "
-            f"{query.order_by('o.sort_key')}) FROM (SELECT o.order_id, {ranked_key} AS sort_key "
-            f"FROM {ranked} ORDER BY {query.order_by(ranked_key)} LIMIT ? OFFSET ?) o) FROM f",
+            f"{order_by(query, 'o.sort_key')}) FROM (SELECT o.order_id, {ranked_key} AS sort_key "
+            f"FROM {ranked} ORDER BY {order_by(query, ranked_key)} LIMIT ? OFFSET ?) o) FROM f",
             [*view.params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
         ).fetchone()
         total, total_amount = int(total), Decimal(total_amount)
@@ -91,7 +92,7 @@ def page_by_rank(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
     join = " LEFT JOIN stores s ON s.store_id = o.store_id" if by_store else ""
     ids = [r[0] for r in cur.execute(
         f"SELECT o.order_id FROM orders o{join} WHERE {view.where} "
-        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?",
         [*view.params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()] if total else []
     return PagePlan(total, total_amount, page, ids)
@@ -142,7 +143,7 @@ def page_by_key(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
     page = clamp_page(page, total)
     ids = [r[0] for r in cur.execute(
         f"SELECT o.order_id FROM {source} WHERE {where} "
-        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?",
         [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()]
     return PagePlan(total, total_amount, page, ids)
@@ -189,7 +190,7 @@ def page_by_day(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
         params.append(days[later][0])
     ids = [r[0] for r in cur.execute(
         f"SELECT o.order_id FROM orders o WHERE {view.where} AND {bounds} "
-        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?",
         [*view.params, *params, PAGE_SIZE, offset],
     ).fetchall()]
     return PagePlan(total, total_amount, page, ids)
@@ -265,7 +266,7 @@ def ids_in_groups(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
                 PAGE_SIZE, offset]
     else:
         sql = (f"SELECT o.order_id FROM orders o WHERE {view.where} AND {within} "
-               f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?")
+               f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?")
         args = [*view.params, *params, PAGE_SIZE, offset]
     return [r[0] for r in cur.execute(sql, args).fetchall()]
 
