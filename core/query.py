@@ -15,7 +15,7 @@ from datetime import date, datetime
 from core import columns
 from core.columns import BY_LABEL, Column
 from core.errors import InvalidQuery
-from core.query_filters import Filter, InList, Period, Search  # Search also for core.db
+from core.query_filters import Filter, InList, Period, Search
 from core.status import CHANNELS, STATUSES
 
 PAGE_SIZE = 15

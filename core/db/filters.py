@@ -17,6 +17,7 @@ from functools import singledispatch
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from core.columns import Column
 from core.db.schema import BIGINT_MAX
 from core.query_filters import Filter, InList, InScope, Period, Search
 from core.users import Scope
@@ -42,6 +43,12 @@ JOINED = Source("orders o JOIN stores s ON s.store_id = o.store_id", "o.store_id
 ORDERS = Source("orders o", "o.store_id", True, False)
 STORES = Source("stores s", "s.store_id", False, True)
 FROM_SQL = JOINED.from_sql  # what ``where_clause`` is over
+
+
+def column_sql(column: Column, name: str | None = None) -> str:
+    """A column of ``core.columns`` (or ``name``, another column of its table: its sort key) as
+    SQL over ``FROM_SQL``."""
+    return f"{column.table}.{name or column.name}"
 
 
 @dataclass(frozen=True)
@@ -210,4 +217,4 @@ def order_by(query: OrderQuery, key: str | None = None) -> str:
     tie = f"o.order_id {direction}"
     if column.key == "order_id":
         return tie
-    return f"{key or column.sql} {direction} NULLS LAST, {tie}"
+    return f"{key or column_sql(column)} {direction} NULLS LAST, {tie}"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from core.columns import BY_KEY
-from core.db.filters import FROM_SQL, STORES, order_by, where, where_clause
+from core.db.filters import FROM_SQL, STORES, column_sql, order_by, where, where_clause
 from core.db.moments import InvalidDate, read_moment
 from core.db.paging import count_and_total, locate_page
 from core.db.rows import (
@@ -169,7 +169,7 @@ def fetch_scope_options(db: Database, scope: Scope) -> ScopeOptions:
 # ``OrderDetails``' fields as SQL over ``FROM_SQL``, the order date as text for ``read_moment``.
 _DETAILS_SELECT = ", ".join(
     {"created_at": "o.created_at::VARCHAR", "captured_amount": "o.amount",
-     "store_id": "s.store_id"}.get(name) or BY_KEY[name].sql
+     "store_id": "s.store_id"}.get(name) or column_sql(BY_KEY[name])
     for name in OrderDetails.__dataclass_fields__
 )
 

@@ -22,7 +22,7 @@ from core.db.schema import (
     phone_signature,
     sort_key,
 )
-from core.query import Search
+from core.query_filters import Search
 
 # The search index is rebuilt in row groups of this many rows, clustered by store: DuckDB skips
 # a row group whose stores are not searched, so a user with 50 of 2,000 stores reads about 80 of

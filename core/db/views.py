@@ -19,7 +19,8 @@ import duckdb
 from core.db.filters import SMALL_STORE_LIST, orders_where, store_clause
 from core.db.rows import read_stores
 from core.db.search_index import search_index
-from core.query import PAGE_SIZE, OrderQuery, Search
+from core.query import PAGE_SIZE, OrderQuery
+from core.query_filters import Search
 from core.users import Scope
 
 CHOSEN_KEPT = 512  # store lists kept (``ReadCache.stores_chosen``): users × store filters in use

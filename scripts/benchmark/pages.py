@@ -88,12 +88,12 @@ def page_lines(w: Workload):
 def plain_duckdb(cur, scope, query, tz, page: int) -> None:
     """The naive query: orders JOIN stores, the scope as ``store_id IN (…)``, every column."""
     from core.columns import PAGE_COLUMNS
-    from core.db.filters import FROM_SQL, order_by, where_clause
+    from core.db.filters import FROM_SQL, column_sql, order_by, where_clause
     from core.query import PAGE_SIZE
 
     where, params = where_clause(query, scope, tz)
     cur.execute(f"SELECT count(*), sum(o.amount) FROM {FROM_SQL} WHERE {where}", params).fetchone()
-    select = ", ".join(f'{c.sql} AS "{c.label}"' for c in PAGE_COLUMNS)
+    select = ", ".join(f'{column_sql(c)} AS "{c.label}"' for c in PAGE_COLUMNS)
     cur.execute(
         f"SELECT {select} FROM {FROM_SQL} WHERE {where} ORDER BY {order_by(query)} "
         "LIMIT ? OFFSET ?", [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],

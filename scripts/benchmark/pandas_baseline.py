@@ -65,7 +65,7 @@ def child_pandas(payload: dict) -> dict:
 
 
 def pandas_payload(db: Path, w: Workload, repeat: int) -> dict:
-    from core.query import Search
+    from core.query_filters import Search
 
     lines = []
     for name, _key, scope, query, page in page_lines(w):

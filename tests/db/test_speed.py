@@ -16,7 +16,7 @@ import pytest
 
 from core.demo import build_demo
 from core.columns import PAGE_COLUMNS
-from core.db.filters import FROM_SQL, order_by, where_clause
+from core.db.filters import FROM_SQL, column_sql, order_by, where_clause
 from core.query import PAGE_SIZE, SORT_LABELS, OrderQuery
 from core.db import Database
 from core.users import Scope
@@ -48,7 +48,7 @@ def big(tmp_path_factory):
 def plain_page(database, scope, query, page):
     """The naive query: orders JOIN stores with the scope's IN list, every column, and a count."""
     where, params = where_clause(query, scope, TZ)
-    select = ", ".join(f'{c.sql} AS "{c.label}"' for c in PAGE_COLUMNS)
+    select = ", ".join(f'{column_sql(c)} AS "{c.label}"' for c in PAGE_COLUMNS)
     with database.cursor() as cur:
         total, amount = cur.execute(
             f"SELECT count(*), coalesce(sum(o.amount), 0) FROM {FROM_SQL} WHERE {where}", params
