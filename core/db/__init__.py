@@ -20,8 +20,9 @@ The package by job:
   reads        the reads behind ``Database``'s methods; one order, its items and history
   search_index answering a search from the index, and the index's upkeep
 
-The names below are loaded when first used (PEP 562), so that importing one submodule (as
-``core.db.filters`` is by scripts) does not import the whole package and its import of core.query.
+The names below are loaded when first used (PEP 562), so that importing one submodule
+(``core.db.schema``, ``core.db.filters``) does not import the whole package and, through it,
+core.query.
 """
 from __future__ import annotations
 
