@@ -1,9 +1,10 @@
-"""The order list's columns, named once: each column's key, its display label and its SQL.
+"""The order list's columns, named once: each column's key, its display label and its table.
 
 A column's ``key`` is the field of ``core.db.OrderRow`` and what the database code sorts by; its
 ``label`` is what the Orders table, the sort box and the export's header show, and the ``sort=``
 value of a URL (labels were the URL's vocabulary before keys existed, so links keep working);
-its ``sql`` names it over ``orders o JOIN stores s``. The export's 15 columns are a selection of
+its ``table`` and ``name`` say where it is stored (``core.db.filters.column_sql`` writes them as
+SQL). The export's 15 columns are a selection of
 the same columns (docs/design.md §6), so the page, the sort and the export cannot drift apart.
 """
 from __future__ import annotations
@@ -17,15 +18,12 @@ class Column:
     label: str
     table: str  # "o" (orders) or "s" (stores)
     name: str  # the column in that table
-    # An integer key of the text's first bytes that ranks it (``core.db.schema.sort_key``).
+    # The column (of the same table) holding an integer key of the text's first bytes that ranks
+    # it (``core.db.schema.sort_key``).
     sort_key: str | None = None
     few_values: bool = False  # a page is found from the count of orders per value
     # Orders lie on disk in time order, and so do these values: ranking by them prunes by itself.
     time_ordered: bool = False
-
-    @property
-    def sql(self) -> str:
-        return f"{self.table}.{self.name}"
 
     @property
     def in_stores(self) -> bool:
@@ -42,8 +40,8 @@ _ALL = (
     Column("amount", "Captured amount", "o", "amount"),
     Column("refunded_amount", "Refunded amount", "o", "refunded_amount"),
     Column("channel", "Customer registration kind", "o", "channel", few_values=True),
-    Column("email", "Customer email", "o", "email", sort_key="o.email_sort"),
-    Column("phone", "Customer phone", "o", "phone", sort_key="o.phone_sort"),
+    Column("email", "Customer email", "o", "email", sort_key="email_sort"),
+    Column("phone", "Customer phone", "o", "phone", sort_key="phone_sort"),
     Column("store_name", "Store name", "s", "store_name", few_values=True),
     Column("merchant_store_id", "Store ID", "s", "merchant_store_id", few_values=True),
     Column("region", "Region", "s", "region", few_values=True),

@@ -1,39 +1,22 @@
-"""The order query object: filters, search, sort and page → SQL with bound parameters.
+"""The order query object: what a user filters, searches and sorts by, in words and in URLs.
 
-One ``OrderQuery`` describes what a user is looking at. ``where_clause`` turns it and the user's
-``Scope`` into ``(sql, params)``; the Orders page, its counts, the Overview and the export all run
-the same clause, so none of them can disagree with the screen. Every value is a bound parameter;
-sort keys come from an allowlist (DuckDB cannot bind ``ORDER BY ?``), and the order ID always
-breaks ties. The conditions are objects (``core.query_filters``) that yield their SQL and their
-words; ``describe_filters`` says the same filters in words for captions and the export's info
-sheet. The sort is a label of ``core.columns`` (as the sort box and the URL name it); the database
-code works with its column (``sort_column``). The URL codec is at the end.
+One ``OrderQuery`` describes what a user is looking at; it is pure (no SQL): ``filters`` lists its
+conditions (``core.query_filters``), which ``core.db.filters`` renders to the one WHERE clause the
+Orders page, its counts, the Overview and the export all run. ``describe_filters`` says the same
+conditions in words for captions and the export's info sheet. The sort is a label of
+``core.columns`` (as the sort box and the URL name it); the database code works with its column
+(``sort_column``). The paging helpers and the URL codec are at the end.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from core import columns
 from core.columns import BY_LABEL, Column
 from core.errors import InvalidQuery
-from core.query_filters import (  # Search, SMALL_STORE_LIST and store_ids_sql also for core.db
-    JOINED,
-    ORDERS,
-    SMALL_STORE_LIST,
-    STORES,
-    Filter,
-    InList,
-    InScope,
-    InStores,
-    Period,
-    Search,
-    store_ids_sql,
-    where,
-)
+from core.query_filters import Filter, InList, Period, Search
 from core.status import CHANNELS, STATUSES
-from core.users import Scope
 
 PAGE_SIZE = 15
 
@@ -48,11 +31,10 @@ END_READABLE = datetime(2200, 1, 1)
 EARLIEST_DAY = FIRST_READABLE.date()
 LATEST_DAY = date(2199, 12, 31)
 
-# Sort label → SQL over ``FROM_SQL``: the sort box's choices and the ``sort=`` values of a URL
+# The sort box's choices and the ``sort=`` values of a URL, in the table's order
 # (``core.columns`` maps each label to its column).
-COLUMNS: dict[str, str] = {column.label: column.sql for column in columns.PAGE_COLUMNS}
+SORT_LABELS: tuple[str, ...] = tuple(column.label for column in columns.PAGE_COLUMNS)
 DEFAULT_SORT = columns.DEFAULT_SORT.label
-FROM_SQL = JOINED.from_sql
 # The filters that choose among values: (label, OrderQuery field, table, column).
 LIST_FILTERS = (
     ("Status", "statuses", "o", "status"),
@@ -101,41 +83,14 @@ class OrderQuery:
 
     # -- the filters -----------------------------------------------------------------------------
 
-    def filters(self, tz: ZoneInfo | None = None) -> list[Filter]:
-        """The query's conditions, in the order their SQL and their words are written; ``tz``
-        places the period's days (needed for the SQL only)."""
+    def filters(self) -> list[Filter]:
+        """The query's conditions, in the order their SQL and their words are written."""
         return [
-            Period(self.start, self.end, tz),
+            Period(self.start, self.end),
             *(InList(label, table, column, getattr(self, field))
               for label, field, table, column in LIST_FILTERS),
             Search.parse(self.search),
         ]
-
-    def where_clause(self, scope: Scope, tz: ZoneInfo) -> tuple[str, list]:
-        """The WHERE clause over ``FROM_SQL`` (without the keyword) and its parameters, scope first."""
-        return where([InScope(scope), *self.filters(tz)], JOINED) or ("TRUE", [])
-
-    def store_clause(self, scope: Scope) -> tuple[str, list] | None:
-        """The WHERE clause over ``stores s`` choosing the stores the view may show orders of:
-        the scope and the store filters (legal entity, region, store). None: every store."""
-        return where([f for f in [InScope(scope), *self.filters()] if f.about_stores], STORES)
-
-    def orders_where(self, tz: ZoneInfo, store_ids: tuple[str, ...] | None) -> tuple[str, list]:
-        """The WHERE clause over ``orders o`` alone, once ``store_clause`` has been resolved to
-        the store IDs it allows (None: every store). Selects exactly the rows of ``where_clause``:
-        every order has exactly one store."""
-        stores = [] if store_ids is None else [InStores(store_ids)]
-        own = [f for f in self.filters(tz) if not f.about_stores]
-        return where([*stores, *own], ORDERS) or ("TRUE", [])
-
-    def order_by(self, key: str | None = None) -> str:
-        """The ORDER BY list; ``key`` stands in for the sort column's SQL (a CTE's column)."""
-        direction = "DESC" if self.descending else "ASC"
-        column = self.sort_column
-        tie = f"o.order_id {direction}"
-        if column.key == "order_id":
-            return tie
-        return f"{key or column.sql} {direction} NULLS LAST, {tie}"
 
     # -- words -----------------------------------------------------------------------------------
 

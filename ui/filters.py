@@ -27,7 +27,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.errors import InvalidQuery
 from core.query import (
-    COLUMNS,
+    SORT_LABELS,
     URL_KEYS,
     OrderQuery,
     from_url_params,
@@ -283,7 +283,7 @@ def search_sort_bar() -> None:
         _draw(st.text_input, "Search", "orders.search", "value", str, on_change=_apply_widgets,
               placeholder="Order ID, email or phone", max_chars=200)
     with sort_col:
-        _draw(st.selectbox, "Sort by", "orders.sort", "index", list(COLUMNS).index,
-              options=list(COLUMNS), on_change=_apply_widgets)
+        _draw(st.selectbox, "Sort by", "orders.sort", "index", list(SORT_LABELS).index,
+              options=list(SORT_LABELS), on_change=_apply_widgets)
     with desc_col:
         _draw(st.toggle, "Descending", "orders.desc", "value", bool, on_change=_apply_widgets)

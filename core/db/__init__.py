@@ -12,14 +12,17 @@ The package by job:
   driver       driver errors → ``DataUnavailable`` and its kinds; the memory limit's check
   schema       the tables, the CHECKs generated from core.status, the search rows
   moments      stored times → dates (``read_moment``, ``InvalidDate``, ``readable_sql``)
+  filters      a query's conditions as SQL: the one WHERE builder, ``where_clause``,
+               ``store_clause``, ``orders_where``, ``order_by``
   views        a query and a scope → a WHERE clause over the orders; the store-list caches
   paging       the five page strategies, each returning a ``PagePlan``
   rows         a page's ``OrderRow``s and the export's rows
   reads        the reads behind ``Database``'s methods; one order, its items and history
   search_index answering a search from the index, and the index's upkeep
 
-The names below are loaded when first used (PEP 562), so that importing ``core.db.schema`` from
-pure modules (core.query) does not import the whole package and its import of core.query.
+The names below are loaded when first used (PEP 562), so that importing one submodule
+(``core.db.schema``, ``core.db.filters``) does not import the whole package and, through it,
+core.query.
 """
 from __future__ import annotations
 

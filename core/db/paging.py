@@ -13,9 +13,10 @@ from decimal import Decimal
 
 import duckdb
 
+from core.db.filters import SMALL_STORE_LIST, column_sql, order_by, store_ids_sql
 from core.db.search_index import INDEX_CANDIDATES
 from core.db.views import View
-from core.query import PAGE_SIZE, SMALL_STORE_LIST, OrderQuery, clamp_page, store_ids_sql
+from core.query import PAGE_SIZE, OrderQuery, clamp_page
 
 # The first window of order IDs a page by order ID within many stores is looked for in
 # (``by_id_in_windows``): about a day of a large merchant's orders.
@@ -61,7 +62,7 @@ def locate_page(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
 def page_by_rank(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
                  page: int) -> PagePlan:
     """The page by ranking on the sort key."""
-    key = query.sort_column.sql
+    key = column_sql(query.sort_column)
     by_store = query.sort_column.in_stores
     # Orders lie on disk in time order, so ranking by date or ID (and by the merchant's order
     # number, which grows with time too) skips most of the table by itself (DuckDB prunes by
@@ -78,8 +79,8 @@ def page_by_rank(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
             f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {kept} "
             f"FROM orders o WHERE {view.where}) "
             f"SELECT count(*), coalesce(sum(amount), 0), (SELECT list(o.order_id ORDER BY "
-            f"{query.order_by('o.sort_key')}) FROM (SELECT o.order_id, {ranked_key} AS sort_key "
-            f"FROM {ranked} ORDER BY {query.order_by(ranked_key)} LIMIT ? OFFSET ?) o) FROM f",
+            f"{order_by(query, 'o.sort_key')}) FROM (SELECT o.order_id, {ranked_key} AS sort_key "
+            f"FROM {ranked} ORDER BY {order_by(query, ranked_key)} LIMIT ? OFFSET ?) o) FROM f",
             [*view.params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
         ).fetchone()
         total, total_amount = int(total), Decimal(total_amount)
@@ -91,7 +92,7 @@ def page_by_rank(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
     join = " LEFT JOIN stores s ON s.store_id = o.store_id" if by_store else ""
     ids = [r[0] for r in cur.execute(
         f"SELECT o.order_id FROM orders o{join} WHERE {view.where} "
-        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?",
         [*view.params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()] if total else []
     return PagePlan(total, total_amount, page, ids)
@@ -103,7 +104,7 @@ def page_by_key(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
     2.1M phones): their integer keys are ranked first. The page's last row has a key at least as
     high (low) as the key found at its rank, so only the orders with such keys are ranked by the
     text. A view of few orders is scanned once for the count, the total and those orders."""
-    integer_key = query.sort_column.sort_key
+    integer_key = column_sql(query.sort_column, query.sort_column.sort_key)
     direction, reach = ("DESC", ">=") if query.descending else ("ASC", "<=")
     last = page * PAGE_SIZE - 1
     ids = None
@@ -133,7 +134,7 @@ def page_by_key(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
         where = view.where
     elif ids is not None and len(ids) <= INDEX_CANDIDATES:
         # Read by ID first: filtered in the same scan, DuckDB would decode every text of the table.
-        source = (f"(WITH p AS MATERIALIZED (SELECT o.order_id, {query.sort_column.sql} "
+        source = (f"(WITH p AS MATERIALIZED (SELECT o.order_id, {column_sql(query.sort_column)} "
                   f"FROM orders o WHERE o.order_id IN ({', '.join('?' * len(ids))})) "
                   f"SELECT * FROM p) o")
         where, params = "TRUE", ids
@@ -142,7 +143,7 @@ def page_by_key(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
     page = clamp_page(page, total)
     ids = [r[0] for r in cur.execute(
         f"SELECT o.order_id FROM {source} WHERE {where} "
-        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?",
         [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()]
     return PagePlan(total, total_amount, page, ids)
@@ -189,7 +190,7 @@ def page_by_day(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
         params.append(days[later][0])
     ids = [r[0] for r in cur.execute(
         f"SELECT o.order_id FROM orders o WHERE {view.where} AND {bounds} "
-        f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?",
+        f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?",
         [*view.params, *params, PAGE_SIZE, offset],
     ).fetchall()]
     return PagePlan(total, total_amount, page, ids)
@@ -200,7 +201,7 @@ def page_by_groups(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery
     """The same for a sort column with few values: count per value, then rank only the values
     that the page falls on (within one value, orders are ranked by ID alone)."""
     direction = "DESC" if query.descending else "ASC"
-    column = query.sort_column.sql
+    column = column_sql(query.sort_column)
     if query.sort_column.in_stores:
         # Counted per store on the orders alone; the few store rows are joined afterwards.
         groups = cur.execute(
@@ -242,7 +243,7 @@ def ids_in_groups(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
         store_ids = tuple(sid for _rank, _value, stores in covering for sid in stores)
         within, params = store_ids_sql(store_ids)
     else:
-        column = query.sort_column.sql
+        column = column_sql(query.sort_column)
         within = f"{column} IN ({', '.join('?' * len(covering))})"
         params = [value for _rank, value, _stores in covering]
     if len(covering) == 1:
@@ -265,7 +266,7 @@ def ids_in_groups(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
                 PAGE_SIZE, offset]
     else:
         sql = (f"SELECT o.order_id FROM orders o WHERE {view.where} AND {within} "
-               f"ORDER BY {query.order_by()} LIMIT ? OFFSET ?")
+               f"ORDER BY {order_by(query)} LIMIT ? OFFSET ?")
         args = [*view.params, *params, PAGE_SIZE, offset]
     return [r[0] for r in cur.execute(sql, args).fetchall()]
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from core.columns import BY_KEY
+from core.db.filters import FROM_SQL, STORES, column_sql, order_by, where, where_clause
 from core.db.moments import InvalidDate, read_moment
 from core.db.paging import count_and_total, locate_page
 from core.db.rows import (
@@ -28,8 +29,8 @@ from core.db.rows import (
 from core.db.schema import BIGINT_MAX
 from core.db.views import resolve_view
 from core.errors import OrderNotFound
-from core.query import FROM_SQL, OrderQuery
-from core.query_filters import STORES, InScope, where
+from core.query import OrderQuery
+from core.query_filters import InScope
 from core.users import Scope
 
 if TYPE_CHECKING:  # the connection calls these
@@ -127,7 +128,7 @@ def fetch_page(db: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo,
             # among them, are compared as stored (a date not read as one included).
             by_store = query.sort_column.in_stores
             rows = full_rows(cur, view.where, view.params, stores,
-                             None if by_store else query.order_by())
+                             None if by_store else order_by(query))
             if by_store:
                 rows = in_screen_order(rows, query)
             total, page = len(rows), 1
@@ -168,14 +169,14 @@ def fetch_scope_options(db: Database, scope: Scope) -> ScopeOptions:
 # ``OrderDetails``' fields as SQL over ``FROM_SQL``, the order date as text for ``read_moment``.
 _DETAILS_SELECT = ", ".join(
     {"created_at": "o.created_at::VARCHAR", "captured_amount": "o.amount",
-     "store_id": "s.store_id"}.get(name) or BY_KEY[name].sql
+     "store_id": "s.store_id"}.get(name) or column_sql(BY_KEY[name])
     for name in OrderDetails.__dataclass_fields__
 )
 
 
 def fetch_order(db: Database, scope: Scope, order_id: object, tz: ZoneInfo) -> OrderDetails:
     key = _order_key(order_id)
-    where_sql, params = OrderQuery().where_clause(scope, tz)
+    where_sql, params = where_clause(OrderQuery(), scope, tz)
     with db.cursor() as cur:
         row = cur.execute(
             f"SELECT {_DETAILS_SELECT} FROM {FROM_SQL} WHERE o.order_id = ? AND {where_sql}",

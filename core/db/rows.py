@@ -2,8 +2,8 @@
 
 A page is ranked over narrow rows (order ID and the sort key, ``core.db.paging``) and only its 15
 rows are read in full: the orders' own columns by ID, their stores' from the stores the reads
-keep (``ReadCache.stores_by_id``); joined in SQL, the page took 3 ms instead of 1. The columns,
-their keys and their SQL come from ``core.columns``.
+keep (``ReadCache.stores_by_id``); joined in SQL, the page took 3 ms instead of 1. The columns
+and their keys come from ``core.columns``, their SQL from ``core.db.filters.column_sql``.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from core.columns import BY_KEY, EXPORT_COLUMNS, PAGE_COLUMNS, STORE_KEYS
+from core.db.filters import column_sql, order_by
 from core.db.moments import InvalidDate, local_day_sql, read_moment, readable_sql
 from core.query import OrderQuery
 
@@ -53,11 +54,11 @@ class OrderPage:
 PAGE_KEYS = tuple(column.key for column in PAGE_COLUMNS)
 # The orders' own columns of a page, the order date as text for ``read_moment``.
 _ORDER_SELECT = ", ".join(
-    [f'{c.sql}{"::VARCHAR" * (c.key == "created_at")} AS "{c.key}"'
+    [f'{column_sql(c)}{"::VARCHAR" * (c.key == "created_at")} AS "{c.key}"'
      for c in PAGE_COLUMNS if not c.in_stores]
     + ["o.store_id"]
 )
-_STORE_SELECT = ", ".join(f'{BY_KEY[key].sql} AS "{key}"' for key in STORE_KEYS)
+_STORE_SELECT = ", ".join(f'{column_sql(BY_KEY[key])} AS "{key}"' for key in STORE_KEYS)
 
 
 def read_stores(cur: duckdb.DuckDBPyConnection,
@@ -72,10 +73,11 @@ def read_stores(cur: duckdb.DuckDBPyConnection,
 
 
 def full_rows(cur: duckdb.DuckDBPyConnection, where: str, params: list,
-              stores: dict[str, dict], order_by: str | None = None) -> list[dict]:
+              stores: dict[str, dict], sorted_by: str | None = None) -> list[dict]:
     """The orders ``o`` matching ``where`` in full (by column key, the date as stored text),
-    each with its store's columns, sorted by ``order_by`` (over ``orders o``; None: any order)."""
-    order = f" ORDER BY {order_by}" if order_by else ""
+    each with its store's columns, sorted by ``sorted_by`` (an ORDER BY list over ``orders o``;
+    None: any order)."""
+    order = f" ORDER BY {sorted_by}" if sorted_by else ""
     result = cur.execute(f"SELECT {_ORDER_SELECT} FROM orders o WHERE {where}{order}", params)
     keys = [d[0] for d in result.description]
     found = [dict(zip(keys, values)) for values in result.fetchall()]
@@ -98,7 +100,7 @@ def order_rows(cur: duckdb.DuckDBPyConnection, ids: list[int],
 
 
 def in_screen_order(rows: list[dict], query: OrderQuery) -> list[dict]:
-    """``rows`` as ``query.order_by()`` sorts them by a store's column: the column (empty values
+    """``rows`` as ``order_by(query)`` sorts them by a store's column: the column (empty values
     last either way), then the order ID, both in the chosen direction. Texts compare by code
     point, as DuckDB's binary collation compares their UTF-8 bytes."""
     rows = sorted(rows, key=lambda row: row["order_id"], reverse=query.descending)
@@ -128,9 +130,9 @@ assert EXPORT_COLUMNS[_EXPORT_STORE_AT + len(_EXPORT_STORE_KEYS) - 1].in_stores,
 EXPORT_ORDER_SELECT = ", ".join(
     [f'{local_day_sql("o.created_at")}',
      f'CASE WHEN NOT {readable_sql("o.created_at")} THEN o.created_at::VARCHAR END']
-    + [c.sql for c in EXPORT_COLUMNS[1:_EXPORT_STORE_AT]]
+    + [column_sql(c) for c in EXPORT_COLUMNS[1:_EXPORT_STORE_AT]]
     + ["o.store_id"]
-    + [c.sql for c in EXPORT_COLUMNS[_EXPORT_STORE_AT + len(_EXPORT_STORE_KEYS):]]
+    + [column_sql(c) for c in EXPORT_COLUMNS[_EXPORT_STORE_AT + len(_EXPORT_STORE_KEYS):]]
 )
 assert EXPORT_COLUMNS[0].key == "created_at"
 
@@ -144,7 +146,7 @@ def export_rows(cur: duckdb.DuckDBPyConnection, where: str, params: list, query:
     join = " LEFT JOIN stores s ON s.store_id = o.store_id" if query.sort_column.in_stores else ""
     result = cur.execute(
         f"SELECT {EXPORT_ORDER_SELECT} FROM orders o{join} WHERE {where} "
-        f"ORDER BY {query.order_by()}",
+        f"ORDER BY {order_by(query)}",
         [tz.key, *params],
     )
     at = _EXPORT_STORE_AT + 1  # in a row of the SELECT: the date takes two values

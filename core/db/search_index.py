@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from core.db.driver import check_memory_limit, translate
+from core.db.filters import ORDERS, condition_sql
 from core.db.schema import (
     BIGINT_MAX,
     DDL,
@@ -21,7 +22,7 @@ from core.db.schema import (
     phone_signature,
     sort_key,
 )
-from core.query import Search
+from core.query_filters import Search
 
 # The search index is rebuilt in row groups of this many rows, clustered by store: DuckDB skips
 # a row group whose stores are not searched, so a user with 50 of 2,000 stores reads about 80 of
@@ -98,7 +99,7 @@ def search_index(cur: duckdb.DuckDBPyConnection, search: Search, store_nos: list
     ids = [order_id for order_id, by_hash in rows if not by_hash]
     if hashed_ids := [order_id for order_id, by_hash in rows if by_hash]:
         # The merchant order ID's hash matched (rarely): the search is confirmed on the orders.
-        sql, sql_params = search.sql()
+        sql, sql_params = condition_sql(search, ORDERS)
         ids += [r[0] for r in cur.execute(
             f"SELECT o.order_id FROM orders o WHERE o.order_id IN "
             f"({', '.join('?' * len(hashed_ids))}) AND {sql}", [*hashed_ids, *sql_params]

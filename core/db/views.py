@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from core.db.filters import SMALL_STORE_LIST, orders_where, store_clause
 from core.db.rows import read_stores
 from core.db.search_index import search_index
-from core.query import PAGE_SIZE, SMALL_STORE_LIST, OrderQuery, Search
+from core.query import PAGE_SIZE, OrderQuery
+from core.query_filters import Search
 from core.users import Scope
 
 CHOSEN_KEPT = 512  # store lists kept (``ReadCache.stores_chosen``): users × store filters in use
@@ -92,7 +94,7 @@ def resolve_view(cur: duckdb.DuckDBPyConnection, cache: ReadCache, scope: Scope,
     """The query as a WHERE clause over ``orders o``, or None when no order can match (no
     store allowed, or no order found by the search)."""
     store_ids = store_nos = None
-    if (chosen := query.store_clause(scope)) is not None:
+    if (chosen := store_clause(query, scope)) is not None:
         store_ids, store_nos = cache.stores_chosen(cur, chosen, generation)
         if not store_ids:
             return None
@@ -103,10 +105,10 @@ def resolve_view(cur: duckdb.DuckDBPyConnection, cache: ReadCache, scope: Scope,
         # read by ID, and only the period, status and channel remain to be checked.
         if not ids:
             return None
-        where, params = query.with_changes(search="").orders_where(tz, None)
+        where, params = orders_where(query.with_changes(search=""), tz, None)
         return View(f"o.order_id IN ({', '.join('?' * len(ids))}) AND {where}",
                     [*ids, *params], narrow=True, few=len(ids) <= PAGE_SIZE)
-    where, params = query.orders_where(tz, store_ids)
+    where, params = orders_where(query, tz, store_ids)
     narrow = bool(search.kind) or (
         store_ids is not None and len(store_ids) <= SMALL_STORE_LIST
     )

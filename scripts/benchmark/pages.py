@@ -32,13 +32,14 @@ class Workload:
 
 
 def workload(database, today: date) -> Workload:
+    from core.db.filters import orders_where
     from core.query import OrderQuery
 
     with database.cursor() as cur:
         ids = [r[0] for r in cur.execute("SELECT store_id FROM stores ORDER BY store_id").fetchall()]
         user_stores = tuple(sorted(random.Random(USER_STORES).sample(ids, min(USER_STORES, len(ids)))))
         # The searches look for one real order of the user's: the newest one with a phone.
-        where, params = OrderQuery().orders_where(ZoneInfo(TZ_NAME), user_stores)
+        where, params = orders_where(OrderQuery(), ZoneInfo(TZ_NAME), user_stores)
         order_id, email, phone = cur.execute(
             f"SELECT o.order_id, o.email, o.phone_digits FROM orders o WHERE {where} "
             "AND o.phone_digits IS NOT NULL AND o.email IS NOT NULL "
@@ -57,17 +58,17 @@ def workload(database, today: date) -> Workload:
 
 def page_lines(w: Workload):
     """(line name, target key, scope, query, page) for every Orders page line."""
-    from core.query import COLUMNS, OrderQuery
+    from core.query import SORT_LABELS, OrderQuery
     from core.users import Scope
 
     user = Scope(False, frozenset(), frozenset(w.user_stores))
     admin = Scope.everything()
     year = OrderQuery(start=w.start, end=w.end)
     lines = []
-    for column in COLUMNS:
+    for column in SORT_LABELS:
         lines.append((f"50 stores, 1 year, by {column}", "page", user,
                       year.with_changes(sort=column), 1))
-    for column in COLUMNS:
+    for column in SORT_LABELS:
         lines.append((f"admin, 1 year, by {column}", "admin", admin,
                       year.with_changes(sort=column), 1))
     lines += [
@@ -86,13 +87,15 @@ def page_lines(w: Workload):
 
 def plain_duckdb(cur, scope, query, tz, page: int) -> None:
     """The naive query: orders JOIN stores, the scope as ``store_id IN (…)``, every column."""
-    from core.query import COLUMNS, FROM_SQL, PAGE_SIZE
+    from core.columns import PAGE_COLUMNS
+    from core.db.filters import FROM_SQL, column_sql, order_by, where_clause
+    from core.query import PAGE_SIZE
 
-    where, params = query.where_clause(scope, tz)
+    where, params = where_clause(query, scope, tz)
     cur.execute(f"SELECT count(*), sum(o.amount) FROM {FROM_SQL} WHERE {where}", params).fetchone()
-    select = ", ".join(f'{sql} AS "{label}"' for label, sql in COLUMNS.items())
+    select = ", ".join(f'{column_sql(c)} AS "{c.label}"' for c in PAGE_COLUMNS)
     cur.execute(
-        f"SELECT {select} FROM {FROM_SQL} WHERE {where} ORDER BY {query.order_by()} "
+        f"SELECT {select} FROM {FROM_SQL} WHERE {where} ORDER BY {order_by(query)} "
         "LIMIT ? OFFSET ?", [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()
 

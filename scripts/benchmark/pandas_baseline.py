@@ -16,7 +16,7 @@ def child_pandas(payload: dict) -> dict:
     import duckdb
     import pandas as pd  # noqa: F401 - .df() needs it
 
-    from core.query import COLUMNS
+    from core.columns import PAGE_COLUMNS
 
     start = time.perf_counter()
     con = duckdb.connect(payload["db"], read_only=True)
@@ -26,7 +26,7 @@ def child_pandas(payload: dict) -> dict:
     ).df()
     con.close()
     load_seconds = time.perf_counter() - start
-    field_of = {label: sql.split(".")[1] for label, sql in COLUMNS.items()}
+    field_of = {column.label: column.name for column in PAGE_COLUMNS}
     field_of["Store ID"] = "store_ref"
     tz = ZoneInfo(TZ_NAME)
 
@@ -65,7 +65,7 @@ def child_pandas(payload: dict) -> dict:
 
 
 def pandas_payload(db: Path, w: Workload, repeat: int) -> dict:
-    from core.query import Search
+    from core.query_filters import Search
 
     lines = []
     for name, _key, scope, query, page in page_lines(w):

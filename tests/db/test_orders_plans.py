@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+import core.db.filters
 import core.db.paging
 import core.db.views
-import core.query_filters
-from core.query import COLUMNS, OrderQuery, page_count
+from core.query import SORT_LABELS, OrderQuery, page_count
 from core.users import Scope
 from tests.db.test_orders_store import SCOPES, TZ, all_pages, in_scope, oracle_sorted
 
@@ -26,13 +26,13 @@ PLANS = {  # (SMALL_STORE_LIST, ID_WINDOW)
 @pytest.fixture(params=list(PLANS))
 def plan(request, monkeypatch):
     small_store_list, id_window = PLANS[request.param]
-    for module in (core.query_filters, core.db.views, core.db.paging):
+    for module in (core.db.filters, core.db.views, core.db.paging):
         monkeypatch.setattr(module, "SMALL_STORE_LIST", small_store_list)
     monkeypatch.setattr(core.db.paging, "ID_WINDOW", id_window)
     return request.param
 
 
-@pytest.mark.parametrize("sort", list(COLUMNS))
+@pytest.mark.parametrize("sort", list(SORT_LABELS))
 @pytest.mark.parametrize("scope_name", ["one legal entity", "legal entity + foreign store"])
 def test_every_plan_walks_the_pages_in_the_oracle_order(sample_db, plan, sort, scope_name):
     database, sample = sample_db
@@ -88,7 +88,7 @@ def test_deep_pages_by_date_are_located_by_day(sample_db, monkeypatch, descendin
     assert [row.order_id for row in past.rows] == expected[(past.page - 1) * 15:]
 
 
-@pytest.mark.parametrize("sort", list(COLUMNS))
+@pytest.mark.parametrize("sort", list(SORT_LABELS))
 @pytest.mark.parametrize("descending", [True, False])
 def test_a_search_found_in_at_most_a_page_is_sorted_like_the_screen(sample_db, sort, descending):
     """A search the index answers with at most 15 orders is read at once and sorted in Python:

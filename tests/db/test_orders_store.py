@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import InvalidQuery, OrderNotFound
-from core.query import COLUMNS, PAGE_SIZE, OrderQuery, page_count
+from core.query import PAGE_SIZE, SORT_LABELS, OrderQuery, page_count
 from core.users import Scope
 
 TZ = ZoneInfo("Europe/Warsaw")
@@ -20,7 +20,7 @@ SCOPES = {
     "nothing granted": Scope(),
 }
 
-# label → the sample's value for an order (the oracle's view of COLUMNS)
+# label → the sample's value for an order (the oracle's view of SORT_LABELS)
 ORACLE = {
     "Order date": lambda o, s: o["created_at"],
     "Order ID": lambda o, s: o["order_id"],
@@ -82,7 +82,7 @@ def test_scope_isolation_count_and_rows(sample_db, scope_name):
     assert exported == listed
 
 
-@pytest.mark.parametrize("sort", list(COLUMNS))
+@pytest.mark.parametrize("sort", list(SORT_LABELS))
 @pytest.mark.parametrize("descending", [True, False])
 def test_page_walk_matches_python_sort(sample_db, sort, descending):
     database, sample = sample_db

@@ -37,6 +37,7 @@ import pytest
 import core.db.paging
 import core.db.search_index as search_index
 import core.db.views
+from core.db.filters import store_clause
 from core.importer import import_files
 from core.query import OrderQuery
 from core.db.schema import PHONE_KEY_DIGITS, phone_signature
@@ -588,7 +589,7 @@ def add_store(database: Database, store_id: str, legal_entity: str) -> None:
 
 def test_store_lists_read_before_a_commit_are_not_reused_after_it(imported_store):
     database = imported_store
-    chosen = OrderQuery().store_clause(Scope(False, frozenset({"LE1"}), frozenset()))
+    chosen = store_clause(OrderQuery(), Scope(False, frozenset({"LE1"}), frozenset()))
 
     def stores_now() -> tuple[str, ...]:
         generation = database.cache.generation
