@@ -68,10 +68,6 @@ class OrderDetails:
     salesperson_id: str | None
     salesperson_name: str | None
 
-    @property
-    def refundable_amount(self) -> Decimal:
-        return self.captured_amount - self.refunded_amount
-
 
 @dataclass(frozen=True)
 class ItemLine:

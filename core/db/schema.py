@@ -134,20 +134,20 @@ CREATE TABLE IF NOT EXISTS order_search_recent {SEARCH_COLUMNS};
 
 # The search index (``search_stores``, ``order_search`` and ``order_search_recent`` above) holds
 # what "Search" matches (docs/design.md §2), one row per order. ``order_search`` is clustered by
-# store in row groups of 4,096 rows (``core.db.SEARCH_ROW_GROUP_SIZE``): a search of a user with
+# store in row groups of 4,096 rows (``core.db.search_index.SEARCH_ROW_GROUP_SIZE``): a search of a user with
 # 50 stores reads only the row groups of those stores instead of every order's phone and e-mail. It
-# is written only by ``core.db.cluster_search_index``, on a connection of its own that sets
+# is written only by ``core.db.search_index.cluster_search_index``, on a connection of its own that sets
 # that row group size (the store's connection keeps DuckDB's 122,880 for the orders, and turns
 # off the checkpoint's vacuum, which would merge the index's row groups to its size). The orders
 # written since (imports, the demo) have their rows in ``order_search_recent``, written in the
-# same transaction (``core.db.index_orders``), which replace theirs in ``order_search``; the
+# same transaction (``core.db.search_index.index_orders``), which replace theirs in ``order_search``; the
 # rebuild takes them in when they have grown.
 #   store_no      the store's number in ``search_stores``: integers filter much faster than text
 #   merchant_key  ``hash(merchant_order_id)``: a match is confirmed on ``orders``
 #   phone_sig     a bit per pair of adjacent digits of the phone (``phone_signature``): a phone
 #                 lacking a bit of the searched digits' signature cannot contain them
 #   phone_key     the phone's digits behind a leading 1 (``'1' || digits``), up to 17 digits:
-#                 "contains" becomes integer arithmetic (``core.query.Search.index_sql``)
+#                 "contains" becomes integer arithmetic (``core.db.search_index.index_match``)
 #   phone_long    the digits of a longer phone (rare), matched as text
 #   email         lower-cased
 # Measured on 5M orders, 50 stores: text columns instead of the keys made a search 2-3x slower.

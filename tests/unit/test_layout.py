@@ -82,6 +82,27 @@ def test_no_sql_outside_core_db(path):
     assert _sql_in(path) == []
 
 
+def _imports(path: str) -> set[str]:
+    """The top-level packages a module imports (anywhere in it, functions included)."""
+    found = set()
+    for node in ast.walk(ast.parse((ROOT / path).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("path", OUTSIDE_DB)
+def test_only_core_db_talks_to_the_driver(path):
+    assert "duckdb" not in _imports(path)
+
+
+@pytest.mark.parametrize("path", _sources("core"))
+def test_core_never_imports_streamlit(path):
+    assert not {"streamlit", "streamlit_authenticator", "altair"} & _imports(path)
+
+
 SIZED = _sources("core", "ui", "screens", "app.py", "scripts")
 
 
