@@ -44,34 +44,18 @@ st.caption(f"Data as of {data_as_of():%H:%M:%S} ({settings.tz_name})")
 
 search_sort_bar()
 show_notices()
-query, page = st.session_state["view.query"], st.session_state[PAGE]
-
-try:
-    result = fetch_page(user.scope, query, page)
-except Exception as exc:  # noqa: BLE001
-    show_error(exc)
-    st.stop()
-if result.page != page:
-    if page > 1:
-        st.info(f"Page {page:,} is past the last page; showing page {result.page:,}.")
-    page = result.page
-save_view(query, page)
-
-pages = page_count(result.total)
 
 
-def _go_to(target: int) -> None:
+def _go_to(target: int, pages: int) -> None:
     st.session_state[PAGE] = min(max(1, target), pages)
 
 
-def _on_page_input() -> None:
-    _go_to(int(st.session_state["orders.page_input"]))
+def _on_page_input(pages: int) -> None:
+    _go_to(int(st.session_state["orders.page_input"]), pages)
 
 
-if result.total == 0:
-    st.info("No orders match these filters and search." if query.is_filtered
-            else "There are no orders in your scope yet.")
-else:
+def _table(result, query, page: int) -> None:
+    """The page's 15 rows; a click on one opens its order."""
     # One column per ``core.columns.PAGE_COLUMNS``, headed by its label, in the page's words.
     table = pd.DataFrame(
         [[getattr(row, column.key) for column in PAGE_COLUMNS] for row in result.rows],
@@ -99,7 +83,7 @@ else:
         height=35 * (len(table) + 1) + 3,
         on_select="rerun",
         selection_mode="single-row",
-        key=f"orders.table.{page}.{hash(query)}",
+        key="orders.table",
         column_config={
             amount: st.column_config.TextColumn(alignment="right"),
             refunded: st.column_config.TextColumn(alignment="right"),
@@ -110,23 +94,52 @@ else:
         st.switch_page("screens/order.py",
                        query_params={"id": str(result.rows[selected[0]].order_id)})
 
-first = (page - 1) * PAGE_SIZE + 1 if result.total else 0
-last = min(page * PAGE_SIZE, result.total)
-prev_col, page_col, next_col, caption_col = st.columns(
-    [1, 1.1, 1, 5], vertical_alignment="bottom"
-)
-prev_col.button("Previous", on_click=_go_to, args=(page - 1,), disabled=page <= 1,
-                width="stretch")
-st.session_state["orders.page_input"] = page
-page_col.number_input("Page", min_value=1, max_value=pages, step=1, key="orders.page_input",
-                      on_change=_on_page_input)
-next_col.button("Next", on_click=_go_to, args=(page + 1,), disabled=page >= pages,
-                width="stretch")
-caption_col.caption(
-    f"{first:,}–{last:,} of {result.total:,} orders · page {page:,} of {pages:,}"
-    f" · captured {format_amount(result.total_amount)}"
-)
 
-st.divider()
-exporting.export_section(user, query, result.total, result.total_amount, settings,
-                         at=datetime.now(settings.tz))
+def _pager(result, page: int, pages: int) -> None:
+    first = (page - 1) * PAGE_SIZE + 1 if result.total else 0
+    last = min(page * PAGE_SIZE, result.total)
+    prev_col, page_col, next_col, caption_col = st.columns(
+        [1, 1.1, 1, 5], vertical_alignment="bottom"
+    )
+    prev_col.button("Previous", on_click=_go_to, args=(page - 1, pages), disabled=page <= 1,
+                    width="stretch")
+    st.session_state["orders.page_input"] = page
+    page_col.number_input("Page", min_value=1, max_value=pages, step=1, key="orders.page_input",
+                          on_change=_on_page_input, args=(pages,))
+    next_col.button("Next", on_click=_go_to, args=(page + 1, pages), disabled=page >= pages,
+                    width="stretch")
+    caption_col.caption(
+        f"{first:,}–{last:,} of {result.total:,} orders · page {page:,} of {pages:,}"
+        f" · captured {format_amount(result.total_amount)}"
+    )
+
+
+# A fragment: turning a page, clicking a row or exporting reruns the list alone, not the sidebar
+# and the rest of the app (less work for the server and for the browser). A change of filters,
+# search or sort reruns the whole page, this list included.
+@st.fragment
+def order_list() -> None:
+    query, page = st.session_state["view.query"], st.session_state[PAGE]
+    try:
+        result = fetch_page(user.scope, query, page)
+    except Exception as exc:  # noqa: BLE001 - shown to the user by its kind, logged when a bug
+        show_error(exc)
+        return
+    if result.page != page:
+        if page > 1:
+            st.info(f"Page {page:,} is past the last page; showing page {result.page:,}.")
+        page = result.page
+    save_view(query, page)
+    pages = page_count(result.total)
+    if result.total == 0:
+        st.info("No orders match these filters and search." if query.is_filtered
+                else "There are no orders in your scope yet.")
+    else:
+        _table(result, query, page)
+    _pager(result, page, pages)
+    st.divider()
+    exporting.export_section(user, query, result.total, result.total_amount, settings,
+                             at=datetime.now(settings.tz))
+
+
+order_list()

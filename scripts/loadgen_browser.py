@@ -1,7 +1,7 @@
 """The same desk in real Chromium, a few sessions at once, to set beside the protocol-level load.
 
-K browser contexts (one Chromium process) each sign in through the form and click "Next" N times;
-each click is timed until the caption shows "page k of". Chromium shares the machine's cores with
+K browser contexts (one Chromium process) each sign in through the form; once all are in, each
+clicks "Next" N times, each click timed until the caption shows "page k of". Chromium shares the machine's cores with
 the server, so these times include the browser's own work: compare with scripts/loadgen.py.
 
     python scripts/loadgen_browser.py --serve --sessions 5 --clicks 10
@@ -36,8 +36,24 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+def chromium_cpu_seconds() -> float:
+    """The CPU time of every Chromium process on the machine (user + system), from /proc."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if "chrom" in name:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 async def one_session(browser, base: str, username: str, clicks: int, timeout_ms: int,
-                      times: list[float], failures: list[str], sign_ins: list[float]) -> None:
+                      times: list[float], failures: list[str], sign_ins: list[float],
+                      all_in: asyncio.Barrier, all_done: asyncio.Barrier, phase: dict,
+                      server: ServerProcess) -> None:
     from playwright.async_api import expect
 
     context = await browser.new_context(viewport={"width": 1280, "height": 800},
@@ -57,13 +73,21 @@ async def one_session(browser, base: str, username: str, clicks: int, timeout_ms
             await page.wait_for_timeout(100)
         await page.wait_for_timeout(300)
         sign_ins.append(time.perf_counter() - started)
+        # The clicks start once every session is in, as the protocol load's mix does: a page
+        # turn is not timed against another browser context loading the whole app.
+        if await all_in.wait() == 0:  # one of them notes where the clicks start
+            phase["clicks_from"] = (chromium_cpu_seconds(), server.cpu_seconds())
         for k in range(2, clicks + 2):
             clicked = time.perf_counter()
             await page.get_by_role("button", name="Next").click(timeout=timeout_ms)
             await expect(page.get_by_text(re.compile(rf"page {k:,} of"))).to_be_visible(
                 timeout=timeout_ms)
             times.append(time.perf_counter() - clicked)
+        if await all_done.wait() == 0:  # before any context closes (its processes end with it)
+            phase["clicks_to"] = (chromium_cpu_seconds(), server.cpu_seconds())
     except Exception as exc:  # noqa: BLE001 - a failed session is counted, the others go on
+        await all_in.abort()
+        await all_done.abort()
         failures.append(f"{username}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
     finally:
         await context.close()
@@ -80,9 +104,12 @@ async def drive(base: str, args, server: ServerProcess) -> dict:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         cpu_before, load_before = server.cpu_seconds(), os.getloadavg()
         started = time.perf_counter()
+        all_in, all_done = asyncio.Barrier(args.sessions), asyncio.Barrier(args.sessions)
+        phase: dict = {}
         await asyncio.gather(*(
             one_session(browser, base, usernames[n % len(usernames)], args.clicks,
-                        int(args.timeout * 1000), times, failures, sign_ins)
+                        int(args.timeout * 1000), times, failures, sign_ins, all_in, all_done,
+                        phase, server)
             for n in range(args.sessions)
         ))
         elapsed = time.perf_counter() - started
@@ -95,8 +122,19 @@ async def drive(base: str, args, server: ServerProcess) -> dict:
         "clicks_done": len(times), "sign_in_median_s": percentile(sign_ins, 0.5),
         "failures": failures,
         "server_cpu_s": None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
+        **_per_click(phase, len(times)),
         "load_before": load_before, "load_after": load_after,
     }
+
+
+def _per_click(phase: dict, clicks: int) -> dict:
+    """CPU per click of the browser and of the server, over the clicks' phase."""
+    if "clicks_from" not in phase or "clicks_to" not in phase or not clicks:
+        return {}
+    (browser_from, server_from), (browser_to, server_to) = phase["clicks_from"], phase["clicks_to"]
+    return {"browser_cpu_ms_per_click": 1000 * (browser_to - browser_from) / clicks,
+            "server_cpu_ms_per_click": None if server_to is None or server_from is None
+            else 1000 * (server_to - server_from) / clicks}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- sign-in median {sec(result['sign_in_median_s'])}; failures: {len(result['failures'])}")
     for failure in result["failures"]:
         print(f"  - {failure}")
+    if result.get("browser_cpu_ms_per_click") is not None:
+        server_part = result.get("server_cpu_ms_per_click")
+        print(f"- CPU per click: Chromium {result['browser_cpu_ms_per_click']:.0f} ms, server "
+              + ("—" if server_part is None else f"{server_part:.0f} ms"))
     if result["server_cpu_s"] is not None:
         print(f"- server CPU {result['server_cpu_s']:.1f} s over {result['elapsed_s']:.1f} s")
     print("- load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(

@@ -144,7 +144,8 @@ class Session(Client):
         order_id = str(data.column("Order ID")[row].as_py())
         selection = json.dumps({"selection": {"rows": [row], "columns": [], "cells": []}})
         self.model.values[table_id] = ("string_value", selection)
-        if await self.interact("open order", self.send_rerun):
+        fragment = self.model.fragment_id(table_id)
+        if await self.interact("open order", lambda: self.send_rerun(fragment_id=fragment)):
             self.check_order("open order", order_id)
 
     async def do_open_link(self) -> None:

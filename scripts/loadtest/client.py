@@ -182,8 +182,8 @@ class Client:
         if button is None:
             self.stats.error(kind, "button missing", f"session {self.number}: {label}")
             return False
-        return await self.interact(
-            kind, lambda: self.send_rerun(triggers={button.id: ("trigger_value", True)}))
+        return await self.interact(kind, lambda: self.send_rerun(
+            triggers={button.id: ("trigger_value", True)}, fragment_id=button.fragment_id))
 
     async def set_widget(self, kind: str, widget_kind: str, label: str, value) -> bool:
         widget = self.model.widget(widget_kind, label)
@@ -191,5 +191,5 @@ class Client:
             self.stats.error(kind, "widget missing", f"session {self.number}: {label}")
             return False
         self.model.values[widget.id] = (VALUE_FIELDS[widget_kind], value)
-        return await self.interact(kind, self.send_rerun)
+        return await self.interact(kind, lambda: self.send_rerun(fragment_id=widget.fragment_id))
 

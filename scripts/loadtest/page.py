@@ -82,6 +82,7 @@ class Widget:
     label: str
     form_id: str
     element: object
+    fragment_id: str = ""  # the st.fragment it is drawn in: its interactions rerun that alone
 
 
 class PageModel:
@@ -106,6 +107,8 @@ class PageModel:
         self.answered_components: set[tuple[str, str]] = set()
         self.cookies: dict[str, str] = {}
         self.set_values: list[tuple[str, object]] = []  # (widget label, value) the server set
+        self.fragment_of: dict[tuple, str] = {}  # element path → the fragment that drew it
+        self.fragment_run = ""  # the fragment the last rerun asked for ("" = the whole script)
         self._cache: dict[str, object] = {}
 
     # -- reading ForwardMsgs ---------------------------------------------------------------------
@@ -143,8 +146,10 @@ class PageModel:
                 self.running = False
                 self.elements = {p: e for p, e in self.elements.items() if self._kept(p)}
                 self.values = {k: v for k, v in self.values.items() if k in self.widgets_drawn}
-            elif status == 3:
+            elif status == 3:  # a fragment's run: the browser clears what is stale in it alone
                 self.running = False
+                self.elements = {p: e for p, e in self.elements.items() if self._kept(p)
+                                 or self.fragment_of.get(p) != self.fragment_run}
         elif kind == "session_status_changed":
             if not msg.session_status_changed.script_is_running:
                 self.running = False
@@ -158,6 +163,7 @@ class PageModel:
 
     def _apply_delta(self, path: tuple, delta) -> None:
         which = delta.WhichOneof("type")
+        self.fragment_of[path] = delta.fragment_id
         if which == "add_block":
             # A new block replaces whatever was below its path.
             self.elements = {p: e for p, e in self.elements.items()
@@ -198,11 +204,19 @@ class PageModel:
         return [element for k, element in self.ordered() if k == kind]
 
     def widget(self, kind: str, label: str) -> Widget | None:
-        for element in self.of_kind(kind):
-            widget = getattr(element, kind)
-            if widget.label == label:
-                return Widget(widget.id, kind, widget.label, widget.form_id, widget)
+        for path in sorted(self.elements):
+            element_kind, element = self.elements[path]
+            if element_kind == kind and (widget := getattr(element, kind)).label == label:
+                return Widget(widget.id, kind, widget.label, widget.form_id, widget,
+                              self.fragment_of.get(path, ""))
         return None
+
+    def fragment_id(self, widget_id: str) -> str:
+        """The fragment the widget ``widget_id`` is drawn in ("" when none)."""
+        for path, (kind, element) in self.elements.items():
+            if getattr(getattr(element, kind, None), "id", None) == widget_id:
+                return self.fragment_of.get(path, "")
+        return ""
 
     def texts(self) -> list[str]:
         out = []
@@ -265,7 +279,7 @@ class PageModel:
 
     def client_state(self, *, triggers: dict[str, tuple[str, object]] | None = None,
                      page_script_hash: str | None = None, query_string: str | None = None,
-                     page_name: str = "", url: str = ""):
+                     page_name: str = "", url: str = "", fragment_id: str = ""):
         from streamlit.proto.ClientState_pb2 import ClientState
 
         state = ClientState()
@@ -277,6 +291,8 @@ class PageModel:
         state.query_string = self.query_string
         state.page_script_hash = self.page_script_hash
         state.page_name = page_name
+        # A widget of a fragment reruns that fragment alone, as the browser asks for it.
+        state.fragment_id = self.fragment_run = fragment_id
         state.context_info.timezone = TIMEZONE
         state.context_info.timezone_offset = TIMEZONE_OFFSET
         state.context_info.locale = "en-US"

@@ -409,3 +409,40 @@ def test_quick_changes_keep_every_widget_value(page: Page, server, oracle):
             _expect_view(page, view, lists, label)
             current = view
     screenshot(page, "orders-quick-changes")
+
+
+def _shown_page(page: Page, timeout_s: float = 10) -> list[int]:
+    """The Order IDs once one full page of the table is drawn."""
+    deadline = time.monotonic() + timeout_s
+    while len(shown := _table_ids(page)) != 15 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return shown
+
+
+def _click_row(page: Page, row: int) -> None:
+    page.get_by_test_id("stDataFrame").click(
+        position={"x": 15, "y": GRID_HEADER_PX + GRID_ROW_PX * row + 17})
+
+
+def test_a_row_opens_its_own_order_after_page_turns_and_a_way_back(page: Page, server, oracle):
+    """The table keeps one key across pages (a page turn updates it in place): a row chosen
+    before is never chosen again, on another page or after coming back from its order."""
+    sign_in(page, server.url, "viewer", server.password("viewer"))
+    expect(page.get_by_text(re.compile(r"page 1 of"))).to_be_visible(timeout=20_000)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text(re.compile(r"page 2 of"))).to_be_visible(timeout=20_000)
+    second_page = _shown_page(page)
+    assert len(second_page) == 15
+    _click_row(page, 1)
+    expect(heading(page, f"Order {second_page[1]}")).to_be_visible(timeout=15_000)
+
+    page.get_by_role("button", name="Back to orders").click()
+    expect(page.get_by_text(re.compile(r"page 2 of"))).to_be_visible(timeout=20_000)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text(re.compile(r"page 3 of"))).to_be_visible(timeout=20_000)
+    page.wait_for_timeout(1_000)  # a remembered choice would have opened an order by now
+    expect(heading(page, "Orders")).to_be_visible()
+    third_page = _shown_page(page)
+    assert len(third_page) == 15 and not set(third_page) & set(second_page)
+    _click_row(page, 4)
+    expect(heading(page, f"Order {third_page[4]}")).to_be_visible(timeout=15_000)
