@@ -11,7 +11,7 @@ import json
 import random
 from urllib.parse import quote
 
-from scripts.loadtest.checks import Expect, PageChecks, page_count
+from scripts.loadtest.checks import TOO_LARGE, Expect, PageChecks, page_count
 from scripts.loadtest.client import Client
 from scripts.loadtest.oracle import CHANNEL_CHOICES, DEMO_PASSWORDS, STATUS_CHOICES, Oracle, View
 from scripts.loadtest.refunds import (AMOUNT, CONFIRMED, MIN_REFUNDABLE, REASON, REFUND_ID, Ledger,
@@ -204,6 +204,10 @@ class Session(Client):
         if await self.interact("back to list", lambda: self.send_rerun(
                 page_script_hash=orders_page or "", query_string="")):
             self.checks.orders("back to list")
+
+    def expected_error(self, kind: str, problem: str) -> bool:
+        """An export of more orders than one sheet holds is refused, and must be."""
+        return kind == "export" and self.checks.export_too_large() and TOO_LARGE in problem
 
     async def do_export(self) -> None:
         if await self.click("export", "Export to xlsx"):

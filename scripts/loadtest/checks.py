@@ -16,6 +16,9 @@ from scripts.loadtest.page import Caption, PageModel
 from scripts.loadtest.report import Stats
 
 PAGE_SIZE = 15
+MAX_EXPORT_ROWS = 1_048_575  # one sheet's rows less the header (core.export); more is refused
+# What the page says then (the message as shown: its punctuation escaped).
+TOO_LARGE = "more than the 1\\,048\\,575 rows one Excel sheet holds"
 EXPORT_READY = re.compile(r": ([\d,]+) orders, ready to download")
 
 
@@ -128,9 +131,19 @@ class PageChecks:
             self.stats.error(kind, "wrong order shown",
                              f"session {self.number}: title {title!r}, expected Order {order_id}")
 
+    def export_too_large(self) -> bool:
+        return (self.total() or 0) > MAX_EXPORT_ROWS
+
     def export(self) -> None:
-        """The export's message counts the orders of the view (then the page is checked)."""
+        """The export's message counts the orders of the view (then the page is checked); a view
+        larger than one sheet must be refused instead."""
         total = self.total()
+        if self.export_too_large():
+            if not any(TOO_LARGE in error for error in self.model.errors()):
+                self.stats.error("export", "export not refused",
+                                 f"session {self.number}: {total:,} orders do not fit one sheet")
+            self.orders("export")
+            return
         ready = [m for t in self.model.texts() if (m := EXPORT_READY.search(t))]
         if not ready:
             self.stats.error("export", "export not ready", f"session {self.number}")

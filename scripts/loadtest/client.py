@@ -144,8 +144,14 @@ class Client:
         self.stats.record(kind, elapsed, cpu)
         self.interactions += 1
         for problem in self.model.errors():
-            self.stats.error(kind, "error shown", f"session {self.number} ({self.username}): {problem}")
+            if not self.expected_error(kind, problem):
+                self.stats.error(kind, "error shown",
+                                 f"session {self.number} ({self.username}): {problem}")
         return True
+
+    def expected_error(self, kind: str, problem: str) -> bool:
+        """Whether the page was right to show this error (a subclass knows its user's view)."""
+        return False
 
     async def answer_components(self) -> None:
         """Answer each custom component once, as its iframe would: the cookie manager sends the
