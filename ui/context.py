@@ -8,15 +8,16 @@ Cached reads take the scope as an argument and key on it: a cache never reads se
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 import streamlit as st
 
+from core.db import SERVER_MEMORY_LIMIT, Database, OrderPage, ScopeOptions
 from core.errors import OrderdeskError, UsersFileError
+from core.overview import Overview, fetch_overview, figures_query
 from core.query import OrderQuery
 from core.settings import Settings
 from core.signin import session_still_valid
-from core.db import SERVER_MEMORY_LIMIT, Database, OrderPage, ScopeOptions
 from core.users import Scope, User, load_users
 from ui.signin import SIGNED_IN_AT
 from ui.text import as_text
@@ -118,10 +119,6 @@ def fetch_scope_options(scope: Scope) -> ScopeOptions:
 
 
 # -- the Overview's figures, cached as the reads above -------------------------------------------
-# Imported here rather than at the top: this block is the Overview's, and its imports come with it.
-from datetime import date  # noqa: E402
-
-from core.overview import Overview, fetch_overview, figures_query  # noqa: E402
 
 
 @st.cache_data(ttl=600, max_entries=500, show_spinner=False)

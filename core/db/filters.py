@@ -74,7 +74,7 @@ def where(filters, source: Source, tz: ZoneInfo | None = None) -> tuple[str, lis
 def condition_sql(condition: Filter, source: Source,
                   tz: ZoneInfo | None = None) -> tuple[str, list] | None:
     """The condition over ``source`` and its parameters; None when it restricts nothing."""
-    raise NotImplementedError(type(condition).__name__)
+    raise TypeError(f"no SQL is written for a {type(condition).__name__} condition")
 
 
 def _marks(values) -> str:

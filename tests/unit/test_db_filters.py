@@ -255,3 +255,8 @@ def test_the_last_day_s_end_and_the_first_day_s_start_as_duckdb_reads_them():
     assert warsaw_last == datetime(9999, 12, 31, 23, 0)
     _, new_york_last = where_clause(everything, ALL, ZoneInfo("America/New_York"))[1]
     assert new_york_last == 253_402_300_800_000_000 + 5 * 3600 * 1_000_000  # 10000-01-01 05:00
+
+
+def test_a_condition_without_sql_is_a_programming_error_not_a_silent_match():
+    with pytest.raises(TypeError, match="no SQL is written for a object condition"):
+        condition_sql(object(), JOINED)
