@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.db.postgres import is_postgres_url
 from core.errors import OrderdeskError
 
 MIN_COOKIE_KEY_LENGTH = 32
@@ -27,7 +28,7 @@ class SettingsError(OrderdeskError):
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path
+    db_path: Path | str  # a DuckDB file, or a PostgreSQL URL (``core.db.open_database``)
     users_path: Path
     cookie_key: str | None
     tz_name: str
@@ -62,7 +63,7 @@ class Settings:
                 "X-Forwarded-For) or 0."
             )
         return cls(
-            db_path=Path(env.get("ORDERDESK_DB") or "data/orders.duckdb"),
+            db_path=_database(env.get("ORDERDESK_DB") or "data/orders.duckdb"),
             users_path=Path(env.get("ORDERDESK_USERS") or "data/users.yaml"),
             cookie_key=env.get("ORDERDESK_COOKIE_KEY") or None,
             tz_name=tz_name,
@@ -90,6 +91,11 @@ class Settings:
                 f"e.g. from {KEY_ADVICE}."
             )
         return self.cookie_key
+
+
+def _database(value: str) -> Path | str:
+    """``ORDERDESK_DB``: a libpq URL stays text; anything else is a DuckDB file's path."""
+    return value if is_postgres_url(value) else Path(value)
 
 
 def cookie_key_weakness(key: str) -> str | None:

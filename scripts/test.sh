@@ -6,7 +6,8 @@ source scripts/setup.sh requirements-dev.txt
 
 # Programs the tests drive, from Debian's packages when missing: Chromium (browser flows),
 # LibreOffice Calc (reads the xlsx export as a spreadsheet program does), nginx (the reverse-proxy
-# example in deploy/).
+# example in deploy/), PostgreSQL (the server mode: the tests start a throwaway cluster of their
+# own, scripts/pgcluster.py, and stop it after).
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 updated=""
 apt_install() {  # apt_install [--no-install-recommends] PACKAGE...
@@ -17,4 +18,5 @@ apt_install() {  # apt_install [--no-install-recommends] PACKAGE...
 [ -x /usr/bin/chromium ] || apt_install chromium
 command -v soffice >/dev/null || apt_install --no-install-recommends libreoffice-calc
 [ -x /usr/sbin/nginx ] || apt_install --no-install-recommends nginx
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_install --no-install-recommends postgresql
 exec .venv/bin/python -m pytest "$@"

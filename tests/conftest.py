@@ -1,9 +1,34 @@
-"""Shared fixtures: a small seeded database on a real DuckDB file."""
+"""Shared fixtures: a small seeded database on each backend (a real DuckDB file, a real
+PostgreSQL database), and the throwaway PostgreSQL cluster behind the latter."""
 from __future__ import annotations
 
 import pytest
 
+from scripts import pgcluster
+from tests.backends import BACKENDS, new_target
 from tests.sample_data import sample_database
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(tmp_path_factory):
+    """A PostgreSQL cluster for this test run, stopped after it."""
+    if pgcluster.binaries() is None:
+        pytest.fail("PostgreSQL is not installed: bash scripts/test.sh installs it")
+    cluster = pgcluster.start(tmp_path_factory.mktemp("postgres"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_target(backend, tmp_path, request):
+    """A new, empty database of the test's backend: a DuckDB file's path or a PostgreSQL URL."""
+    cluster = request.getfixturevalue("postgres_cluster") if backend == "postgresql" else None
+    return new_target(backend, tmp_path, cluster)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import streamlit as st
 
-from core.db import SERVER_MEMORY_LIMIT, Database, OrderPage, ScopeOptions
+from core.db import SERVER_MEMORY_LIMIT, OrderPage, ScopeOptions, open_for_serving
 from core.errors import OrderdeskError, UsersFileError
 from core.overview import Overview, fetch_overview, figures_query
 from core.query import OrderQuery
@@ -33,15 +33,16 @@ def get_settings() -> Settings:
 
 
 @st.cache_resource
-def get_database() -> Database:
-    """One read-write connection for the whole server process (DuckDB allows one process).
+def get_database():
+    """The database for the whole server process: a DuckDB file's one read-write connection
+    (DuckDB allows one process), or a pool of PostgreSQL connections (``ORDERDESK_DB`` a URL).
 
     DuckDB's memory is bounded (``SERVER_MEMORY_LIMIT``): a large export's sort spills to a
     temporary file beside the database instead of growing the server by hundreds of MB. The
     search index is clustered first when it has grown (``Database.open_clustered``): searches are
     served from it.
     """
-    return Database.open_clustered(get_settings().db_path, memory_limit=SERVER_MEMORY_LIMIT)
+    return open_for_serving(get_settings().db_path, memory_limit=SERVER_MEMORY_LIMIT)
 
 
 def current_user() -> User | None:
@@ -92,7 +93,9 @@ def data_as_of() -> datetime:
 
 
 def refresh_data() -> None:
-    """Forget every cached read so the next one re-reads the database."""
+    """Forget every cached read so the next one re-reads the database (other processes may
+    have written to it: an import, another replica)."""
+    get_database().forget_cached()
     _cached_page.clear()
     _cached_options.clear()
     st.cache_data.clear()  # every other cached read too, the Overview's figures included

@@ -1,4 +1,4 @@
-"""The database: the only package that talks to the DuckDB driver.
+"""The database: the only package that talks to a database driver (DuckDB's, psycopg).
 
 Its public interface is what a second backend would implement: a ``Database`` (open and close,
 ``cursor``/``transaction``/``snapshot`` for the writers in core.actions, core.importer and
@@ -8,7 +8,10 @@ core.demo, and the reads ``count_orders``, ``orders_where``, ``fetch_page``,
 ``cluster_search_index``) and the reading of stored times (``read_moment`` and its SQL twins).
 
 The package by job:
-  connection   the connection, cursors and transactions (``Database``)
+  opening      ``ORDERDESK_DB`` opened: a DuckDB file or a PostgreSQL URL (``open_database``)
+  interface    the reads every backend's database offers (``OrderReads``)
+  connection   the DuckDB file's connection, cursors and transactions (``Database``)
+  postgres/    the server mode on PostgreSQL: its pool (``PostgresDatabase``), schema, errors
   driver       driver errors → ``DataUnavailable`` and its kinds; the memory limit's check
   schema       the tables, the CHECKs generated from core.status, the search rows
   moments      stored times → dates (``read_moment``, ``InvalidDate``, ``readable_sql``)
@@ -31,6 +34,8 @@ from typing import TYPE_CHECKING
 
 _EXPORTS = {
     "Database": "connection",
+    "open_database": "opening",
+    "open_for_serving": "opening",
     "SERVER_MEMORY_LIMIT": "connection",
     "InvalidDate": "moments",
     "read_moment": "moments",
@@ -50,6 +55,7 @@ __all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:
     from core.db.connection import SERVER_MEMORY_LIMIT, Database
+    from core.db.opening import open_database, open_for_serving
     from core.db.moments import (
         InvalidDate,
         format_moment,

@@ -11,27 +11,25 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from core.db import reads
+from core.db.interface import OrderReads
 from core.db.driver import check_memory_limit, translate
 from core.db.schema import DDL, SCHEMA_VERSION
 from core.db.search_index import cluster_search_index
 from core.db.views import ReadCache
-from core.query import OrderQuery
-from core.users import Scope
 
 # DuckDB's memory for the server process (``ui.context``). The hot columns of 5M orders fit (page
 # times were the same as without a limit), while a large export's sort spills to a temporary
 # file instead of growing the process: a 1M-row export peaked at 550 MB without the limit,
 # 455 MB at 256 MB, 334 MB at 192 MB (scripts/bench.py; the target is 400 MB).
 SERVER_MEMORY_LIMIT = "192MB"
-class Database:
+class Database(OrderReads):
     """A DuckDB database file opened read-write (or read-only) by this process."""
+
+    backend = "duckdb"
 
     def __init__(self, path: Path | str, *, read_only: bool = False,
                  memory_limit: str | None = None) -> None:
@@ -114,44 +112,3 @@ class Database:
                     cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
-
-    # -- reads (``core.db.reads``): every one takes the user's scope ----------------------------
-
-    def count_orders(self, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> tuple[int, Decimal]:
-        """How many orders match, and their total captured amount."""
-        return reads.count_orders(self, scope, query, tz)
-
-    def orders_where(self, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> tuple[str, list]:
-        """A WHERE clause over ``orders o`` alone selecting exactly the orders of ``query``
-        within ``scope``: the stores resolved and a search answered as for the Orders page."""
-        return reads.orders_where(self, scope, query, tz)
-
-    def fetch_page(self, scope: Scope, query: OrderQuery, tz: ZoneInfo,
-                   page: int) -> reads.OrderPage:
-        """One page of 15, sorted over the whole filtered result; ``page`` is clamped to range."""
-        return reads.fetch_page(self, scope, query, tz, page)
-
-    def iter_export_rows(self, scope: Scope, query: OrderQuery, tz: ZoneInfo,
-                         batch_size: int = 10_000) -> Iterator[tuple]:
-        """Every matching order as the export's 15 values (``core.columns.EXPORT_COLUMNS``), in
-        the screen's order."""
-        return reads.iter_export_rows(self, scope, query, tz, batch_size)
-
-    def fetch_scope_options(self, scope: Scope) -> reads.ScopeOptions:
-        """The filter choices a user may pick from: only what is in their scope."""
-        return reads.fetch_scope_options(self, scope)
-
-    def fetch_order(self, scope: Scope, order_id: object, tz: ZoneInfo) -> reads.OrderDetails:
-        """The order, or ``OrderNotFound`` — also when it exists outside the user's scope."""
-        return reads.fetch_order(self, scope, order_id, tz)
-
-    # Items and history take the order ``fetch_order`` returned: holding one proves it is in the
-    # user's scope, so the scope is checked once per page, not once per read.
-
-    def fetch_items(self, order: reads.OrderDetails) -> list[reads.ItemLine]:
-        """The order's item lines, by line number."""
-        return reads.fetch_items(self, order)
-
-    def fetch_history(self, order: reads.OrderDetails, tz: ZoneInfo) -> list[reads.OrderEvent]:
-        """Every cancel and refund of the order, oldest first."""
-        return reads.fetch_history(self, order, tz)
