@@ -94,6 +94,14 @@ def _open_order(page: Page, order_id: int) -> None:
     expect(heading(page, f"Order {order_id}")).to_be_visible()
 
 
+def choose_reason(page: Page, form, reason: str = "Goods returned") -> None:
+    """Pick the refund dialog's "Reason" from its list."""
+    box = form.get_by_role("combobox", name="Reason")
+    box.click()
+    page.get_by_role("option", name=reason, exact=True).click()
+    expect(form.get_by_test_id("stSelectbox")).to_contain_text(reason)
+
+
 def _expect_success(page: Page, amount: str, status: str, reference: str) -> None:
     success = page.get_by_role("dialog", name="Success")
     expect(success).to_be_visible()
@@ -124,6 +132,7 @@ def test_refund_chosen_items(signed_in, oracle):
     amount = _money(oracle["first_unit_price"])
     expect(form.get_by_test_id("stMetric").filter(has_text="Amount of the chosen items")
            ).to_contain_text(amount)
+    choose_reason(page, form)
     screenshot(page, "refund-items-dialog")
 
     form.get_by_role("button", name="Complete a refund").click()
@@ -144,7 +153,8 @@ def test_refund_a_manual_amount_with_a_reason(signed_in, oracle):
     expect(amount_box).to_be_visible()
     amount_box.fill(MANUAL_TEXT)
     amount_box.press("Enter")
-    reason_box = form.get_by_role("textbox", name="Reason")
+    choose_reason(page, form, "Price adjustment")
+    reason_box = form.get_by_role("textbox", name="Comment")
     reason_box.fill(MANUAL_REASON)
     reason_box.press("Enter")
     expect(reason_box).to_have_value(MANUAL_REASON)
@@ -169,6 +179,7 @@ def test_refund_the_whole_amount_of_an_order_without_items(signed_in, oracle):
     amount_box.fill(amount)
     amount_box.press("Enter")
     expect(amount_box).to_have_value(amount)
+    choose_reason(page, form, "Goods not delivered")
     screenshot(page, "refund-amount-dialog")
 
     form.get_by_role("button", name="Complete a refund").click()
