@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 
 from core.errors import InvalidInput, InvalidQuery
 from core.query import DEFAULT_SORT as ORDERS_DEFAULT_SORT
@@ -64,6 +65,22 @@ def check_refund_reason(reason: object, comment: object, *, manual: bool) -> tup
                            if reason == OTHER and not manual else
                            "Enter a comment: it is required for an amount entered manually.")
     return reason, text or None
+
+
+@dataclass(frozen=True)
+class ReasonBar:
+    """The Overview's refunds of the view's orders with one reason (``REGISTER_REASONS``)."""
+
+    reason: str
+    refunds: int
+    refunded_amount: Decimal
+
+
+def reasons_of(rows: list[tuple[str, int, Decimal]]) -> tuple[ReasonBar, ...]:
+    """The by-reason rows in the register's order of reasons (an unknown stored one last)."""
+    rank = {reason: i for i, reason in enumerate(REGISTER_REASONS)}
+    return tuple(ReasonBar(reason, n, amount) for reason, n, amount in
+                 sorted(rows, key=lambda r: (rank.get(r[0], len(rank)), r[0])))
 
 
 def shown_reason(reason_code: str | None) -> str:
