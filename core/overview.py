@@ -395,7 +395,5 @@ def regions_csv(overview: Overview) -> bytes:
 
 
 def reasons_csv(overview: Overview) -> bytes:
-    return to_csv(
-        ("Reason", "Refunds", "Refunded amount"),
-        [(r.reason, r.refunds, r.refunded_amount) for r in overview.reasons],
-    )
+    return to_csv(("Reason", "Refunds", "Refunded amount"),
+                  [(r.reason, r.refunds, r.refunded_amount) for r in overview.reasons])
