@@ -113,6 +113,8 @@ def index_orders(cur: duckdb.DuckDBPyConnection, where: str | None = None,
     the index is emptied first) in the transaction that wrote those orders: their sort keys
     (``core.db.schema.sort_key``) and their rows in ``order_search_recent``, which
     ``cluster_search_index`` takes into the clustered index when they have grown."""
+    if getattr(cur, "backend", "duckdb") == "postgresql":
+        return  # PostgreSQL has no search tables yet (helper A's part)
     cur.execute(f"UPDATE orders o SET phone_sort = {sort_key('o.phone')}, "
                 f"email_sort = {sort_key('o.email')} WHERE {where or 'TRUE'}", params)
     number_stores(cur)
