@@ -138,6 +138,10 @@ def _check_scope(settings: Settings, legal_entities: Sequence[str], stores: Sequ
         _warn(f"The legal entities and stores were not checked against the database ({exc}); "
               "saving anyway.")
         return
+    if not options.stores:  # a database no import has filled yet
+        _warn(f"There are no stores in the database {where} yet: the legal entities and stores "
+              "were not checked.")
+        return
     known_stores = {store_id for store_id, _ in options.stores}
     unknown = [f"legal entity {le!r}" for le in legal_entities if le not in options.legal_entities]
     unknown += [f"store {s!r}" for s in stores if s not in known_stores]

@@ -109,10 +109,11 @@ def open_users(users_path: Path | str, target: object,
     return UsersFile(users_path)
 
 
-def open_throttle(target: object, database: Callable[[], object]):
+def open_throttle(target: object, database: Callable[[], object], **limits):
     """The sign-in throttle for this process: in the database when it is PostgreSQL (every
-    replica counts the same failures), else in memory (one process serves a DuckDB file)."""
+    replica counts the same failures), else in memory (one process serves a DuckDB file).
+    ``limits``: ``core.signin.ThrottleLimits``'s (the defaults are the documented ones)."""
     if users_in_database(target):
         from core.db.postgres.users import DatabaseThrottle
-        return DatabaseThrottle(database())
-    return SignInThrottle()
+        return DatabaseThrottle(database(), **limits)
+    return SignInThrottle(**limits)
