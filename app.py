@@ -27,6 +27,7 @@ COOKIE_LIFETIME = timedelta(hours=12)
 USERS_FILE_UNREADABLE = (
     "Sign-in is unavailable: the users file cannot be read. The administrator has been told."
 )
+DATABASE_BUSY = "The database cannot be reached at the moment; please try again shortly."
 DATABASE_UNREACHABLE = (
     "Sign-in is unavailable: the database cannot be reached. The administrator has been told."
 )
@@ -142,9 +143,11 @@ except UsersFileError:
     st.error(USERS_FILE_UNREADABLE)
     st.stop()
 except DataUnavailable:
-    # The server mode's users are in the database; its URL (host, user) is for the log only.
+    # The server mode's users are in the database; its URL (host, user) is for the log only. A
+    # signed-in session is kept: it goes on once the database answers again.
     log.exception("sign-in unavailable")
-    st.error(DATABASE_UNREACHABLE)
+    st.error(DATABASE_BUSY if st.session_state.get("authentication_status")
+             else DATABASE_UNREACHABLE)
     st.stop()
 except OrderdeskError as exc:
     st.error(str(exc))
@@ -156,7 +159,14 @@ if not st.session_state.get("authentication_status"):
     # stores the sign-in cookie; its answer reruns the script, which then draws the app.
     st.stop()
 
-user = current_user()
+try:
+    user = current_user()
+except DataUnavailable:
+    # The server mode's users are in the database: keep the session, say so, and try again on
+    # the next action (signing out here would end every session at a database hiccup).
+    log.exception("the signed-in user could not be read")
+    st.error(DATABASE_BUSY)
+    st.stop()
 if user is None:
     # Removed from the users file, signed out elsewhere, password, role or scope changed (or the
     # file is unreadable) since signing in: sign out now.

@@ -408,3 +408,27 @@ def test_an_unreachable_database_shows_a_generic_line_and_logs_the_details(
     for secret in ("secretuser", "secretpass", "secretdb", "127.0.0.1"):
         assert secret not in shown
     assert "secretdb" in caplog.text and "secretpass" not in caplog.text
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_database_hiccup_keeps_the_session(on_postgres, monkeypatch):
+    """On PostgreSQL a run that cannot read the users says so and ends; the session is kept and
+    goes on once the database answers again (a sign-out would end every session at once)."""
+    from core.errors import DataUnavailable
+
+    at = sign_in(new_app(), "viewer")
+    assert signed_in(at)
+
+    def unreachable(self):
+        raise DataUnavailable("The database could not be reached: connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DatabaseUsers, "load", unreachable)
+        at.run()
+        assert errors(at) == [
+            "The database cannot be reached at the moment; please try again shortly."]
+        assert not signed_in(at)
+    at.run()
+    assert signed_in(at)
+    # (the Orders page's own reads on PostgreSQL are another test's matter)
+    assert not [e for e in errors(at) if "cannot be reached" in e]
