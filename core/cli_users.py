@@ -19,9 +19,9 @@ from core.user_store import UserStore, open_users, users_in_database
 USERS_HELP = """\
 Manage the users: in the users file (ORDERDESK_USERS) beside a DuckDB database, or in the
 database itself when ORDERDESK_DB is a PostgreSQL URL (every app replica reads the same rows).
-The running app reads them again on each user action. Passwords are read
-from standard input (one line; typed without echo on a terminal) and stored only as bcrypt hashes;
-a password may not start or end with a space and may be at most 72 bytes (UTF-8), all bcrypt uses.
+The running app reads them again on each user action. Passwords are read from standard input
+(one line; typed without echo on a terminal) and stored only as bcrypt hashes; a password may
+not start or end with a space and may be at most 72 bytes (UTF-8), all bcrypt uses.
 A user sees the orders of the granted legal entities and stores; an admin sees every order.
 Changing a user's password, role or scope, or removing them, signs them out everywhere.
 """

@@ -18,6 +18,10 @@ session signed in before it no longer counts. Adding a user, changing their pass
 scope, and their signing out set it to the present moment, so a copied cookie or a session open
 elsewhere ends on its next use. Writes go to a temporary file that replaces the old one
 atomically, under a lock file, so the running app never reads half a file.
+
+This is where users live beside a DuckDB file; on PostgreSQL they live in the database
+(``core.db.postgres.users``), with the same ``User`` and the same rules (``new_user``,
+``changed_user``); ``core.user_store`` chooses between the two.
 """
 from __future__ import annotations
 
