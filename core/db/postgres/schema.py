@@ -10,6 +10,7 @@ from __future__ import annotations
 from core.db.schema import check_constraints, sql_list
 from core.money import MAX_AMOUNT
 from core.status import Action
+from core.users import ROLES
 
 SCHEMA_VERSION = 1  # of the PostgreSQL schema; the DuckDB file counts its own
 # The advisory lock every process takes to create or upgrade the schema (any fixed number).
@@ -80,6 +81,37 @@ CREATE TABLE IF NOT EXISTS order_events (
 CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id);
 """
 
+# The users, their revocation times and the sign-in throttle's failures (``core.db.postgres.users``):
+# in the server mode they live here, so every replica agrees at once. ``users_version`` counts every
+# change of ``users``, so that a process knows with one read of one row whether its copy is
+# current. ``signin_failures.at`` is a Unix time from the app's clock, as the in-memory throttle's.
+USERS_TABLES = f"""
+CREATE TABLE IF NOT EXISTS users (
+    username            VARCHAR PRIMARY KEY,
+    name                VARCHAR NOT NULL,
+    email               VARCHAR NOT NULL DEFAULT '',
+    password_hash       VARCHAR NOT NULL CHECK (password_hash LIKE '$2%'),
+    role                VARCHAR NOT NULL CHECK (role IN {sql_list(ROLES)}),
+    legal_entities      VARCHAR[] NOT NULL DEFAULT '{{}}',
+    stores              VARCHAR[] NOT NULL DEFAULT '{{}}',
+    sessions_valid_from TIMESTAMPTZ
+);
+
+CREATE TABLE IF NOT EXISTS users_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version BIGINT NOT NULL
+);
+INSERT INTO users_version VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS signin_failures (
+    kind VARCHAR NOT NULL CHECK (kind IN ('user', 'client')),
+    key  VARCHAR NOT NULL,
+    at   DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signin_failures_key ON signin_failures (kind, key, at);
+CREATE INDEX IF NOT EXISTS signin_failures_at ON signin_failures (at);
+"""
+
 # The indexes the reads use (how each was chosen: docs/design.md, PostgreSQL).
 INDEXES = """
 """
@@ -91,6 +123,7 @@ def create_or_upgrade(cur) -> None:
     try:
         cur.execute("SELECT pg_advisory_xact_lock(?)", [SCHEMA_LOCK])
         cur.execute(TABLES)
+        cur.execute(USERS_TABLES)
         if INDEXES.strip():
             cur.execute(INDEXES)
         cur.execute(
