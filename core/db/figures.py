@@ -109,14 +109,25 @@ def _bucket_us(tz: ZoneInfo) -> int:
 _BY_DAY_AND_CHANNEL, _BY_STATUS, _BY_STORE = 0b0011, 0b1101, 0b1110
 
 
-def _breakdown_sql(where: str, bucket_us: int) -> str:
+def _bucket_sql(bucket_us: int, postgres: bool) -> tuple[str, str]:
+    """SQL of an order's bucket (``q``) and of the bucket's start as a TIMESTAMPTZ (from ``q``):
+    DuckDB counts buckets as integers; PostgreSQL bins the timestamp itself (``date_bin``)."""
+    if postgres:
+        return (f"date_bin(INTERVAL '{bucket_us // 1_000_000} seconds', o.created_at, "
+                "TIMESTAMP '1970-01-01')", "q::TIMESTAMPTZ")
+    return (f"epoch_us(o.created_at) // {bucket_us}",
+            f"make_timestamp(q * {bucket_us})::TIMESTAMPTZ")
+
+
+def _breakdown_sql(where: str, bucket_us: int, postgres: bool = False) -> str:
+    bucket, start = _bucket_sql(bucket_us, postgres)
     return f"""
         WITH grouped AS (
             SELECT grouping(q, channel, status, store_id) AS g, q, channel, status, store_id,
                    count(*) AS n, sum(amount) AS captured, sum(refunded_amount) AS refunded
             FROM (
                 SELECT CASE WHEN {readable_sql("o.created_at")}
-                            THEN epoch_us(o.created_at) // {bucket_us} END AS q,
+                            THEN {bucket} END AS q,
                        o.channel, o.status,
                        o.store_id, o.amount, o.refunded_amount
                 FROM orders o WHERE {where}
@@ -124,7 +135,7 @@ def _breakdown_sql(where: str, bucket_us: int) -> str:
             GROUP BY GROUPING SETS ((q, channel), (status), (store_id))
         ), by_day AS (
             SELECT g,
-                   CAST(timezone(?, make_timestamp(q * {bucket_us})::TIMESTAMPTZ) AS DATE) AS day,
+                   CAST(timezone(?, {start}) AS DATE) AS day,
                    channel, status, store_id,
                    sum(n) AS n, sum(captured) AS captured, sum(refunded) AS refunded
             FROM grouped GROUP BY g, day, channel, status, store_id
@@ -142,7 +153,8 @@ def fetch_breakdown(
     store, in one scan (the rows come in no particular order)."""
     where, params = database.orders_where(scope, query, tz)
     with database.cursor() as cur:
-        rows = cur.execute(_breakdown_sql(where, _bucket_us(tz)), [*params, tz.key]).fetchall()
+        sql = _breakdown_sql(where, _bucket_us(tz), database.backend == "postgresql")
+        rows = cur.execute(sql, [*params, tz.key]).fetchall()
     days, statuses, stores = [], [], []
     undated = 0
     for g, day, channel, status, store_id, store_name, region, n, captured, refunded in rows:

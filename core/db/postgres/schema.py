@@ -17,6 +17,8 @@ SCHEMA_LOCK = 7_201_101
 
 _STATUS_CHECKS = ",\n    ".join(f"CHECK ({check})" for check in check_constraints())
 
+# The texts a page sorts by compare as DuckDB's do, by their bytes (``COLLATE "C"``), whatever
+# the database's default collation is.
 TABLES = f"""
 CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR PRIMARY KEY,
@@ -25,27 +27,27 @@ CREATE TABLE IF NOT EXISTS meta (
 
 CREATE TABLE IF NOT EXISTS stores (
     store_id          VARCHAR PRIMARY KEY,
-    store_name        VARCHAR NOT NULL,
+    store_name        VARCHAR COLLATE "C" NOT NULL,
     store_address     VARCHAR,
-    merchant_store_id VARCHAR,
+    merchant_store_id VARCHAR COLLATE "C",
     brand             VARCHAR,
-    legal_entity      VARCHAR NOT NULL,
-    region            VARCHAR NOT NULL,
-    zone              VARCHAR NOT NULL
+    legal_entity      VARCHAR COLLATE "C" NOT NULL,
+    region            VARCHAR COLLATE "C" NOT NULL,
+    zone              VARCHAR COLLATE "C" NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS orders (
     order_id          BIGINT PRIMARY KEY,
     created_at        TIMESTAMP NOT NULL,
-    merchant_order_id VARCHAR,
+    merchant_order_id VARCHAR COLLATE "C",
     amount            DECIMAL(18,2) NOT NULL CHECK (amount > 0 AND amount <= {MAX_AMOUNT}),
     refunded_amount   DECIMAL(18,2) NOT NULL DEFAULT 0
                       CHECK (refunded_amount >= 0 AND refunded_amount <= amount
                              AND refunded_amount <= {MAX_AMOUNT}),
-    status            VARCHAR NOT NULL,
-    channel           VARCHAR NOT NULL,
-    email             VARCHAR,
-    phone             VARCHAR,
+    status            VARCHAR COLLATE "C" NOT NULL,
+    channel           VARCHAR COLLATE "C" NOT NULL,
+    email             VARCHAR COLLATE "C",
+    phone             VARCHAR COLLATE "C",
     phone_digits      VARCHAR,
     store_id          VARCHAR NOT NULL REFERENCES stores (store_id),
     salesperson_id    VARCHAR,
