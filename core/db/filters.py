@@ -183,6 +183,8 @@ def _(condition: Search, source: Source, tz: ZoneInfo | None = None):
         return f"contains({text_sql}, ?)", value
 
     lower_email = pg.LOWER_EMAIL if source.postgres else "lower(o.email)"
+    if source.postgres and "\x00" in condition.value:
+        return "FALSE", []  # PostgreSQL's texts hold no NUL, nor can a parameter
     if condition.kind == "email":
         sql, param = contains(lower_email, condition.value)
         return sql, [param]

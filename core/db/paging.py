@@ -162,7 +162,7 @@ def page_by_day(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
     # may not exist at all. The page's rows lie from its earliest day up to the next day listed.
     days = cur.execute(
         f"SELECT day::VARCHAR, n, amount FROM (SELECT date_trunc('day', o.created_at) AS day, "
-        f"count(*) AS n, sum(o.amount) AS amount FROM orders o WHERE {view.where} GROUP BY day) "
+        f"count(*) AS n, sum(o.amount) AS amount FROM orders o WHERE {view.where} GROUP BY day) d "
         f"ORDER BY day {direction}",
         view.params,
     ).fetchall()
