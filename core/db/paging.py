@@ -160,8 +160,9 @@ def page_by_day(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
     # The days as DuckDB writes them, handed back to it as they are: a database may hold days
     # Python has no date for (year 1 BC, year 10000, infinity), and the day after the last one
     # may not exist at all. The page's rows lie from its earliest day up to the next day listed.
+    # (The text has a name of its own: PostgreSQL would sort by an output column named ``day``.)
     days = cur.execute(
-        f"SELECT day::VARCHAR, n, amount FROM (SELECT date_trunc('day', o.created_at) AS day, "
+        f"SELECT day::VARCHAR AS day_text, n, amount FROM (SELECT date_trunc('day', o.created_at) AS day, "
         f"count(*) AS n, sum(o.amount) AS amount FROM orders o WHERE {view.where} GROUP BY day) d "
         f"ORDER BY day {direction}",
         view.params,
