@@ -225,11 +225,18 @@ def orders_where(query: OrderQuery, tz: ZoneInfo, store_ids: tuple[str, ...] | N
     return where([*stores, *own], ORDERS_PG if postgres else ORDERS, tz) or ("TRUE", [])
 
 
-def order_by(query: OrderQuery, key: str | None = None) -> str:
-    """The ORDER BY list; ``key`` stands in for the sort column's SQL (a CTE's column)."""
+def order_by(query: OrderQuery, key: str | None = None, postgres: bool = False) -> str:
+    """The ORDER BY list; ``key`` stands in for the sort column's SQL (a CTE's column).
+
+    On PostgreSQL (``postgres``) the same order is written so that an index answers it: empty
+    values come last by default in ascending order, and a column that is never empty needs no
+    ``NULLS LAST`` descending (an index scanned backwards gives ``NULLS FIRST``)."""
     direction = "DESC" if query.descending else "ASC"
     column = query.sort_column
     tie = f"o.order_id {direction}"
     if column.key == "order_id":
         return tie
-    return f"{key or column_sql(column)} {direction} NULLS LAST, {tie}"
+    nulls = " NULLS LAST"
+    if postgres and (not query.descending or column.key in pg.NEVER_EMPTY):
+        nulls = ""
+    return f"{key or column_sql(column)} {direction}{nulls}, {tie}"

@@ -49,7 +49,11 @@ def count_and_total(cur: duckdb.DuckDBPyConnection, view: View) -> tuple[int, De
 
 def locate_page(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
                 page: int) -> PagePlan:
-    """The page's plan, found the quickest way for the view."""
+    """The page's plan, found the quickest way for the view (on PostgreSQL, by its own
+    strategies: ``core.db.postgres.paging``)."""
+    if is_postgres(cur):
+        from core.db.postgres import paging as pg_paging  # it builds on this module
+        return pg_paging.locate_page(cur, view, query, page)
     column = query.sort_column
     if column.few_values and not view.narrow:
         return page_by_groups(cur, view, query, page)

@@ -146,7 +146,7 @@ def export_rows(cur: duckdb.DuckDBPyConnection, where: str, params: list, query:
               for sid, store in read_stores(cur).items()}
     join = " LEFT JOIN stores s ON s.store_id = o.store_id" if query.sort_column.in_stores else ""
     sql = (f"SELECT {EXPORT_ORDER_SELECT} FROM orders o{join} WHERE {where} "
-           f"ORDER BY {order_by(query)}")
+           f"ORDER BY {order_by(query, postgres=is_postgres(cur))}")
     at = _EXPORT_STORE_AT + 1  # in a row of the SELECT: the date takes two values
     for batch in _batches(cur, sql, [tz.key, *params], batch_size):
         for row in batch:

@@ -36,6 +36,8 @@ class View:
     params: list
     narrow: bool  # a few stores or a search: few rows pass, a single scan serves count and page
     few: bool = False  # at most a page of orders (found by the search index): read them at once
+    # On PostgreSQL: the stores the view is within (None: every store), for its page strategies.
+    store_ids: tuple[str, ...] | None = None
 
 
 class ReadCache:
@@ -110,7 +112,7 @@ def resolve_view(cur: duckdb.DuckDBPyConnection, cache: ReadCache, scope: Scope,
         # (``core.db.postgres.schema.INDEXES``).
         where, params = orders_where(query, tz, store_ids, postgres=True)
         return View(where, params, narrow=bool(search.kind) or (
-            store_ids is not None and len(store_ids) <= SMALL_STORE_LIST))
+            store_ids is not None and len(store_ids) <= SMALL_STORE_LIST), store_ids=store_ids)
     if search.kind and (ids := search_index(
             cur, search, store_nos, cache.has_recent(cur, generation))) is not None:
         # The index matched exactly these orders among the allowed stores: the orders are

@@ -2,6 +2,10 @@
 DuckDB, as SQL text (no driver here: ``core.db.filters`` imports this)."""
 from __future__ import annotations
 
+# The sort columns (``core.columns``) that are NOT NULL in the schema.
+NEVER_EMPTY = frozenset({"created_at", "order_id", "status", "amount", "refunded_amount",
+                         "channel", "store_name", "legal_entity", "region", "zone"})
+
 # A bound beyond Python's datetime (the day after 31.12.9999; 01.01.0001 east of Greenwich), given
 # in microseconds since 1970: such bounds are whole seconds, which the division keeps exact.
 TIMESTAMP_FROM_US = "(to_timestamp(?::BIGINT / 1000000.0) AT TIME ZONE 'UTC')"
