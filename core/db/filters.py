@@ -150,6 +150,13 @@ def _(condition: Period, source: Source, tz: ZoneInfo | None = None):
     return (" AND ".join(clauses), params) if clauses else None
 
 
+def period_bounds_us(condition: Period, tz: ZoneInfo) -> tuple[int | None, int | None]:
+    """The period's first moment and the moment after it, in microseconds since 1970 UTC (None:
+    open on that side), as the WHERE clause bounds ``o.created_at``."""
+    return tuple(_utc_start_us(day.toordinal() + end, tz) if day else None
+                 for day, end in ((condition.start, 0), (condition.end, 1)))
+
+
 _DAY_US = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1)
 

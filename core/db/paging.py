@@ -15,6 +15,7 @@ import duckdb
 
 from core.db.filters import SMALL_STORE_LIST, column_sql, order_by, store_ids_sql
 from core.db.postgres import is_postgres
+from core.db.postgres.summary import count_and_total as hours_count
 from core.db.search_index import INDEX_CANDIDATES
 from core.db.views import View
 from core.query import PAGE_SIZE, OrderQuery, clamp_page
@@ -39,7 +40,10 @@ class PagePlan:
 
 
 def count_and_total(cur: duckdb.DuckDBPyConnection, view: View) -> tuple[int, Decimal]:
-    """How many orders the view holds, and their captured amount."""
+    """How many orders the view holds, and their captured amount (on PostgreSQL, counted by
+    hour where the view allows: ``core.db.postgres.summary``)."""
+    if view.hours is not None:
+        return hours_count(cur, view.hours, view.where, view.params)
     total, total_amount = cur.execute(
         f"SELECT count(*), coalesce(sum(o.amount), 0) FROM orders o WHERE {view.where}",
         view.params,

@@ -18,6 +18,7 @@ import duckdb
 
 from core.db.filters import SMALL_STORE_LIST, orders_where, store_clause
 from core.db.postgres import is_postgres
+from core.db.postgres.summary import HoursView, hours_view
 from core.db.rows import read_stores
 from core.db.search_index import search_index
 from core.query import PAGE_SIZE, OrderQuery
@@ -38,6 +39,7 @@ class View:
     few: bool = False  # at most a page of orders (found by the search index): read them at once
     # On PostgreSQL: the stores the view is within (None: every store), for its page strategies.
     store_ids: tuple[str, ...] | None = None
+    hours: HoursView | None = None  # on PostgreSQL: the view counted by hour, if it can be
 
 
 class ReadCache:
@@ -112,7 +114,8 @@ def resolve_view(cur: duckdb.DuckDBPyConnection, cache: ReadCache, scope: Scope,
         # (``core.db.postgres.schema.INDEXES``).
         where, params = orders_where(query, tz, store_ids, postgres=True)
         return View(where, params, narrow=bool(search.kind) or (
-            store_ids is not None and len(store_ids) <= SMALL_STORE_LIST), store_ids=store_ids)
+            store_ids is not None and len(store_ids) <= SMALL_STORE_LIST), store_ids=store_ids,
+            hours=hours_view(query, tz, store_ids))
     if search.kind and (ids := search_index(
             cur, search, store_nos, cache.has_recent(cur, generation))) is not None:
         # The index matched exactly these orders among the allowed stores: the orders are

@@ -7,6 +7,7 @@ in one transaction under an advisory lock, so that replicas starting together do
 """
 from __future__ import annotations
 
+from core.db.postgres import summary
 from core.db.schema import check_constraints, sql_list
 from core.money import MAX_AMOUNT
 from core.status import Action
@@ -126,6 +127,10 @@ def create_or_upgrade(cur) -> None:
         cur.execute(TABLES)
         if INDEXES.strip():
             cur.execute(INDEXES)
+        counted = cur.execute("SELECT to_regclass('order_hours') IS NOT NULL").fetchone()[0]
+        cur.execute(summary.DDL)
+        # The orders already there are counted once; later rows merged (summary.COMPACT).
+        cur.execute(summary.COMPACT if counted else summary.BACKFILL)
         cur.execute(
             "INSERT INTO meta VALUES ('schema_version', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
