@@ -101,6 +101,8 @@ def hours_view(query: OrderQuery, tz: ZoneInfo,
             if condition.kind:
                 return None
         elif isinstance(condition, InList):
+            if not condition.values:
+                continue
             if condition.about_stores or condition.column not in ("status", "channel"):
                 return None  # (resolved as store IDs, which are not None here)
             if (part := condition_sql(condition, ORDERS_PG)) is not None:
