@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from core.errors import DatabaseBusy, DataUnavailable, ImportRejected, InvalidInput, OrderdeskError
 from core.importer import IMPORT_MEMORY_LIMIT, ROW_NUMBER_HELP, import_files
 from core.settings import Settings
-from core.db import Database, cluster_search_index
+from core.db import Database, after_bulk_write, display_target, open_database
 from core import users as users_file
 
 ENVIRONMENT_HELP = """\
@@ -191,25 +191,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    with Database(settings.db_path) as database:  # busy → DatabaseBusy before anything is changed
-        from core import demo  # the demo builder is only needed here
+    from core import demo  # the demo builder is only needed here
 
+    # A DuckDB file the app holds → DatabaseBusy before anything is changed.
+    with open_database(settings.db_path) as database:
         progress = (lambda fraction: _terminal_progress(fraction, "Building the demo data")) \
             if sys.stderr.isatty() else None
         summary = demo.build_demo(database, orders=args.orders, seed=args.seed, progress=progress)
-    cluster_search_index(settings.db_path)  # the search index in its clustered form, now
+    after_bulk_write(settings.db_path)  # DuckDB: the search index in its clustered form, now
     if progress:
         print(file=sys.stderr)
     counts = (
         ", ".join(f"{value:,} {name.replace('_', ' ')}" for name, value in vars(summary).items())
         if hasattr(summary, "__dict__") else str(summary)
     )
-    print(f"Demo database {settings.db_path} (seed {args.seed}): {counts}.")
+    print(f"Demo database {_shown(settings)} (seed {args.seed}): {counts}.")
+    _demo_users(settings)
+    return 0
+
+
+def _demo_users(settings: Settings) -> None:
+    """The demo's users step: the demo users written where the users live."""
+    from core import demo
+
     demo.write_demo_users(settings.users_path)
     users = users_file.load_users(settings.users_path)
     print(f"Demo users in {settings.users_path} (passwords in the README): "
           + ", ".join(f"{u.username} ({u.role})" for u in users.values()) + ".")
-    return 0
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
@@ -217,16 +225,23 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInput("Give at least one file: --stores FILE, --orders FILE or --items FILE.")
     progress = _terminal_progress if sys.stderr.isatty() else None
     # DuckDB's memory is bounded, as in the app: what does not fit spills to a temporary folder
-    # beside the database, and the process stays within its measured peak.
-    with Database(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT) as database:
+    # beside the database, and the process stays within its measured peak. On PostgreSQL the
+    # files are read by a DuckDB database in memory under the same limit, and the app may serve
+    # meanwhile (core.db.postgres.importing).
+    with open_database(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT) as database:
         report = import_files(database, stores=args.stores, orders=args.orders, items=args.items,
                               progress=progress)
-    # when the import added many orders
-    cluster_search_index(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT)
+    # when the import added many orders: DuckDB's search index clustered, PostgreSQL's analysed
+    after_bulk_write(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT)
     if progress:
         print(file=sys.stderr)
-    print(f"{report}\nDatabase: {settings.db_path}")
+    print(f"{report}\nDatabase: {_shown(settings)}")
     return 0
+
+
+def _shown(settings: Settings) -> str:
+    """The database as messages name it: a file's path, or a URL without its password."""
+    return display_target(settings.db_path)
 
 
 def _terminal_progress(fraction: float, message: str) -> None:

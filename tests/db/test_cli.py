@@ -14,7 +14,7 @@ import pytest
 
 from core.cli import main
 from core.importer import import_files
-from core.db import Database
+from core.db import Database, display_target, open_database
 from core.users import check_password, load_users
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,6 +67,24 @@ def loaded(env, template_db):
     return env
 
 
+@pytest.fixture
+def db_env(env, database_target, monkeypatch):
+    """``env`` with ORDERDESK_DB on the test's backend; (database target, users path)."""
+    monkeypatch.setenv("ORDERDESK_DB", str(database_target))
+    return database_target, env[1]
+
+
+@pytest.fixture
+def loaded_db(db_env, tmp_path):
+    """``loaded`` on the test's backend: stores S1 (LE1) and S2 (LE2) and two orders."""
+    folder = tmp_path / "loaded"
+    folder.mkdir()
+    with open_database(db_env[0]) as database:
+        import_files(database, stores=write_csv(folder / "stores.csv", STORES),
+                     orders=write_csv(folder / "orders.csv", ORDERS))
+    return db_env
+
+
 @pytest.fixture(autouse=True)
 def quick_bcrypt(monkeypatch):
     """Hash with bcrypt's lowest cost in these tests only: the stored hash is still bcrypt."""
@@ -80,9 +98,11 @@ def stdin(monkeypatch, text: str) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(text))
 
 
-def snapshot(db: Path) -> dict:
-    with Database(db, read_only=True) as database, database.cursor() as cur:
-        return {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ALL_TABLES}
+def snapshot(db: Path | str) -> dict:
+    with open_database(db, read_only=True) as database, database.cursor() as cur:
+        # sorted here: PostgreSQL has no ORDER BY ALL
+        return {t: sorted(cur.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in ALL_TABLES}
 
 
 # --- users ---------------------------------------------------------------------------------------
@@ -227,8 +247,8 @@ def test_list_without_a_users_file_says_so(env, capsys):
 
 # --- import --------------------------------------------------------------------------------------
 
-def test_import_prints_what_it_added(loaded, tmp_path, capsys):
-    db, _ = loaded
+def test_import_prints_what_it_added(loaded_db, tmp_path, capsys):
+    db, _ = loaded_db
     items = write_csv(tmp_path / "items.csv", [
         ["order_id", "line_no", "name", "quantity", "unit_price"], ["2", "1", "Cap", "1", "50.00"]])
     orders = write_csv(tmp_path / "sync.csv", [ORDERS[0], ORDERS[1],
@@ -242,8 +262,8 @@ def test_import_prints_what_it_added(loaded, tmp_path, capsys):
     assert "order_events         1 added (0 refunds, 1 cancel)" in out
 
 
-def test_import_with_bad_rows_lists_each_and_exits_1(loaded, tmp_path, capsys):
-    db, _ = loaded
+def test_import_with_bad_rows_lists_each_and_exits_1(loaded_db, tmp_path, capsys):
+    db, _ = loaded_db
     before = snapshot(db)
     orders = write_csv(tmp_path / "orders.csv", [
         ORDERS[0],
@@ -262,7 +282,7 @@ def test_import_with_bad_rows_lists_each_and_exits_1(loaded, tmp_path, capsys):
     assert snapshot(db) == before
 
 
-def test_import_without_files_is_an_error(env, capsys):
+def test_import_without_files_is_an_error(db_env, capsys):
     assert main(["import"]) == 1
     assert "Give at least one file" in capsys.readouterr().err
 
@@ -313,14 +333,64 @@ def test_while_the_app_holds_the_database_import_and_demo_exit_2_and_change_noth
 
 # --- demo ----------------------------------------------------------------------------------------
 
-def test_demo_builds_the_database_and_demo_users(env, capsys):
+def test_demo_builds_the_database_and_demo_users(db_env, capsys):
     pytest.importorskip("core.demo")
-    db, users_path = env
+    db, users_path = db_env
     assert main(["demo", "--orders", "300", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    assert f"Demo database {db} (seed 3): 300 orders" in out
+    assert f"Demo database {display_target(db)} (seed 3): 300 orders" in out
+    assert "orderdesk-test" not in out  # a URL is shown without its password
     assert f"Demo users in {users_path}" in out
     users = load_users(users_path)
     assert {u.role for u in users.values()} == {"viewer", "refunder", "admin"}
-    with Database(db, read_only=True) as database, database.cursor() as cur:
+    with open_database(db, read_only=True) as database, database.cursor() as cur:
         assert cur.execute("SELECT count(*) FROM orders").fetchone()[0] == 300
+
+
+def test_a_second_demo_replaces_the_first(db_env, capsys):
+    db, _ = db_env
+    assert main(["demo", "--orders", "300", "--seed", "3"]) == 0
+    first = snapshot(db)
+    assert main(["demo", "--orders", "200", "--seed", "4"]) == 0
+    assert main(["demo", "--orders", "300", "--seed", "3"]) == 0
+    again = snapshot(db)
+    # The same seed gives the same rows (the events' times are the build's).
+    assert {t: len(rows) for t, rows in again.items()} == {t: len(rows) for t, rows in first.items()}
+    assert again["orders"] == first["orders"] and again["order_items"] == first["order_items"]
+
+
+# --- PostgreSQL: the app serving meanwhile -------------------------------------------------------
+
+HOLDER = """
+import sys, time
+from core.db import open_database
+database = open_database(sys.argv[1])
+with database.snapshot() as cur:
+    before = cur.execute("SELECT count(*) FROM orders").fetchone()[0]
+    print("ready", flush=True)
+    sys.stdin.readline()
+    during = cur.execute("SELECT count(*) FROM orders").fetchone()[0]  # its snapshot's
+with database.cursor() as cur:
+    after = cur.execute("SELECT count(*) FROM orders").fetchone()[0]
+print(before, during, after, flush=True)
+"""
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_on_postgresql_an_import_runs_while_another_process_reads(loaded_db, tmp_path, backend):
+    db, _ = loaded_db
+    orders = write_csv(tmp_path / "more.csv", [
+        ORDERS[0], ["9", "2024-03-01", "", "10", "Completed", "online", "", "", "S1", "", "", ""]])
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], cwd=REPO,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = run_cli("import", "--orders", str(orders))
+        assert result.returncode == 0, result.stderr
+        assert "orders               1 added" in result.stdout
+        out, _ = holder.communicate("go\n", timeout=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    # The reader's snapshot kept its moment; its next read (a Refresh) sees the import.
+    assert out.split() == ["2", "2", "3"]
