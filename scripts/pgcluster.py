@@ -2,7 +2,8 @@
 mode: ``initdb`` in a folder, ``pg_ctl start`` on a free port, databases made with ``createdb``.
 
 PostgreSQL refuses to run as root, so under root the cluster belongs to the ``postgres`` system
-user (Debian's package creates it) and every program runs through ``runuser``. Durability is
+user (Debian's package creates it) and every program runs through ``runuser``; its folder must
+then be one that user can reach (``new_folder``: not under root's private temporary folders). Durability is
 traded for speed (``fsync=off``): a throwaway cluster holds nothing that must survive a crash.
 
     python scripts/pgcluster.py start FOLDER   # prints the cluster's URL (database "postgres")
@@ -17,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +62,10 @@ class Cluster:
         command = [str(binaries() / program), *args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", SYSTEM_USER, "--", *command]
-        return subprocess.run(command, check=check, capture_output=True, text=True)
+        done = subprocess.run(command, capture_output=True, text=True)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{program} failed ({done.returncode}): {done.stderr.strip()}")
+        return done
 
     def start(self) -> "Cluster":
         data = self.folder / "data"
@@ -89,6 +94,11 @@ class Cluster:
                         "-U", self.user, "-T", "template0", name],
                        check=True, capture_output=True, text=True, env={**os.environ, **env_password})
         return self.url(name)
+
+
+def new_folder() -> Path:
+    """A new folder for a throwaway cluster, in the system's temporary folder."""
+    return Path(tempfile.mkdtemp(prefix="orderdesk-postgres-"))
 
 
 def start(folder: Path | str, port: int | None = None) -> Cluster:

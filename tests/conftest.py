@@ -2,6 +2,8 @@
 PostgreSQL database), and the throwaway PostgreSQL cluster behind the latter."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from scripts import pgcluster
@@ -10,13 +12,15 @@ from tests.sample_data import sample_database
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster(tmp_path_factory):
-    """A PostgreSQL cluster for this test run, stopped after it."""
+def postgres_cluster():
+    """A PostgreSQL cluster for this test run, stopped and removed after it."""
     if pgcluster.binaries() is None:
         pytest.fail("PostgreSQL is not installed: bash scripts/test.sh installs it")
-    cluster = pgcluster.start(tmp_path_factory.mktemp("postgres"))
+    folder = pgcluster.new_folder()
+    cluster = pgcluster.start(folder)
     yield cluster
     cluster.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)
