@@ -40,6 +40,18 @@ class Desk(Client):
         super().__init__(0, username, replica.url, Stats(), ServerProcess(None), TIMEOUT_S, False)
         self.model.cookies.update(cookies or {})
 
+    async def connect(self) -> None:
+        """The WebSocket with the browser's cookies in its handshake, as a browser sends them:
+        the app reads the sign-in cookie from there (``st.context.cookies``)."""
+        from websockets.asyncio.client import connect
+
+        cookies = "; ".join(f"{name}={value}" for name, value in self.model.cookies.items())
+        self.ws = await connect(f"ws://{self.base.split('//', 1)[1]}/_stcore/stream",
+                                subprotocols=["streamlit"], max_size=64 * 2**20,
+                                open_timeout=self.timeout,
+                                additional_headers={"Cookie": cookies} if cookies else None)
+        self.reader = asyncio.create_task(self._read())
+
     def problems(self) -> str:
         return "; ".join(self.stats.examples) or "none recorded"
 
@@ -153,6 +165,7 @@ def test_a_refund_on_one_replica_shows_on_the_other_after_refresh(world):
         assert watcher.listed(order_id, "Refunded amount") == ""  # nothing refunded yet
         await watcher.go("overview")  # the Overview's figures, cached there too
         refunded_before = watcher.model.metric("Refunded amount")
+        assert refunded_before is not None, (watcher.model.errors(), watcher.model.texts()[:8])
         await actor.sign_in()
         await actor.refund(order_id, amount)
         assert actor.confirmed(), (actor.model.errors(), actor.model.texts()[-6:])
