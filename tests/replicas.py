@@ -7,13 +7,15 @@ processes); ``tests/db/test_cross_process.py`` drives them through Streamlit's p
 """
 from __future__ import annotations
 
+import os
 import secrets
 import string
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 from core.db.opening import open_database
-from core.users import User, add_user, hash_password
 from tests.sample_data import Sample, build_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,11 +73,19 @@ def app_env(url: str, users_path: Path) -> dict[str, str]:
 
 
 def add_users(env: dict[str, str]) -> None:
-    """``USERS`` written to the users file the replicas read (the users file's own functions:
-    ``python -m core users add`` checks a scope against a DuckDB file only, for now)."""
+    """``USERS`` added with ``python -m core users add`` as an operator does (on PostgreSQL they
+    are kept in the database, where every replica reads them), in parallel."""
+    running = []
     for username, (role, legal_entities, secret) in USERS.items():
-        add_user(env["ORDERDESK_USERS"], User(username, username, "", hash_password(secret),
-                                              role, legal_entities=legal_entities))
+        scope = [arg for le in legal_entities for arg in ("--legal-entity", le)]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core", "users", "add", username, "--role", role, *scope],
+            cwd=ROOT, env={**os.environ, **env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        running.append((username, process, secret))
+    for username, process, secret in running:
+        output, _ = process.communicate(secret + "\n", timeout=60)
+        assert process.returncode == 0, f"users add {username}: {output}"
 
 
 def stored_order(url: str, order_id: int) -> tuple[Decimal, Decimal, str, int]:
