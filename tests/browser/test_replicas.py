@@ -103,7 +103,7 @@ def served_by(world: World, route: str) -> list[str]:
 def sign_in_on(page: Page, world: World, username: str, path: str = "") -> None:
     try:
         sign_in(page, world.proxy.url, username, password(username), path=path,
-                expect_heading=re.compile(r"^(Orders|Overview)$"))
+                expect_heading=re.compile(r"^(Orders|Overview|Order \d+)$"))
     except AssertionError:
         pytest.fail(f"no sign-in through the proxy:\n{world.log_tail()}")
 
