@@ -102,6 +102,14 @@ class Replica:
             self.kill()
 
 
+def replica_command(port: int | str, python: str) -> list[str]:
+    """The command of one replica (deploy/systemd/orderdesk@.service runs the same, its test
+    checks): loopback only, no file watcher, no usage statistics."""
+    return [python, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.headless", "true",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+
+
 def start_replica(port: int, env: dict[str, str], log_path: Path,
                   extra_args: tuple[str, ...] = ()) -> Replica:
     """A replica on 127.0.0.1:``port`` with the settings ``env`` (added to this process's);
@@ -109,10 +117,7 @@ def start_replica(port: int, env: dict[str, str], log_path: Path,
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-             *extra_args],
+            [*replica_command(port, sys.executable), *extra_args],
             cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
         )
     return Replica(port, log_path, process)
