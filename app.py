@@ -12,9 +12,9 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from core import signin
-from core.errors import OrderdeskError, UsersFileError
-from core.users import ROLES, authenticator_credentials, end_sessions, load_users
-from ui.context import current_user, get_settings
+from core.errors import DataUnavailable, OrderdeskError, UsersFileError
+from core.users import ROLES, authenticator_credentials
+from ui.context import current_user, get_settings, get_users
 from ui.text import as_text
 from ui.signin import NOTICE, SIGNED_IN_AT, WRONG_CREDENTIALS, build_authenticator, request_client
 
@@ -27,6 +27,10 @@ COOKIE_LIFETIME = timedelta(hours=12)
 USERS_FILE_UNREADABLE = (
     "Sign-in is unavailable: the users file cannot be read. The administrator has been told."
 )
+DATABASE_BUSY = "The database cannot be reached at the moment; please try again shortly."
+DATABASE_UNREACHABLE = (
+    "Sign-in is unavailable: the database cannot be reached. The administrator has been told."
+)
 
 st.set_page_config(page_title="orderdesk", page_icon=":material/receipt_long:", layout="wide")
 # Less empty space above the page title, so the pager stays on a laptop's first screen.
@@ -35,7 +39,7 @@ st.html("<style>.stMainBlockContainer { padding-top: 2.5rem; }</style>")
 
 def _authenticator() -> stauth.Authenticate:
     settings = get_settings()
-    users = load_users(settings.users_path)
+    users = get_users().load()
     return build_authenticator(
         users, settings, cookie_name=COOKIE_NAME, lifetime=COOKIE_LIFETIME,
         credentials=authenticator_credentials(users),
@@ -47,10 +51,10 @@ def _on_logout(details: dict) -> None:
     username = details.get("username") or ""
     settings = get_settings()
     try:
-        end_sessions(settings.users_path, username)
-    except (UsersFileError, OSError):
+        get_users().end_sessions(username)
+    except (UsersFileError, OSError, DataUnavailable):
         # This browser is signed out all the same; only its other sessions and copies go on.
-        log.exception("users file not writable: the sign-out of %r was not recorded", username)
+        log.exception("users not writable: the sign-out of %r was not recorded", username)
     signin.audit("signed out", username, request_client(settings))
 
 
@@ -139,6 +143,13 @@ except UsersFileError:
     log.exception("sign-in unavailable")
     st.error(USERS_FILE_UNREADABLE)
     st.stop()
+except DataUnavailable:
+    # The server mode's users are in the database; its URL (host, user) is for the log only. A
+    # signed-in session is kept: it goes on once the database answers again.
+    log.exception("sign-in unavailable")
+    st.error(DATABASE_BUSY if st.session_state.get("authentication_status")
+             else DATABASE_UNREACHABLE)
+    st.stop()
 except OrderdeskError as exc:
     st.error(str(exc))
     st.stop()
@@ -149,7 +160,14 @@ if not st.session_state.get("authentication_status"):
     # stores the sign-in cookie; its answer reruns the script, which then draws the app.
     st.stop()
 
-user = current_user()
+try:
+    user = current_user()
+except DataUnavailable:
+    # The server mode's users are in the database: keep the session, say so, and try again on
+    # the next action (signing out here would end every session at a database hiccup).
+    log.exception("the signed-in user could not be read")
+    st.error(DATABASE_BUSY)
+    st.stop()
 if user is None:
     # Removed from the users file, signed out elsewhere, password, role or scope changed (or the
     # file is unreadable) since signing in: sign out now.

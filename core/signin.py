@@ -2,8 +2,10 @@
 that costs the same for unknown usernames, the decision whether a sign-in cookie is still good,
 the client address, and the audit log lines.
 
-The throttle lives in the server process (``SignInThrottle``); everything else is a pure function
-of its arguments, so the app's sign-in layer only gathers inputs and applies the answers.
+The throttle lives in the server process (``SignInThrottle``) beside a DuckDB file, or in the
+database in the server mode (``core.db.postgres.users.DatabaseThrottle``, the same limits);
+everything else is a pure function of its arguments, so the app's sign-in layer only gathers
+inputs and applies the answers.
 """
 from __future__ import annotations
 
@@ -32,12 +34,11 @@ FAILURE_WINDOW = timedelta(minutes=15)
 MAX_TRACKED_KEYS = 50_000
 
 
-class SignInThrottle:
-    """Failed sign-ins per username and per client address within a sliding window.
-
-    A username is refused after ``max_failures`` failures in ``window``; a client address after
-    ``max_client_failures`` (higher: an office behind one address shares it). The state is kept in
-    this object only, so one server process counts alone; the methods are all a store needs.
+class ThrottleLimits:
+    """The limits of the sign-in throttle, shared by the process's (``SignInThrottle``) and the
+    database's (``core.db.postgres.users.DatabaseThrottle``): a username is refused after
+    ``max_failures`` failures in ``window``; a client address after ``max_client_failures``
+    (higher: an office behind one address shares it). Times come from ``clock`` (Unix seconds).
     """
 
     def __init__(
@@ -47,21 +48,28 @@ class SignInThrottle:
         max_client_failures: int = MAX_FAILURES_PER_CLIENT,
         window: timedelta = FAILURE_WINDOW,
         clock: Callable[[], float] = time.time,
-        max_keys: int = MAX_TRACKED_KEYS,
     ) -> None:
         self.max_failures = max_failures
         self.max_client_failures = max_client_failures
         self.window = window.total_seconds()
         self.clock = clock
-        self.max_keys = max_keys
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
 
     def _keys(self, username: str, client: str | None) -> list[tuple[tuple[str, str], int]]:
         keys = [(("user", username), self.max_failures)]
         if client:
             keys.append((("client", client), self.max_client_failures))
         return keys
+
+
+class SignInThrottle(ThrottleLimits):
+    """Failed sign-ins per username and per client address within a sliding window, kept in this
+    object only: one server process (a DuckDB file's) counts alone."""
+
+    def __init__(self, *, max_keys: int = MAX_TRACKED_KEYS, **limits) -> None:
+        super().__init__(**limits)
+        self.max_keys = max_keys
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
 
     def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
         failures = self._failures.get(key, deque())
@@ -98,6 +106,11 @@ class SignInThrottle:
         their own must not let an attacker go on guessing others')."""
         with self._lock:
             self._failures.pop(("user", username), None)
+
+    def clear(self) -> None:
+        """Forget every failure."""
+        with self._lock:
+            self._failures.clear()
 
 
 def throttle_message(seconds: float) -> str:

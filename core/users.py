@@ -18,6 +18,10 @@ session signed in before it no longer counts. Adding a user, changing their pass
 scope, and their signing out set it to the present moment, so a copied cookie or a session open
 elsewhere ends on its next use. Writes go to a temporary file that replaces the old one
 atomically, under a lock file, so the running app never reads half a file.
+
+This is where users live beside a DuckDB file; on PostgreSQL they live in the database
+(``core.db.postgres.users``), with the same ``User`` and the same rules (``new_user``,
+``changed_user``); ``core.user_store`` chooses between the two.
 """
 from __future__ import annotations
 
@@ -308,38 +312,56 @@ def _now() -> datetime:
 REVOKING_FIELDS = ("password_hash", "role", "legal_entities", "stores")
 
 
-def add_user(path: Path | str, user: User) -> None:
-    """Add a new user to the users file; an existing username is refused.
+def no_such_user(username: str) -> InvalidInput:
+    return InvalidInput(f"There is no user {username!r}.")
 
-    Sessions are valid from now: a cookie left from an earlier user of the same name is refused.
-    """
+
+def user_exists(username: str) -> InvalidInput:
+    return InvalidInput(f"User {username!r} already exists; change it with 'users set'.")
+
+
+def new_user(user: User, now: datetime | None = None) -> User:
+    """A user checked for adding, their sessions valid from now: a cookie left from an earlier
+    user of the same name is refused. (Shared by the file and the database.)"""
     check_username(user.username)
     check_role(user.role)
     check_email(user.email)
+    return replace(user, sessions_valid_from=now or _now())
+
+
+def check_changes(changes: dict) -> None:
+    if "role" in changes:
+        check_role(str(changes["role"]))
+    if "email" in changes:
+        check_email(str(changes["email"]))
+
+
+def changed_user(old: User, changes: dict, now: datetime | None = None) -> User:
+    """``old`` with ``changes``; a change of any ``REVOKING_FIELDS`` ends their sessions."""
+    new = replace(old, **changes)
+    if any(getattr(new, field) != getattr(old, field) for field in REVOKING_FIELDS):
+        new = replace(new, sessions_valid_from=now or _now())
+    return new
+
+
+def add_user(path: Path | str, user: User) -> None:
+    """Add a new user to the users file; an existing username is refused."""
+    user = new_user(user)
     with edit_users(path) as users:
         if user.username in users:
-            raise InvalidInput(
-                f"User {user.username!r} already exists; change it with 'users set'."
-            )
-        users[user.username] = replace(user, sessions_valid_from=_now())
+            raise user_exists(user.username)
+        users[user.username] = user
 
 
 def update_user(path: Path | str, username: str, **changes: object) -> User:
     """Change fields of a user (``role``, ``name``, ``email``, ``password_hash``,
     ``legal_entities``, ``stores``); returns the changed user."""
-    if "role" in changes:
-        check_role(str(changes["role"]))
-    if "email" in changes:
-        check_email(str(changes["email"]))
+    check_changes(changes)
     with edit_users(path) as users:
         if username not in users:
-            raise InvalidInput(f"There is no user {username!r}.")
-        old = users[username]
-        new = replace(old, **changes)
-        if any(getattr(new, field) != getattr(old, field) for field in REVOKING_FIELDS):
-            new = replace(new, sessions_valid_from=_now())
-        users[username] = new
-        return new
+            raise no_such_user(username)
+        users[username] = changed_user(users[username], changes)
+        return users[username]
 
 
 def end_sessions(path: Path | str, username: str) -> bool:
@@ -355,4 +377,5 @@ def end_sessions(path: Path | str, username: str) -> bool:
 def remove_user(path: Path | str, username: str) -> None:
     with edit_users(path) as users:
         if users.pop(username, None) is None:
-            raise InvalidInput(f"There is no user {username!r}.")
+            raise no_such_user(username)
+

@@ -37,9 +37,9 @@ filter_sidebar(options, settings.tz, settings.tz_name)
 
 title_col, refresh_col = st.columns([6, 1.2], vertical_alignment="bottom")
 title_col.title("Orders")
-if refresh_col.button("Refresh", icon=":material/refresh:", width="stretch",
-                      help="Re-read the database"):
-    refresh_data()
+# A callback runs before the page does: the whole run, sidebar choices included, reads afresh.
+refresh_col.button("Refresh", icon=":material/refresh:", width="stretch",
+                   help="Re-read the database", on_click=refresh_data)
 st.caption(f"Data as of {data_as_of():%H:%M:%S} ({settings.tz_name})")
 
 search_sort_bar()

@@ -156,9 +156,9 @@ filter_sidebar(options, settings.tz, settings.tz_name)
 
 title_col, refresh_col = st.columns([6, 1.2], vertical_alignment="bottom")
 title_col.title("Overview")
-if refresh_col.button("Refresh", icon=":material/refresh:", width="stretch",
-                      help="Re-read the database", key="overview.refresh"):
-    refresh_data()
+# A callback runs before the page does: the whole run, sidebar choices included, reads afresh.
+refresh_col.button("Refresh", icon=":material/refresh:", width="stretch",
+                   help="Re-read the database", key="overview.refresh", on_click=refresh_data)
 st.caption(f"Data as of {data_as_of():%H:%M:%S} ({settings.tz_name})")
 show_notices()
 query, page = st.session_state[QUERY], st.session_state[PAGE]

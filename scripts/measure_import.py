@@ -8,6 +8,13 @@ It writes a stores file (50 stores) and an orders file of ``--orders`` valid ord
 them into a fresh database there in a child process, and prints the child's peak RSS (the whole
 process: Python, DuckDB and anything else) and the wall time. ``--format parquet`` measures the
 same orders as a Parquet file.
+
+    .venv/bin/python scripts/measure_import.py --orders 1000000 --db postgresql://… --first-id 7000000
+
+``--db`` imports into that PostgreSQL database as it is (load it first, e.g. with 5,000,000 orders
+copied from a benchmark file by ``core.db.postgres.copying``); ``--first-id`` numbers the orders
+from there, above the database's own, so that every order is new. The child's peak RSS is then the
+command's alone; the server's work is in the wall time.
 """
 from __future__ import annotations
 
@@ -25,12 +32,14 @@ sys.path.insert(0, str(ROOT))
 STORES = 50
 
 
-def write_files(folder: Path, orders: int, fmt: str) -> tuple[Path, Path]:
+def write_files(folder: Path, orders: int, fmt: str, first_id: int = 1_000_000
+                ) -> tuple[Path, Path]:
     import duckdb
 
     folder.mkdir(parents=True, exist_ok=True)
     stores = folder / "stores.csv"
-    target = folder / f"orders-{orders}.{fmt}"
+    target = folder / (f"orders-{orders}.{fmt}" if first_id == 1_000_000
+                       else f"orders-{orders}-from-{first_id}.{fmt}")
     if stores.exists() and target.exists():
         return stores, target
     con = duckdb.connect()
@@ -44,7 +53,7 @@ def write_files(folder: Path, orders: int, fmt: str) -> tuple[Path, Path]:
     partial = target.with_suffix(".partial")
     con.execute(f"""
         COPY (
-            SELECT 1000000 + i AS order_id,
+            SELECT {first_id} + i AS order_id,
                    strftime(TIMESTAMP '2024-01-01' + INTERVAL (i % 63072000) SECOND,
                             '%Y-%m-%dT%H:%M:%SZ') AS created_at,
                    'MO-' || i AS merchant_order_id,
@@ -69,11 +78,18 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=5_000_000)
     parser.add_argument("--folder", type=Path, default=Path("data/bench/import"))
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser.add_argument("--db", help="a PostgreSQL URL to import into (default: a new DuckDB "
+                                     "file in --folder)")
+    parser.add_argument("--first-id", type=int, default=1_000_000,
+                        help="the first order ID (default 1000000)")
     args = parser.parse_args()
-    stores, orders = write_files(args.folder, args.orders, args.format)
-    db = args.folder / "measure.duckdb"
-    for leftover in (db, db.with_name(db.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    stores, orders = write_files(args.folder, args.orders, args.format, args.first_id)
+    if args.db:
+        db = args.db
+    else:
+        db = args.folder / "measure.duckdb"
+        for leftover in (db, db.with_name(db.name + ".wal")):
+            leftover.unlink(missing_ok=True)
     env = {**os.environ, "ORDERDESK_DB": str(db), "ORDERDESK_USERS": str(args.folder / "u.yaml")}
     started = time.perf_counter()
     result = subprocess.run(
@@ -85,7 +101,8 @@ def main() -> int:
     if result.returncode:
         print(result.stderr[-3000:], file=sys.stderr)
     print(f"{args.orders:,} orders ({args.format}, {orders.stat().st_size / 2**20:,.0f} MB): "
-          f"exit {result.returncode}, wall {wall:.1f} s, peak RSS {peak_mb:,.0f} MB")
+          f"exit {result.returncode}, wall {wall:.1f} s, peak RSS {peak_mb:,.0f} MB, "
+          f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return result.returncode
 
 

@@ -35,9 +35,13 @@ def database_target(backend, tmp_path, request):
     return new_target(backend, tmp_path, cluster)
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    """(store, sample): 300 orders in 12 stores of 3 legal entities, read-only use."""
-    database, sample = sample_database(tmp_path_factory.mktemp("db") / "orders.duckdb")
+@pytest.fixture(scope="module", params=BACKENDS)
+def sample_db(request, tmp_path_factory):
+    """(store, sample): 300 orders in 12 stores of 3 legal entities, read-only use, on each
+    backend."""
+    cluster = (request.getfixturevalue("postgres_cluster") if request.param == "postgresql"
+               else None)
+    database, sample = sample_database(new_target(request.param, tmp_path_factory.mktemp("db"),
+                                                  cluster))
     yield database, sample
     database.close()

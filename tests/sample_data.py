@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from core.db import Database, index_orders
+from core.db import Database, index_orders, open_database
 
 LEGAL_ENTITIES = {"Alpha SRL": "RO", "Beta Sp. z o.o.": "PL", "Gamma LLC": "RU"}
 REGIONS = {"RO": ["Bucharest", "Cluj"], "PL": ["Mazowieckie", "Pomorskie"], "RU": ["Moscow"]}
@@ -117,8 +117,10 @@ def load_sample(database: Database, sample: Sample) -> None:
         )
 
 
-def sample_database(path: Path, seed: int = 1, n_orders: int = 300) -> tuple[Database, Sample]:
+def sample_database(path: Path | str, seed: int = 1,
+                    n_orders: int = 300) -> tuple[Database, Sample]:
+    """The sample written into a new database: a DuckDB file's path or a PostgreSQL URL."""
     sample = build_sample(seed, n_orders)
-    database = Database(path)
+    database = open_database(path)
     load_sample(database, sample)
     return database, sample

@@ -1,5 +1,5 @@
 """Orders whose stored time no display zone can show, written straight into a database with
-DuckDB SQL, as an old database (or an import made before dates were checked) may hold them."""
+SQL, as an old database (or an import made before dates were checked) may hold them."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -17,6 +17,12 @@ UNREADABLE = {
     900007: "294247-01-10 04:00:54.775806",  # DuckDB's latest TIMESTAMP
     900008: "1900-06-01 12:00:00",  # a Python date, but no order of a real merchant
 }
+# The same times as PostgreSQL writes (and reads) them: BC after the time.
+STORED_BY_BACKEND = {
+    "duckdb": UNREADABLE,
+    "postgresql": {**UNREADABLE, 900001: "0001-12-31 23:00:00 BC",
+                   900002: "0001-01-01 00:00:00 BC"},
+}
 STORE_ID = "S01"  # Alpha SRL
 AMOUNT = Decimal("12.34")
 
@@ -24,7 +30,7 @@ AMOUNT = Decimal("12.34")
 def add_unreadable_orders(database: Database) -> None:
     """The orders of ``UNREADABLE`` in store S01, Completed online, each with its own e-mail."""
     with database.transaction() as cur:
-        for order_id, stored in UNREADABLE.items():
+        for order_id, stored in STORED_BY_BACKEND[database.backend].items():
             cur.execute(
                 "INSERT INTO orders (order_id, created_at, amount, status, channel, email, "
                 "store_id) VALUES (?, CAST(? AS TIMESTAMP), ?, 'Completed', 'online', ?, ?)",

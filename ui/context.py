@@ -1,8 +1,10 @@
 """The signed-in user, the settings and the database, as the pages see them.
 
-Roles and scope are re-read from the users file on every run (``core.users.load_users`` only
-re-parses it when it changed), so a revoked right takes effect on the user's next action; so does
-a revoked session (the user's ``sessions_valid_from`` later than this session's sign-in).
+Roles and scope are re-read on every run from where the users live (``get_users``: the users file,
+re-parsed only when it changed, or in the server mode the database, read again only when its
+``users_version`` moved), so a revoked right takes effect on the user's next action on every
+replica; so does a revoked session (the user's ``sessions_valid_from`` later than this session's
+sign-in).
 Cached reads take the scope as an argument and key on it: a cache never reads session state.
 """
 from __future__ import annotations
@@ -18,7 +20,8 @@ from core.overview import Overview, fetch_overview, figures_query
 from core.query import OrderQuery
 from core.settings import Settings
 from core.signin import session_still_valid
-from core.users import Scope, User, load_users
+from core.user_store import UserStore, open_users
+from core.users import Scope, User
 from ui.signin import SIGNED_IN_AT
 from ui.text import as_text
 
@@ -45,13 +48,22 @@ def get_database():
     return open_for_serving(get_settings().db_path, memory_limit=SERVER_MEMORY_LIMIT)
 
 
+@st.cache_resource
+def get_users() -> UserStore:
+    """Where the users live for this server process: the users file beside a DuckDB database,
+    or the PostgreSQL database's tables (through the same pool as the reads)."""
+    settings = get_settings()
+    return open_users(settings.users_path, settings.db_path, get_database)
+
+
 def current_user() -> User | None:
-    """The signed-in user as the users file describes them now, or None."""
+    """The signed-in user as the users file or the database describes them now, or None.
+    (A database that cannot be reached raises ``DataUnavailable``: the session is kept.)"""
     if not st.session_state.get("authentication_status"):
         return None
     username = st.session_state.get("username")
     try:
-        users = load_users(get_settings().users_path)
+        users = get_users().load()
     except UsersFileError:
         log.exception("users file unreadable")
         return None

@@ -10,7 +10,9 @@ cookie component in its constructor, so they cannot be swapped before):
   ``core.signin.cookie_username`` and is written Secure (behind HTTPS) and SameSite=Strict.
 
 Revocation: a user's ``sessions_valid_from`` (core.users) is compared with the session's sign-in
-time on every run (``ui.context.current_user``) and with a cookie's issue time at sign-in.
+time on every run (``ui.context.current_user``) and with a cookie's issue time at sign-in. The
+throttle is the process's beside a DuckDB file and the database's in the server mode
+(``core.user_store.open_throttle``).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import streamlit_authenticator as stauth
 
 from core import signin
 from core.settings import Settings
+from core.user_store import open_throttle
 from core.users import User
 
 SIGNED_IN_AT = "signin.at"  # Unix time of this session's sign-in
@@ -31,9 +34,13 @@ WRONG_CREDENTIALS = "Username or password is incorrect."
 
 
 @st.cache_resource
-def get_throttle() -> signin.SignInThrottle:
-    """One throttle for the server process: every session of every visitor counts in it."""
-    return signin.SignInThrottle()
+def get_throttle():
+    """One throttle for the server process: every session of every visitor counts in it; in the
+    server mode it is the database's, so every replica counts the same failures."""
+    from ui.context import get_database, get_settings  # ui.context imports this module
+
+    settings = get_settings()
+    return open_throttle(settings.db_path, get_database)
 
 
 def request_client(settings: Settings) -> str | None:

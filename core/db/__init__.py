@@ -36,6 +36,8 @@ _EXPORTS = {
     "Database": "connection",
     "open_database": "opening",
     "open_for_serving": "opening",
+    "after_bulk_write": "opening",
+    "display_target": "opening",
     "SERVER_MEMORY_LIMIT": "connection",
     "InvalidDate": "moments",
     "read_moment": "moments",
@@ -55,7 +57,9 @@ __all__ = list(_EXPORTS)
 
 if TYPE_CHECKING:
     from core.db.connection import SERVER_MEMORY_LIMIT, Database
-    from core.db.opening import open_database, open_for_serving
+    from core.db.opening import (
+        after_bulk_write, display_target, open_database, open_for_serving,
+    )
     from core.db.moments import (
         InvalidDate,
         format_moment,

@@ -17,6 +17,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from core.db import Database, readable_sql
+from core.db.postgres import figures as pg_figures
 from core.query import OrderQuery
 from core.status import Status
 from core.users import Scope
@@ -72,13 +73,28 @@ _TOTALS_SELECT = (
 )
 
 
+def _selected(database: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo):
+    """The WHERE clause over ``orders o`` of the orders the query selects, its parameters, and
+    on PostgreSQL the same view as whole hours of ``order_hours`` when it is exactly that (no
+    partial hours), else None."""
+    if database.backend != "postgresql":
+        return (*database.orders_where(scope, query, tz), None)
+    view = database.resolve(scope, query, tz)
+    if view is None:
+        return "FALSE", [], None
+    hours = view.hours if view.hours is not None and not view.hours.edges else None
+    return view.where, view.params, hours
+
+
 def fetch_totals(database: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> Totals:
     """The totals of exactly the orders the query selects within the scope."""
-    where, params = database.orders_where(scope, query, tz)
+    where, params, hours = _selected(database, scope, query, tz)
     with database.cursor() as cur:
-        orders, captured, refunded, cancelled = cur.execute(
-            f"SELECT {_TOTALS_SELECT} FROM orders o WHERE {where}", params
-        ).fetchone()
+        if hours is not None:
+            sql, args = pg_figures.TOTALS.format(where=hours.where), hours.params
+        else:
+            sql, args = f"SELECT {_TOTALS_SELECT} FROM orders o WHERE {where}", params
+        orders, captured, refunded, cancelled = cur.execute(sql, args).fetchone()
     return Totals(int(orders), Decimal(captured), Decimal(refunded), int(cancelled))
 
 
@@ -109,14 +125,25 @@ def _bucket_us(tz: ZoneInfo) -> int:
 _BY_DAY_AND_CHANNEL, _BY_STATUS, _BY_STORE = 0b0011, 0b1101, 0b1110
 
 
-def _breakdown_sql(where: str, bucket_us: int) -> str:
+def _bucket_sql(bucket_us: int, postgres: bool) -> tuple[str, str]:
+    """SQL of an order's bucket (``q``) and of the bucket's start as a TIMESTAMPTZ (from ``q``):
+    DuckDB counts buckets as integers; PostgreSQL bins the timestamp itself (``date_bin``)."""
+    if postgres:
+        return (f"date_bin(INTERVAL '{bucket_us // 1_000_000} seconds', o.created_at, "
+                "TIMESTAMP '1970-01-01')", "q::TIMESTAMPTZ")
+    return (f"epoch_us(o.created_at) // {bucket_us}",
+            f"make_timestamp(q * {bucket_us})::TIMESTAMPTZ")
+
+
+def _breakdown_sql(where: str, bucket_us: int, postgres: bool = False) -> str:
+    bucket, start = _bucket_sql(bucket_us, postgres)
     return f"""
         WITH grouped AS (
             SELECT grouping(q, channel, status, store_id) AS g, q, channel, status, store_id,
                    count(*) AS n, sum(amount) AS captured, sum(refunded_amount) AS refunded
             FROM (
                 SELECT CASE WHEN {readable_sql("o.created_at")}
-                            THEN epoch_us(o.created_at) // {bucket_us} END AS q,
+                            THEN {bucket} END AS q,
                        o.channel, o.status,
                        o.store_id, o.amount, o.refunded_amount
                 FROM orders o WHERE {where}
@@ -124,7 +151,7 @@ def _breakdown_sql(where: str, bucket_us: int) -> str:
             GROUP BY GROUPING SETS ((q, channel), (status), (store_id))
         ), by_day AS (
             SELECT g,
-                   CAST(timezone(?, make_timestamp(q * {bucket_us})::TIMESTAMPTZ) AS DATE) AS day,
+                   CAST(timezone(?, {start}) AS DATE) AS day,
                    channel, status, store_id,
                    sum(n) AS n, sum(captured) AS captured, sum(refunded) AS refunded
             FROM grouped GROUP BY g, day, channel, status, store_id
@@ -140,9 +167,16 @@ def fetch_breakdown(
 ) -> Breakdown:
     """The orders the query selects within the scope, by local day and channel, by status and by
     store, in one scan (the rows come in no particular order)."""
-    where, params = database.orders_where(scope, query, tz)
+    where, params, hours = _selected(database, scope, query, tz)
     with database.cursor() as cur:
-        rows = cur.execute(_breakdown_sql(where, _bucket_us(tz)), [*params, tz.key]).fetchall()
+        if hours is not None and _bucket_us(tz) == _HOUR_US:
+            sql = pg_figures.breakdown_sql(hours, where, (_BY_DAY_AND_CHANNEL, _BY_STATUS,
+                                                          _BY_STORE))
+            args = [tz.key, *hours.params, *hours.params, *params]
+        else:
+            sql = _breakdown_sql(where, _bucket_us(tz), database.backend == "postgresql")
+            args = [*params, tz.key]
+        rows = cur.execute(sql, args).fetchall()
     days, statuses, stores = [], [], []
     undated = 0
     for g, day, channel, status, store_id, store_name, region, n, captured, refunded in rows:

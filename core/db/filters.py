@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from core.columns import Column
+from core.db.postgres import sql as pg
 from core.db.schema import BIGINT_MAX
 from core.query_filters import Filter, InList, InScope, Period, Search
 from core.users import Scope
@@ -37,11 +38,15 @@ class Source:
     store_id: str
     orders: bool  # the orders' own columns can be read
     stores: bool  # the stores' columns can be read
+    # Written for PostgreSQL: the few conditions DuckDB and PostgreSQL spell (or plan)
+    # differently choose by it (``core.db.postgres.sql``).
+    postgres: bool = False
 
 
 JOINED = Source("orders o JOIN stores s ON s.store_id = o.store_id", "o.store_id", True, True)
 ORDERS = Source("orders o", "o.store_id", True, False)
 STORES = Source("stores s", "s.store_id", False, True)
+ORDERS_PG = Source("orders o", "o.store_id", True, False, postgres=True)
 FROM_SQL = JOINED.from_sql  # what ``where_clause`` is over
 
 
@@ -109,10 +114,10 @@ def _(condition: InScope, source: Source, tz: ZoneInfo | None = None):
 
 @condition_sql.register
 def _(condition: InStores, source: Source, tz: ZoneInfo | None = None):
-    return store_ids_sql(condition.store_ids)
+    return store_ids_sql(condition.store_ids, source.postgres)
 
 
-def store_ids_sql(store_ids: tuple[str, ...]) -> tuple[str, list]:
+def store_ids_sql(store_ids: tuple[str, ...], postgres: bool = False) -> tuple[str, list]:
     """``o.store_id`` among the given stores, written so that DuckDB can filter inside the scan.
 
     A bare ``IN`` list becomes a hash join fed by every row of the period, every column the query
@@ -125,6 +130,8 @@ def store_ids_sql(store_ids: tuple[str, ...]) -> tuple[str, list]:
     """
     if not store_ids:
         return "FALSE", []
+    if postgres:
+        return pg.store_ids_sql(store_ids)
     marks = _marks(store_ids)
     if len(store_ids) <= SMALL_STORE_LIST:
         return f"(o.store_id IN ({marks})) IS TRUE", list(store_ids)
@@ -137,10 +144,17 @@ def _(condition: Period, source: Source, tz: ZoneInfo | None = None):
     for day, operator in ((condition.start, ">="), (condition.end, "<")):
         if day:
             ordinal = day.toordinal() + (operator == "<")  # the end: the next day's start
-            sql, param = _bound_sql(_utc_start_us(ordinal, tz))
+            sql, param = _bound_sql(_utc_start_us(ordinal, tz), source.postgres)
             clauses.append(f"o.created_at {operator} {sql}")
             params.append(param)
     return (" AND ".join(clauses), params) if clauses else None
+
+
+def period_bounds_us(condition: Period, tz: ZoneInfo) -> tuple[int | None, int | None]:
+    """The period's first moment and the moment after it, in microseconds since 1970 UTC (None:
+    open on that side), as the WHERE clause bounds ``o.created_at``."""
+    return tuple(_utc_start_us(day.toordinal() + end, tz) if day else None
+                 for day, end in ((condition.start, 0), (condition.end, 1)))
 
 
 _DAY_US = 86_400_000_000
@@ -158,32 +172,40 @@ def _utc_start_us(ordinal: int, tz: ZoneInfo) -> int:
     return (ordinal - _EPOCH.toordinal()) * _DAY_US - offset // timedelta(microseconds=1)
 
 
-def _bound_sql(us: int) -> tuple[str, object]:
+def _bound_sql(us: int, postgres: bool = False) -> tuple[str, object]:
     """A bound on ``o.created_at`` as SQL and its parameter: a naive UTC datetime where Python
-    has one, else the microseconds (DuckDB's timestamps reach far beyond). DuckDB folds both into
-    a constant that skips row groups."""
+    has one, else the microseconds (DuckDB's timestamps reach far beyond, and so do
+    PostgreSQL's). DuckDB folds both into a constant that skips row groups."""
     try:
         return "?", _EPOCH + timedelta(microseconds=us)
     except OverflowError:
-        return "make_timestamp(?)", us
+        return (pg.TIMESTAMP_FROM_US if postgres else "make_timestamp(?)"), us
 
 
 @condition_sql.register
 def _(condition: Search, source: Source, tz: ZoneInfo | None = None):
+    def contains(text_sql: str, value: str) -> tuple[str, object]:
+        if source.postgres:
+            return pg.contains(text_sql, value)
+        return f"contains({text_sql}, ?)", value
+
+    lower_email = pg.LOWER_EMAIL if source.postgres else "lower(o.email)"
+    if source.postgres and "\x00" in condition.value:
+        return "FALSE", []  # PostgreSQL's texts hold no NUL, nor can a parameter
     if condition.kind == "email":
-        return "contains(lower(o.email), ?)", [condition.value]
+        sql, param = contains(lower_email, condition.value)
+        return sql, [param]
     if condition.kind == "digits":
-        parts = ["o.merchant_order_id = ?", "contains(o.phone_digits, ?)"]
-        params: list = [condition.value, condition.value]
+        phone_sql, phone_param = contains("o.phone_digits", condition.value)
+        parts = ["o.merchant_order_id = ?", phone_sql]
+        params: list = [condition.value, phone_param]
         if int(condition.value) <= BIGINT_MAX:
             parts.insert(0, "o.order_id = ?")
             params.insert(0, int(condition.value))
         return "(" + " OR ".join(parts) + ")", params
     if condition.kind == "text":
-        return (
-            "(o.merchant_order_id = ? OR contains(lower(o.email), ?))",
-            [condition.value, condition.value.lower()],
-        )
+        email_sql, email_param = contains(lower_email, condition.value.lower())
+        return f"(o.merchant_order_id = ? OR {email_sql})", [condition.value, email_param]
     return None
 
 
@@ -200,21 +222,28 @@ def store_clause(query: OrderQuery, scope: Scope) -> tuple[str, list] | None:
     return where([f for f in [InScope(scope), *query.filters()] if f.about_stores], STORES)
 
 
-def orders_where(query: OrderQuery, tz: ZoneInfo,
-                 store_ids: tuple[str, ...] | None) -> tuple[str, list]:
+def orders_where(query: OrderQuery, tz: ZoneInfo, store_ids: tuple[str, ...] | None,
+                 postgres: bool = False) -> tuple[str, list]:
     """The WHERE clause over ``orders o`` alone, once ``store_clause`` has been resolved to
-    the store IDs it allows (None: every store). Selects exactly the rows of ``where_clause``:
-    every order has exactly one store."""
+    the store IDs it allows (None: every store), for DuckDB or (``postgres``) PostgreSQL.
+    Selects exactly the rows of ``where_clause``: every order has exactly one store."""
     stores = [] if store_ids is None else [InStores(store_ids)]
     own = [f for f in query.filters() if not f.about_stores]
-    return where([*stores, *own], ORDERS, tz) or ("TRUE", [])
+    return where([*stores, *own], ORDERS_PG if postgres else ORDERS, tz) or ("TRUE", [])
 
 
-def order_by(query: OrderQuery, key: str | None = None) -> str:
-    """The ORDER BY list; ``key`` stands in for the sort column's SQL (a CTE's column)."""
+def order_by(query: OrderQuery, key: str | None = None, postgres: bool = False) -> str:
+    """The ORDER BY list; ``key`` stands in for the sort column's SQL (a CTE's column).
+
+    On PostgreSQL (``postgres``) the same order is written so that an index answers it: empty
+    values come last by default in ascending order, and a column that is never empty needs no
+    ``NULLS LAST`` descending (an index scanned backwards gives ``NULLS FIRST``)."""
     direction = "DESC" if query.descending else "ASC"
     column = query.sort_column
     tie = f"o.order_id {direction}"
     if column.key == "order_id":
         return tie
-    return f"{key or column_sql(column)} {direction} NULLS LAST, {tie}"
+    nulls = " NULLS LAST"
+    if postgres and (not query.descending or column.key in pg.NEVER_EMPTY):
+        nulls = ""
+    return f"{key or column_sql(column)} {direction}{nulls}, {tie}"

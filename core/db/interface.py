@@ -30,6 +30,11 @@ class OrderReads:
         within ``scope``: the stores resolved and a search answered as for the Orders page."""
         return reads.orders_where(self, scope, query, tz)
 
+    def resolve(self, scope: Scope, query: OrderQuery, tz: ZoneInfo):
+        """The query resolved as the Orders page reads it (``core.db.views.View``), or None when
+        no order can match."""
+        return reads.resolve(self, scope, query, tz)
+
     def fetch_page(self, scope: Scope, query: OrderQuery, tz: ZoneInfo,
                    page: int) -> reads.OrderPage:
         """One page of 15, sorted over the whole filtered result; ``page`` is clamped to range."""

@@ -25,3 +25,25 @@ def open_for_serving(target: Path | str, *, memory_limit: str | None = None):
         return open_database(target)
     from core.db.connection import Database
     return Database.open_clustered(target, memory_limit=memory_limit)
+
+
+def after_bulk_write(target: Path | str, *, memory_limit: str | None = None) -> None:
+    """What follows a command that wrote many rows (a demo, an import), once its database is
+    closed: on DuckDB the search index is clustered again when the new rows call for it
+    (``cluster_search_index``, bounded by ``memory_limit``); on PostgreSQL the tables are
+    analysed, so the next pages are planned with their new sizes rather than when autovacuum
+    gets to them."""
+    if is_postgres_url(target):
+        with open_database(target) as database, database.cursor() as cur:
+            cur.execute("ANALYZE stores, orders, order_items, order_events")
+        return
+    from core.db.search_index import cluster_search_index
+    cluster_search_index(target, memory_limit=memory_limit)
+
+
+def display_target(target: Path | str) -> str:
+    """``ORDERDESK_DB`` as messages show it: a file's path, or the URL without its password."""
+    if is_postgres_url(target):
+        from core.db.postgres.driver import display_url
+        return display_url(str(target))
+    return str(target)

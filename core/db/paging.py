@@ -14,6 +14,8 @@ from decimal import Decimal
 import duckdb
 
 from core.db.filters import SMALL_STORE_LIST, column_sql, order_by, store_ids_sql
+from core.db.postgres import is_postgres
+from core.db.postgres.summary import count_and_total as hours_count
 from core.db.search_index import INDEX_CANDIDATES
 from core.db.views import View
 from core.query import PAGE_SIZE, OrderQuery, clamp_page
@@ -38,7 +40,10 @@ class PagePlan:
 
 
 def count_and_total(cur: duckdb.DuckDBPyConnection, view: View) -> tuple[int, Decimal]:
-    """How many orders the view holds, and their captured amount."""
+    """How many orders the view holds, and their captured amount (on PostgreSQL, counted by
+    hour where the view allows: ``core.db.postgres.summary``)."""
+    if view.hours is not None:
+        return hours_count(cur, view.hours, view.where, view.params)
     total, total_amount = cur.execute(
         f"SELECT count(*), coalesce(sum(o.amount), 0) FROM orders o WHERE {view.where}",
         view.params,
@@ -48,11 +53,15 @@ def count_and_total(cur: duckdb.DuckDBPyConnection, view: View) -> tuple[int, De
 
 def locate_page(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
                 page: int) -> PagePlan:
-    """The page's plan, found the quickest way for the view."""
+    """The page's plan, found the quickest way for the view (on PostgreSQL, by its own
+    strategies: ``core.db.postgres.paging``)."""
+    if is_postgres(cur):
+        from core.db.postgres import paging as pg_paging  # it builds on this module
+        return pg_paging.locate_page(cur, view, query, page)
     column = query.sort_column
     if column.few_values and not view.narrow:
         return page_by_groups(cur, view, query, page)
-    if column.sort_key:
+    if column.sort_key and not is_postgres(cur):  # PostgreSQL ranks texts by its indexes
         return page_by_key(cur, view, query, page)
     if column.key == "created_at" and not view.narrow and (page - 1) * PAGE_SIZE >= DEEP_OFFSET:
         return page_by_day(cur, view, query, page)
@@ -78,7 +87,7 @@ def page_by_rank(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
         total, total_amount, ids = cur.execute(
             f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {kept} "
             f"FROM orders o WHERE {view.where}) "
-            f"SELECT count(*), coalesce(sum(amount), 0), (SELECT list(o.order_id ORDER BY "
+            f"SELECT count(*), coalesce(sum(amount), 0), (SELECT array_agg(o.order_id ORDER BY "
             f"{order_by(query, 'o.sort_key')}) FROM (SELECT o.order_id, {ranked_key} AS sort_key "
             f"FROM {ranked} ORDER BY {order_by(query, ranked_key)} LIMIT ? OFFSET ?) o) FROM f",
             [*view.params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE],
@@ -159,9 +168,10 @@ def page_by_day(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
     # The days as DuckDB writes them, handed back to it as they are: a database may hold days
     # Python has no date for (year 1 BC, year 10000, infinity), and the day after the last one
     # may not exist at all. The page's rows lie from its earliest day up to the next day listed.
+    # (The text has a name of its own: PostgreSQL would sort by an output column named ``day``.)
     days = cur.execute(
-        f"SELECT day::VARCHAR, n, amount FROM (SELECT date_trunc('day', o.created_at) AS day, "
-        f"count(*) AS n, sum(o.amount) AS amount FROM orders o WHERE {view.where} GROUP BY day) "
+        f"SELECT day::VARCHAR AS day_text, n, amount FROM (SELECT date_trunc('day', o.created_at) AS day, "
+        f"count(*) AS n, sum(o.amount) AS amount FROM orders o WHERE {view.where} GROUP BY day) d "
         f"ORDER BY day {direction}",
         view.params,
     ).fetchall()
@@ -205,7 +215,7 @@ def page_by_groups(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery
     if query.sort_column.in_stores:
         # Counted per store on the orders alone; the few store rows are joined afterwards.
         groups = cur.execute(
-            f"SELECT {column}, list(c.store_id ORDER BY c.store_id), sum(c.n), sum(c.amount) "
+            f"SELECT {column}, array_agg(c.store_id ORDER BY c.store_id), sum(c.n), sum(c.amount) "
             f"FROM (SELECT o.store_id, count(*) AS n, sum(o.amount) AS amount FROM orders o "
             f"WHERE {view.where} GROUP BY o.store_id) c JOIN stores s ON s.store_id = c.store_id "
             f"GROUP BY {column} ORDER BY {column} {direction} NULLS LAST",
@@ -241,7 +251,7 @@ def ids_in_groups(cur: duckdb.DuckDBPyConnection, view: View, query: OrderQuery,
             break
     if query.sort_column.in_stores:
         store_ids = tuple(sid for _rank, _value, stores in covering for sid in stores)
-        within, params = store_ids_sql(store_ids)
+        within, params = store_ids_sql(store_ids, is_postgres(cur))
     else:
         column = column_sql(query.sort_column)
         within = f"{column} IN ({', '.join('?' * len(covering))})"

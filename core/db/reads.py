@@ -111,6 +111,12 @@ def orders_where(db: Database, scope: Scope, query: OrderQuery,
     return ("FALSE", []) if view is None else (view.where, view.params)
 
 
+def resolve(db: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo):
+    generation = db.cache.generation
+    with db.snapshot() as cur:
+        return resolve_view(cur, db.cache, scope, query, tz, generation)
+
+
 def fetch_page(db: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo,
                page: int) -> OrderPage:
     generation = db.cache.generation

@@ -17,6 +17,7 @@ import duckdb
 
 from core.columns import BY_KEY, EXPORT_COLUMNS, PAGE_COLUMNS, STORE_KEYS
 from core.db.filters import column_sql, order_by
+from core.db.postgres import is_postgres
 from core.db.moments import InvalidDate, local_day_sql, read_moment, readable_sql
 from core.query import OrderQuery
 
@@ -144,16 +145,25 @@ def export_rows(cur: duckdb.DuckDBPyConnection, where: str, params: list, query:
     stores = {sid: tuple(store[key] for key in _EXPORT_STORE_KEYS)
               for sid, store in read_stores(cur).items()}
     join = " LEFT JOIN stores s ON s.store_id = o.store_id" if query.sort_column.in_stores else ""
-    result = cur.execute(
-        f"SELECT {EXPORT_ORDER_SELECT} FROM orders o{join} WHERE {where} "
-        f"ORDER BY {order_by(query)}",
-        [tz.key, *params],
-    )
+    sql = (f"SELECT {EXPORT_ORDER_SELECT} FROM orders o{join} WHERE {where} "
+           f"ORDER BY {order_by(query, postgres=is_postgres(cur))}")
     at = _EXPORT_STORE_AT + 1  # in a row of the SELECT: the date takes two values
-    while batch := result.fetchmany(batch_size):
+    for batch in _batches(cur, sql, [tz.key, *params], batch_size):
         for row in batch:
             # A time that is not a date is written as the same flag the page shows: an empty
             # cell would pass for an order without a date, and the file would no longer say
             # what the database holds.
             day = row[0] if row[1] is None else str(InvalidDate(row[1]))
             yield (day, *row[2:at], *stores[row[at]], *row[at + 1:])
+
+
+def _batches(cur, sql: str, params: list, batch_size: int) -> Iterator[list]:
+    """The rows of ``sql`` in batches: DuckDB's result is fetched piece by piece; PostgreSQL's is
+    read through a server-side cursor (``core.db.postgres.streaming``)."""
+    if is_postgres(cur):
+        from core.db.postgres.streaming import stream_rows  # the driver, only on PostgreSQL
+        yield from stream_rows(cur, sql, params, batch_size)
+        return
+    result = cur.execute(sql, params)
+    while batch := result.fetchmany(batch_size):
+        yield batch

@@ -14,6 +14,7 @@ import duckdb
 
 from core.db.driver import check_memory_limit, translate
 from core.db.filters import ORDERS, condition_sql
+from core.db.postgres import is_postgres
 from core.db.schema import (
     BIGINT_MAX,
     DDL,
@@ -112,7 +113,12 @@ def index_orders(cur: duckdb.DuckDBPyConnection, where: str | None = None,
     """Write what is derived from the orders ``o`` matching ``where`` (None: every order, and
     the index is emptied first) in the transaction that wrote those orders: their sort keys
     (``core.db.schema.sort_key``) and their rows in ``order_search_recent``, which
-    ``cluster_search_index`` takes into the clustered index when they have grown."""
+    ``cluster_search_index`` takes into the clustered index when they have grown.
+
+    On PostgreSQL nothing is derived: its indexes on the orders (``core.db.postgres.schema``)
+    are kept up to date by the writes themselves."""
+    if is_postgres(cur):
+        return
     cur.execute(f"UPDATE orders o SET phone_sort = {sort_key('o.phone')}, "
                 f"email_sort = {sort_key('o.email')} WHERE {where or 'TRUE'}", params)
     number_stores(cur)

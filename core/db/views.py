@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from core.db.filters import SMALL_STORE_LIST, orders_where, store_clause
+from core.db.postgres import is_postgres
+from core.db.postgres.summary import HoursView, hours_view
 from core.db.rows import read_stores
 from core.db.search_index import search_index
 from core.query import PAGE_SIZE, OrderQuery
@@ -35,6 +37,9 @@ class View:
     params: list
     narrow: bool  # a few stores or a search: few rows pass, a single scan serves count and page
     few: bool = False  # at most a page of orders (found by the search index): read them at once
+    # On PostgreSQL: the stores the view is within (None: every store), for its page strategies.
+    store_ids: tuple[str, ...] | None = None
+    hours: HoursView | None = None  # on PostgreSQL: the view counted by hour, if it can be
 
 
 class ReadCache:
@@ -62,6 +67,8 @@ class ReadCache:
         """Whether ``order_search_recent`` has rows (empty after the index is clustered)."""
         if (kept := self._recent) is not None and kept[0] == self.generation:
             return kept[1]
+        if is_postgres(cur):
+            return False  # PostgreSQL has no search index tables: its indexes are the orders'
         recent = cur.execute("SELECT EXISTS (FROM order_search_recent)").fetchone()[0]
         self._recent = (generation, recent)
         return recent
@@ -75,7 +82,9 @@ class ReadCache:
             hit = self._chosen.get(key)
         if hit is not None and hit[0] == self.generation:
             return hit[1]
+        # PostgreSQL has no search index, so no store numbers either.
         rows = cur.execute(
+            f"SELECT s.store_id, NULL FROM stores s WHERE {chosen[0]}" if is_postgres(cur) else
             f"SELECT s.store_id, ss.store_no FROM stores s LEFT JOIN search_stores ss "
             f"ON ss.store_id = s.store_id WHERE {chosen[0]}", chosen[1]
         ).fetchall()
@@ -99,6 +108,14 @@ def resolve_view(cur: duckdb.DuckDBPyConnection, cache: ReadCache, scope: Scope,
         if not store_ids:
             return None
     search = Search.parse(query.search)
+    postgres = is_postgres(cur)
+    if postgres:
+        # The search is a condition of the query, answered by PostgreSQL's own indexes
+        # (``core.db.postgres.schema.INDEXES``).
+        where, params = orders_where(query, tz, store_ids, postgres=True)
+        return View(where, params, narrow=bool(search.kind) or (
+            store_ids is not None and len(store_ids) <= SMALL_STORE_LIST), store_ids=store_ids,
+            hours=hours_view(query, tz, store_ids))
     if search.kind and (ids := search_index(
             cur, search, store_nos, cache.has_recent(cur, generation))) is not None:
         # The index matched exactly these orders among the allowed stores: the orders are

@@ -6,8 +6,10 @@ Each write is one transaction whose conditional UPDATE restates the status machi
 (``core.status``): a refund only from the statuses a refund is allowed from, never above the
 amount, leading to Return when the last cent is refunded; a cancel only from the statuses a cancel
 is allowed from, with nothing refunded. DuckDB gives each transaction a snapshot, so the check has
-to be in the write itself (docs/stack-facts.md, DuckDB). A guard that matches no row raises
-``GuardMissed``, which rolls everything back.
+to be in the write itself (docs/stack-facts.md, DuckDB). On PostgreSQL the same statements hold
+across processes: at READ COMMITTED an UPDATE that waited for another transaction's lock on the
+order re-checks its WHERE on the row as that one committed it (docs/stack-facts.md, PostgreSQL).
+A guard that matches no row raises ``GuardMissed``, which rolls everything back.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core.db.schema import sql_list
+from core.db.written import rows_written
 from core.status import Action, Status, action_starts
 
 if TYPE_CHECKING:  # core.db imports nothing of this module; the name is for the signatures
@@ -137,9 +140,8 @@ def stored_event_id(database: Database, idempotency_key: str) -> int | None:
     return None if row is None else row[0]
 
 
-def _expect_one_row(result) -> None:
-    (updated,) = result.fetchone()
-    if updated != 1:
+def _expect_one_row(cur) -> None:
+    if rows_written(cur) != 1:
         raise GuardMissed()
 
 

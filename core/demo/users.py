@@ -1,13 +1,15 @@
 """The demo users: one per role and kind of scope, scoped to the default demo's stores.
 
-Their passwords are published in the README; the users file stores only their bcrypt hashes.
+Their passwords are published in the README; the users file (or, in the server mode, the
+database's users table) stores only their bcrypt hashes.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from core.demo.plan import plan_legal_entities, plan_stores
-from core.users import User, hash_password, save_users
+from core.user_store import UserStore, UsersFile
+from core.users import User, hash_password
 
 
 def _demo_users() -> list[tuple[str, str, str, tuple[str, ...], tuple[str, ...], str]]:
@@ -33,10 +35,12 @@ def _demo_users() -> list[tuple[str, str, str, tuple[str, ...], tuple[str, ...],
 DEMO_USERS = _demo_users()
 
 
-def write_demo_users(users_path: Path | str) -> None:
-    """Write the users file with the demo users only (bcrypt hashes, never the passwords)."""
-    save_users(users_path, {
-        username: User(
+def write_demo_users(where: UserStore | Path | str) -> None:
+    """Replace every user with the demo users only (bcrypt hashes, never the passwords): in a
+    users file (a path), or in the store the settings chose (``core.user_store.open_users``)."""
+    store = UsersFile(where) if isinstance(where, (str, Path)) else where
+    store.replace_all([  # hashed before the write begins
+        User(
             username=username,
             name=f"Demo {username}",
             email=f"{username}@example.com",
@@ -46,4 +50,4 @@ def write_demo_users(users_path: Path | str) -> None:
             stores=store_ids,
         )
         for username, password, role, legal_entities, store_ids, _description in DEMO_USERS
-    })
+    ])

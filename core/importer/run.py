@@ -1,8 +1,9 @@
 """An import from start to end: read every file, check every row, write in one transaction.
 
 One bad row refuses the whole import, having written nothing; a clean import is written in one
-transaction and verified after its commit. DuckDB's memory is raised to ``IMPORT_MEMORY_LIMIT``
-while it runs.
+transaction and verified after its commit. DuckDB reads and checks the files on both backends,
+within ``IMPORT_MEMORY_LIMIT`` (``core.db.importing.session``: on PostgreSQL a DuckDB database in
+memory does, and the merge is written in PostgreSQL's transaction).
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from pathlib import Path
 
 from core.db.importing.checks import run_checks
 from core.db.importing.files import StagedFile
-from core.db.importing.frame import import_saved, mark_import, raised_memory
-from core.db.importing.staging import stage
-from core.db.importing.writing import write
+from core.db.importing.frame import import_saved, mark_import
+from core.db.importing.session import file_reader, import_transaction
+from core.db.importing.staging import stage_files, stage_refunded
+from core.db.importing.writing import apply, plan
 from core.errors import DataUnavailable, InvalidInput
 from core.importer.files import read_file
-from core.importer.formats import COLUMNS, IMPORT_MEMORY_LIMIT, KINDS
+from core.importer.formats import COLUMNS, KINDS
 from core.importer.report import ImportProblem, ImportReport, Progress, rejected
 from core.importer.values import utc_now
 
@@ -43,19 +45,20 @@ def import_files(
     if not paths:
         raise InvalidInput("Give at least one file to import: stores, orders or items.")
     with tempfile.TemporaryDirectory(prefix="orderdesk-import-") as scratch, \
-            raised_memory(database, IMPORT_MEMORY_LIMIT):
-        staged = _read_files(database, paths, step, Path(scratch))
-        return _check_and_write(database, staged, tuple(p.name for p in paths.values()), step)
+            file_reader(database, Path(scratch)) as reader:
+        staged = _read_files(reader, paths, step, Path(scratch))
+        return _check_and_write(database, reader, staged, tuple(p.name for p in paths.values()),
+                                step, Path(scratch))
 
 
-def _read_files(database, paths: dict[str, Path], step: Progress, scratch: Path
+def _read_files(reader, paths: dict[str, Path], step: Progress, scratch: Path
                 ) -> dict[str, StagedFile]:
     """Every file read and its header checked; ``ImportRejected`` with every file's problems."""
     staged: dict[str, StagedFile] = {}
     problems: list[ImportProblem] = []
     for i, (kind, path) in enumerate(paths.items()):
         step(0.4 * i / len(paths), f"Reading {path.name}")
-        one, found = read_file(database, kind, path, scratch)
+        one, found = read_file(reader, kind, path, scratch)
         problems += found
         if one is not None:
             staged[kind] = one
@@ -64,23 +67,27 @@ def _read_files(database, paths: dict[str, Path], step: Progress, scratch: Path
     return staged
 
 
-def _check_and_write(database, staged: dict[str, StagedFile], names: tuple[str, ...],
-                     step: Progress) -> ImportReport:
+def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tuple[str, ...],
+                     step: Progress, scratch: Path) -> ImportReport:
     report = ImportReport(files=names)
     batch = str(uuid.uuid4())
     now = utc_now()
-    with database.transaction() as cur:
+    with import_transaction(database, reader, scratch) as session:
         step(0.4, "Checking every row")
-        stage(cur, staged, now)
-        found = run_checks(cur, [kind for kind in KINDS if kind in staged], now)
+        stage_files(session.checks, staged, now)
+        session.load()  # the database's rows of the imported orders, locked until the commit
+        stage_refunded(session.checks)
+        found = run_checks(session.checks, [kind for kind in KINDS if kind in staged], now)
         if found:
             problems = [ImportProblem(staged[kind].name, row, column, reason)
                         for kind, row, column, reason in found]
             columns = [(staged[kind].name, COLUMNS[kind]) for kind in KINDS if kind in staged]
             raise rejected(problems, list(names), columns)
         step(0.7, "Writing")
-        write(cur, report, staged["orders"].name if "orders" in staged else None, now)
-        mark_import(cur, batch, now, names)
+        plan(session.checks, report)
+        session.publish()
+        apply(session.target, report, staged["orders"].name if "orders" in staged else None, now)
+        mark_import(session.target, batch, now, names)
     if not import_saved(database, batch):
         raise DataUnavailable(
             "The import was not saved: the database changed at the same time. Nothing was "

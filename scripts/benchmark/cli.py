@@ -33,7 +33,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scripts.benchmark.apptest import app_env, bench_users, child_apptest, measure_server
-from scripts.benchmark.database import child_build, default_db, ensure_db
+from scripts.benchmark.database import child_build, default_db, ensure_db, ensure_postgres
 from scripts.benchmark.exports import EXPORT_ROWS, child_export, export_period
 from scripts.benchmark.pages import Workload, measure_pages, workload
 from scripts.benchmark.pandas_baseline import child_pandas, pandas_payload
@@ -56,7 +56,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per line (default 15)")
     parser.add_argument("--baseline-repeat", type=int, default=3,
                         help="timed runs per baseline line (default 3: they are slow)")
-    parser.add_argument("--db", help="database file (default data/bench/orders-<N>.duckdb)")
+    parser.add_argument("--db", help="database file (default data/bench/orders-<N>.duckdb), or a "
+                        "postgresql:// URL: the DuckDB file's data is copied into it when it "
+                        "holds no orders, and the same lines are timed on PostgreSQL")
+    parser.add_argument("--duckdb", help="with a postgresql:// --db: the DuckDB file its data "
+                        "comes from (default data/bench/orders-<N>.duckdb, built when missing)")
     parser.add_argument("--rebuild", action="store_true", help="build the database again")
     parser.add_argument("--baselines", default="plain,pandas",
                         help="comma-separated: plain, pandas, or none (default plain,pandas)")
@@ -76,7 +80,7 @@ def print_database(db: Path, meta: dict) -> None:
           f"{meta['build_load']}){' — reused' if meta['reused'] else ''}")
 
 
-def run_pages(args, db: Path, w: Workload, lines: list[Line], notes: list[str]) -> None:
+def run_pages(args, db: Path | str, w: Workload, lines: list[Line], notes: list[str]) -> None:
     print("Orders page queries (Store.fetch_page: count + page of 15), Overview figures:")
     measure_pages(args, db, w, lines)
     if "pandas" in args.baselines:
@@ -90,13 +94,14 @@ def run_pages(args, db: Path, w: Workload, lines: list[Line], notes: list[str]) 
     notes.append(f"orderdesk page queries: peak {peak_rss_mb():,.0f} MB in this process")
 
 
-def run_exports(db: Path, orders: int, today: date, lines: list[Line]) -> None:
+def run_exports(db: Path | str, source: Path, orders: int, today: date,
+                lines: list[Line]) -> None:
     print("\nExports (each in a child process: Store.iter_export_rows → write_orders_xlsx "
           "into memory, as the page does):")
     for rows in EXPORT_ROWS:
         if rows > orders:
             continue
-        start, _counted = export_period(db, rows, today)
+        start, _counted = export_period(source, rows, today)
         key = "export 100k" if rows == 100_000 else "export 1M"
         result = child("export", {"db": str(db), "start": start.isoformat(),
                                   "end": today.isoformat()})
@@ -153,7 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(CHILDREN[mode](payload), default=str))
         return 0
 
-    args.db = str(Path(args.db).resolve() if args.db else default_db(args))
+    from core.db import open_database
+    from core.db.postgres import is_postgres_url
+
+    target = args.db if is_postgres_url(args.db) else None
+    source = args.duckdb if target else args.db
+    args.db = str(Path(source).resolve() if source else default_db(args))
     args.baselines = set(args.baselines.split(",")) - {"none"}
     parts = set(args.only.split(","))
     load_before = load_average()
@@ -163,10 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     db = Path(args.db)
     print_database(db, meta)
     today = date.fromisoformat(meta["today"])
+    if target:
+        # The same data on PostgreSQL; the pandas baseline and the app's lines stay DuckDB's.
+        print(f"PostgreSQL: {ensure_postgres(target, db)}")
+        db, args.baselines, parts = target, args.baselines - {"pandas"}, parts - {"app"}
 
-    from core.db import Database
-
-    with Database(db, read_only=True) as database:
+    with open_database(db, read_only=True) as database:
         w = workload(database, today)
     print(f"user: {len(w.user_stores)} stores; period {w.start} – {w.end} ({TZ_NAME})\n")
 
@@ -178,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     if "pages" in parts:
         run_pages(args, db, w, lines, notes)
     if "export" in parts:
-        run_exports(db, orders, today, lines)
+        run_exports(db, Path(args.db), orders, today, lines)
     if "app" in parts:
         run_app(args, db, w, lines)
     lines.append(build)

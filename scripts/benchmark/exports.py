@@ -15,7 +15,8 @@ EXPORT_ROWS = (100_000, 1_000_000)
 
 
 def export_period(db: Path, rows: int, today: date) -> tuple[date, int]:
-    """The start of the period (ending today) holding at least ``rows`` orders, for an admin."""
+    """The start of the period (ending today) holding at least ``rows`` orders, for an admin
+    (from the DuckDB file: a PostgreSQL database benchmarked holds its data)."""
     import duckdb
 
     with duckdb.connect(str(db), read_only=True) as con:
@@ -35,7 +36,7 @@ def export_period(db: Path, rows: int, today: date) -> tuple[date, int]:
 def child_export(payload: dict) -> dict:
     from core.export import ExportInfo, write_orders_xlsx
     from core.query import OrderQuery
-    from core.db import SERVER_MEMORY_LIMIT, Database
+    from core.db import SERVER_MEMORY_LIMIT, open_database
     from core.users import Scope
 
     tz = ZoneInfo(TZ_NAME)
@@ -45,7 +46,7 @@ def child_export(payload: dict) -> dict:
     baseline_rss = peak_rss_mb()
     start = time.perf_counter()
     # Opened as the server opens it (ui/context.py), with DuckDB's memory limit.
-    database = Database(payload["db"], read_only=True, memory_limit=SERVER_MEMORY_LIMIT)
+    database = open_database(payload["db"], read_only=True, memory_limit=SERVER_MEMORY_LIMIT)
     total, total_amount = database.count_orders(scope, query, tz)
     info = ExportInfo(exported_at=datetime.now(tz), exported_by="Bench (bench)",
                       filters=query.describe_filters(), search="", sort=query.describe_sort(),

@@ -86,7 +86,8 @@ def page_lines(w: Workload):
 
 
 def plain_duckdb(cur, scope, query, tz, page: int) -> None:
-    """The naive query: orders JOIN stores, the scope as ``store_id IN (…)``, every column."""
+    """The naive query: orders JOIN stores, the scope as ``store_id IN (…)``, every column (on
+    PostgreSQL, the same query there)."""
     from core.columns import PAGE_COLUMNS
     from core.db.filters import FROM_SQL, column_sql, order_by, where_clause
     from core.query import PAGE_SIZE
@@ -100,15 +101,15 @@ def plain_duckdb(cur, scope, query, tz, page: int) -> None:
     ).fetchall()
 
 
-def measure_pages(args, db: Path, w: Workload, lines_out: list[Line]) -> None:
+def measure_pages(args, db: Path | str, w: Workload, lines_out: list[Line]) -> None:
     from core.overview import fetch_overview
     from core.query import OrderQuery
-    from core.db import SERVER_MEMORY_LIMIT, Database
+    from core.db import SERVER_MEMORY_LIMIT, open_database
     from core.users import Scope
 
     tz = ZoneInfo(TZ_NAME)
     # As the server opens it (ui/context.py); the plain baseline runs on the same connection.
-    database = Database(db, read_only=True, memory_limit=SERVER_MEMORY_LIMIT)
+    database = open_database(db, read_only=True, memory_limit=SERVER_MEMORY_LIMIT)
     try:
         for name, key, scope, query, page in page_lines(w):
             line = Line(name, key)

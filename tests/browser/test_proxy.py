@@ -4,38 +4,35 @@ the module's Streamlit server.
 
 The configuration is used as shipped; only what an operator edits is replaced (the listening
 addresses, the certificate paths, the app's address), and each replacement must find its line, so
-the test notices when the file changes shape. It checks what a browser or an attacker meets: the
-headers on the page and the health check over HTTPS, the redirect from HTTP, a real sign-in in
-Chromium through the proxy (the WebSocket), the upload limit, and the headers the app receives.
-When nginx is missing the tests are skipped, except on CI, where they fail.
+the test notices when the file changes shape (``scripts/serve_replicas.py`` makes them). It checks
+what a browser or an attacker meets: the headers on the page and the health check over HTTPS, the
+redirect from HTTP, a real sign-in in Chromium through the proxy (the WebSocket), the upload
+limit, the headers the app receives, and the sticky sessions over two replicas (stand-ins that
+answer with their name; tests/browser/test_replicas.py runs two real ones). When nginx is
+missing the tests fail: `bash scripts/test.sh` installs it.
 """
 from __future__ import annotations
 
 import contextlib
 import http.client
 import http.server
-import os
-import pwd
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
-import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Response, WebSocket, expect
 
-from tests.browser.conftest import ROOT, Server, caption_counts, free_port, heading, sign_in
+from scripts import serve_replicas
+from scripts.serve_replicas import Proxy
+from tests.browser.conftest import ROOT, Server, caption_counts, heading, sign_in
 
 pytestmark = pytest.mark.browser
 
-CONF = ROOT / "deploy" / "nginx" / "orderdesk.conf"
 STREAMLIT_CONFIG = ROOT / ".streamlit" / "config.toml"
-START_TIMEOUT_S = 15
 SESSION_COOKIE = "orderdesk_session"
 SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
@@ -49,126 +46,31 @@ COMPONENT_FRAME_HEADERS = {**SECURITY_HEADERS, "X-Frame-Options": "SAMEORIGIN",
                            "Content-Security-Policy": "frame-ancestors 'self'"}
 
 
-@dataclass
-class Proxy:
-    root: Path
-    http_port: int
-    https_port: int
-    cert: Path
-    process: subprocess.Popen = field(repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.https_port}"
-
-    def error_log(self) -> str:
-        path = self.root / "error.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else "(no error log)"
-
-
-# --- nginx with the shipped configuration ------------------------------------------------------
-
-
-def _nginx() -> str:
-    path = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK)
-                                     else None)
-    if path:
-        return path
-    pytest.fail("nginx is not installed: run the suite with `bash scripts/test.sh`, which installs "
-                "Debian's nginx for the proxy example's tests")
+def _started(root: Path, upstreams: list[str], cert: Path, key: Path, **options) -> Proxy:
+    """nginx with the shipped example in front of ``upstreams``; fails the test when nginx is
+    missing or refuses the file."""
+    if serve_replicas.nginx_binary() is None:
+        pytest.fail("nginx is not installed: run the suite with `bash scripts/test.sh`, which "
+                    "installs Debian's nginx for the proxy example's tests")
+    try:
+        return serve_replicas.start_proxy(root, upstreams, cert, key, **options)
+    except (RuntimeError, ValueError) as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and localhost, valid for two days."""
-    root = tmp_path_factory.mktemp("tls")
-    cert, key = root / "cert.pem", root / "key.pem"
-    done = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        capture_output=True, text=True, timeout=30,
-    )
-    assert done.returncode == 0, f"openssl could not make a certificate:\n{done.stderr}"
-    return cert, key
-
-
-def site_config(upstream: str, http_port: int, https_port: int, cert: Path, key: Path) -> str:
-    """The shipped site file with only the operator's edits made."""
-    text = CONF.read_text()
-    edits = [
-        ("    listen 80;\n", f"    listen 127.0.0.1:{http_port};\n"),
-        ("    listen [::]:80;\n", ""),
-        ("    listen 443 ssl http2;\n", f"    listen 127.0.0.1:{https_port} ssl http2;\n"),
-        ("    listen [::]:443 ssl http2;\n", ""),
-        ("    server 127.0.0.1:8501;\n", f"    server {upstream};\n"),
-        ("/etc/ssl/orderdesk/fullchain.pem;", f"{cert};"),
-        ("/etc/ssl/orderdesk/privkey.pem;", f"{key};"),
-    ]
-    for old, new in edits:
-        assert text.count(old) == 1, f"{CONF.name} no longer has exactly one {old.strip()!r}"
-        text = text.replace(old, new)
-    return text
-
-
-def start_proxy(root: Path, upstream: str, cert: Path, key: Path) -> Proxy:
-    """nginx in the foreground with a private prefix, pid, logs and temp dirs; ready to serve."""
-    nginx = _nginx()
-    root.mkdir(parents=True, exist_ok=True)
-    http_port, https_port = free_port(), free_port()
-    (root / "orderdesk.conf").write_text(site_config(upstream, http_port, https_port, cert, key))
-    # Run as root, nginx's workers would drop to "nobody", who cannot enter pytest's temp dirs.
-    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-    temp_paths = "\n".join(f"    {kind}_temp_path {root / kind};"
-                           for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (root / "nginx.conf").write_text(f"""{user}
-worker_processes 1;
-daemon off;
-pid {root / 'nginx.pid'};
-error_log {root / 'error.log'} info;
-events {{ worker_connections 256; }}
-http {{
-    access_log {root / 'access.log'};
-{temp_paths}
-    include {root / 'orderdesk.conf'};
-}}
-""")
-    command = [nginx, "-p", str(root), "-c", str(root / "nginx.conf"),
-               "-e", str(root / "error.log")]
-    checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
-    assert checked.returncode == 0, f"nginx -t refused the configuration:\n{checked.stderr}"
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proxy = Proxy(root, http_port, https_port, cert, process)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", https_port), timeout=1).close()
-            socket.create_connection(("127.0.0.1", http_port), timeout=1).close()
-            return proxy
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                stop_proxy(proxy)
-                pytest.fail(f"nginx did not start:\n{proxy.error_log()}")
-            time.sleep(0.1)
-
-
-def stop_proxy(proxy: Proxy) -> None:
-    proxy.process.terminate()
-    try:
-        proxy.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proxy.process.kill()
-        proxy.process.wait(timeout=10)
+    return serve_replicas.self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")
 def proxy(server: Server, certificate, tmp_path_factory) -> Proxy:
     """The example configuration in front of the module's Streamlit server."""
-    running = start_proxy(tmp_path_factory.mktemp("nginx"), server.url.removeprefix("http://"),
-                          *certificate)
+    running = _started(tmp_path_factory.mktemp("nginx"), [server.url.removeprefix("http://")],
+                       *certificate)
     yield running
-    stop_proxy(running)
+    running.stop()
 
 
 # --- plain requests ----------------------------------------------------------------------------
@@ -293,10 +195,10 @@ def recording_proxy(certificate, tmp_path_factory):
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     thread = threading.Thread(target=upstream.serve_forever, daemon=True)
     thread.start()
-    running = start_proxy(tmp_path_factory.mktemp("nginx-recording"),
-                          f"127.0.0.1:{upstream.server_address[1]}", *certificate)
+    running = _started(tmp_path_factory.mktemp("nginx-recording"),
+                       [f"127.0.0.1:{upstream.server_address[1]}"], *certificate)
     yield running, _Recorder.seen
-    stop_proxy(running)
+    running.stop()
     upstream.shutdown()
     upstream.server_close()
 
@@ -333,6 +235,98 @@ def test_the_websocket_upgrade_reaches_the_app_with_the_same_headers(recording_p
     assert headers["x-forwarded-for"] == "127.0.0.1"
     assert headers["x-forwarded-proto"] == "https"
     assert headers["sec-websocket-key"] == "dGhlIHNhbXBsZSBub25jZQ=="
+
+
+# --- sticky sessions over two replicas --------------------------------------------------------
+
+ROUTE_COOKIE = "orderdesk_route"
+
+
+def _named_upstream(name: str) -> http.server.ThreadingHTTPServer:
+    """A stand-in replica that answers every GET with its name."""
+
+    class Named(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the stdlib's name
+            body = name.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            """Quiet."""
+
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Named)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    return upstream
+
+
+@pytest.fixture
+def two_replicas(certificate, tmp_path):
+    """The example in front of two stand-in replicas "a" and "b" (a fresh nginx per test: one
+    test stops a replica, and nginx remembers a failed one for fail_timeout)."""
+    upstreams = {name: _named_upstream(name) for name in ("a", "b")}
+    running = _started(tmp_path / "nginx", [f"127.0.0.1:{u.server_address[1]}"
+                                            for u in upstreams.values()], *certificate)
+    yield running, upstreams
+    running.stop()
+    for upstream in upstreams.values():
+        upstream.shutdown()
+        upstream.server_close()
+
+
+def _served_by(proxy: Proxy, route: str | None, path: str = "/_stcore/health") -> tuple[str, list]:
+    """Which stand-in replica answered, and the Set-Cookie headers of the answer."""
+    headers = {"Cookie": f"{ROUTE_COOKIE}={route}"} if route else {}
+    response, body = request(proxy, "GET", path, headers=headers)
+    assert response.status == 200, (response.status, body[:200])
+    return body.decode(), response.headers.get_all("Set-Cookie") or []
+
+
+def _route_of(set_cookies: list[str]) -> str:
+    routes = [c for c in set_cookies if c.startswith(f"{ROUTE_COOKIE}=")]
+    assert len(routes) == 1, set_cookies
+    value, *flags = routes[0].split("; ")
+    assert {"Path=/", "Secure", "HttpOnly", "SameSite=Lax"} <= set(flags), routes[0]
+    return value.removeprefix(f"{ROUTE_COOKIE}=")
+
+
+def test_a_new_browser_gets_a_route_and_every_request_with_it_reaches_one_replica(two_replicas):
+    proxy, _ = two_replicas
+    first, cookies = _served_by(proxy, None, "/")
+    route = _route_of(cookies)
+    assert len(route) == 32 and set(route) <= set("0123456789abcdef")
+    for path in ["/_stcore/health", "/_stcore/stream", "/media/abc.xlsx", "/component/x/index.html",
+                 "/orders?q=1"] * 3:
+        served, cookies = _served_by(proxy, route, path)
+        assert served == first, path
+        assert not [c for c in cookies if c.startswith(ROUTE_COOKIE)]  # set once, then kept
+
+
+def test_routes_spread_browsers_over_both_replicas(two_replicas):
+    proxy, _ = two_replicas
+    served = [_served_by(proxy, None)[0] for _ in range(24)]
+    assert set(served) == {"a", "b"}, served
+
+
+def test_a_malformed_route_is_replaced(two_replicas):
+    proxy, _ = two_replicas
+    _, cookies = _served_by(proxy, "../../etc; x=1")
+    assert _route_of(cookies)
+
+
+def test_the_browsers_of_a_dead_replica_go_to_the_other_and_stay_there(two_replicas):
+    proxy, upstreams = two_replicas
+    routes = {}
+    while len(routes) < 2:  # a route that reaches each replica
+        name, cookies = _served_by(proxy, None)
+        routes.setdefault(name, _route_of(cookies))
+    upstreams["a"].shutdown()
+    upstreams["a"].server_close()  # connections to it are refused from now on
+    for _ in range(5):
+        assert _served_by(proxy, routes["a"])[0] == "b"
+        assert _served_by(proxy, routes["b"])[0] == "b"
+    assert "connect() failed (111: Connection refused)" in proxy.error_log()
 
 
 # --- a real sign-in in Chromium through the proxy ----------------------------------------------

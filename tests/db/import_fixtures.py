@@ -1,17 +1,24 @@
 """Files and databases for the import tests: rows of each kind written as CSV, and a base database
 (two stores, orders in every status, one partial refund made by import and one item refund
-made "in the app") built once per module and copied for each test."""
+made "in the app") built once per module and backend, and copied for each test (a DuckDB file
+copied; a PostgreSQL database created from it as a template)."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from core.errors import ImportRejected
 from core.importer import ITEM_COLUMNS, ORDER_COLUMNS, STORE_COLUMNS, import_files
-from core.db import Database
+from core.db import Database, open_database
+from scripts import pgcluster
+from tests.backends import BACKENDS, new_target
 
 ALL_TABLES = ("meta", "stores", "orders", "order_items", "order_events")
 COLUMNS = {"stores": STORE_COLUMNS, "orders": ORDER_COLUMNS, "items": ITEM_COLUMNS}
@@ -56,9 +63,14 @@ def write_files(tmp_path: Path, **kinds: list[dict]) -> dict[str, Path]:
             for kind, rows in kinds.items()}
 
 
-def snapshot(database: Database) -> dict[str, list[tuple]]:
+def sorted_rows(database: Database, sql: str) -> list[tuple]:
+    """Every row of ``sql`` in one order on both backends (PostgreSQL has no ORDER BY ALL)."""
     with database.cursor() as cur:
-        return {t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ALL_TABLES}
+        return sorted(cur.execute(sql).fetchall(), key=repr)
+
+
+def snapshot(database: Database) -> dict[str, list[tuple]]:
+    return {t: sorted_rows(database, f"SELECT * FROM {t}") for t in ALL_TABLES}
 
 
 # --- the base database ---------------------------------------------------------------------------
@@ -84,12 +96,36 @@ BASE_ITEMS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def base_db(tmp_path_factory) -> Path:
+@dataclass(frozen=True)
+class Base:
+    """The base database of one backend, and how to copy it."""
+
+    backend: str
+    target: Path | str
+    cluster: object = None
+
+    def copy(self, folder: Path) -> Path | str:
+        if self.backend == "duckdb":
+            path = folder / "orders.duckdb"
+            shutil.copy(self.target, path)
+            return path
+        name = f"copy_{uuid.uuid4().hex[:16]}"
+        template = str(self.target).rsplit("/", 1)[1]
+        c = self.cluster
+        subprocess.run([str(pgcluster.binaries() / "createdb"), "-h", "127.0.0.1", "-p",
+                        str(c.port), "-U", c.user, "-T", template, name], check=True,
+                       capture_output=True, env={**os.environ, "PGPASSWORD": c.password})
+        return c.url(name)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def base_db(request, tmp_path_factory) -> Base:
     folder = tmp_path_factory.mktemp("base")
+    cluster = (request.getfixturevalue("postgres_cluster") if request.param == "postgresql"
+               else None)
     files = write_files(folder, stores=BASE_STORES, orders=BASE_ORDERS, items=BASE_ITEMS)
-    path = folder / "orders.duckdb"
-    with Database(path) as database:
+    path = new_target(request.param, folder, cluster)
+    with open_database(path) as database:
         import_files(database, **files)
         # A refund made in the app: one pair of socks of order 105.
         with database.transaction() as cur:
@@ -99,14 +135,12 @@ def base_db(tmp_path_factory) -> Path:
             cur.execute("INSERT INTO order_events (order_id, kind, amount, items, reason, username, "
                         "created_at, idempotency_key) VALUES (105, 'refund', 10, NULL, 'Torn', "
                         "'anna', TIMESTAMP '2024-03-02 09:00:00', 'form-1')")
-    return path
+    return Base(request.param, path, cluster)
 
 
 @pytest.fixture
 def database(base_db, tmp_path):
-    path = tmp_path / "orders.duckdb"
-    shutil.copy(base_db, path)
-    with Database(path) as opened:
+    with open_database(base_db.copy(tmp_path)) as opened:
         yield opened
 
 
@@ -114,9 +148,7 @@ def database(base_db, tmp_path):
 def unchanged_store(base_db, tmp_path_factory):
     """One copy of the base database shared by the tests of refused imports, which assert that
     they left it exactly as it was."""
-    path = tmp_path_factory.mktemp("refused") / "orders.duckdb"
-    shutil.copy(base_db, path)
-    with Database(path) as opened:
+    with open_database(base_db.copy(tmp_path_factory.mktemp("refused"))) as opened:
         yield opened
 
 

@@ -1,11 +1,15 @@
 """The demo data set on real DuckDB files: deterministic, complete for the product, and consistent
-with every rule of orders, item lines and refunds."""
+with every rule of orders, item lines and refunds; on PostgreSQL the same rows (the generator is
+DuckDB's SQL there too), replaced in one go like on DuckDB."""
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
 import time
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import bcrypt
 import pytest
@@ -19,8 +23,9 @@ from core.demo import (
     write_demo_users,
 )
 from core.errors import InvalidInput
-from core.db import Database
+from core.db import Database, open_database
 from core.users import check_password, load_users
+from scripts import pgcluster
 
 TODAY = dt.date(2026, 3, 15)
 START, END = demo_period(TODAY, 12)
@@ -246,8 +251,46 @@ def test_edge_case_orders_are_present(demo):
     assert _one(database, f"SELECT count(*) FROM stores WHERE {cyrillic.format('store_address')}") > 0
 
 
-def test_later_events_from_the_sequence_do_not_collide(demo, tmp_path):
-    with Database(tmp_path / "orders.duckdb") as database:
+def fresh_target(target, tmp_path):
+    """Another new database beside ``target``, of its backend."""
+    if isinstance(target, str):
+        return target.rsplit("/", 1)[0] + "/" + _create_like(target)
+    return tmp_path / "fresh.duckdb"
+
+
+def _create_like(url: str) -> str:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_fresh"
+    subprocess.run([str(pgcluster.binaries() / "createdb"), "-h", parts.hostname, "-p",
+                    str(parts.port), "-U", parts.username, "-T", "template0", name], check=True,
+                   capture_output=True, env={**os.environ, "PGPASSWORD": parts.password})
+    return name
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_demo_on_postgresql_holds_the_rows_of_the_same_demo_on_duckdb(demo, database_target,
+                                                                       backend):
+    duck, _ = demo
+    with open_database(database_target) as database:
+        summary = build_demo(database, orders=ORDERS, seed=7, today=TODAY)
+        assert summary == demo[1]
+        for table, key in TABLES.items():
+            columns = [r[0] for r in _all(
+                database, "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = ? AND table_schema = current_schema() "
+                "ORDER BY ordinal_position", [table])]
+            sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}"
+            assert _all(database, sql) == _all(duck, sql), table
+        # the next event continues after the demo's, as on DuckDB
+        with database.transaction() as cur:
+            cur.execute("INSERT INTO order_events (order_id, kind, username, created_at, "
+                        "idempotency_key) VALUES (?, 'cancel', 'anna', now()::TIMESTAMP, 'k-1') "
+                        "RETURNING event_id", [FIRST_ORDER_ID])
+            assert cur.fetchone()[0] > _one(duck, "SELECT max(event_id) FROM order_events")
+
+
+def test_later_events_from_the_sequence_do_not_collide(demo, database_target):
+    with open_database(database_target) as database:
         build_demo(database, orders=2_000, seed=3, today=TODAY)
         with database.transaction() as cur:
             cur.execute("""
@@ -256,14 +299,14 @@ def test_later_events_from_the_sequence_do_not_collide(demo, tmp_path):
         assert _one(database, "SELECT max(event_id) FROM order_events") >= 1_000_001
 
 
-def test_rebuild_replaces_everything_in_one_go(tmp_path):
-    with Database(tmp_path / "orders.duckdb") as database:
+def test_rebuild_replaces_everything_in_one_go(tmp_path, database_target):
+    with open_database(database_target) as database:
         build_demo(database, orders=3_000, seed=1, today=TODAY, stores=45, legal_entities=5)
         first = _dump(database)
         summary = build_demo(database, orders=1_000, seed=2, today=TODAY)
         assert summary.orders == _one(database, "SELECT count(*) FROM orders") == 1_000
         assert _one(database, "SELECT count(*) FROM stores") == 40
-        with Database(tmp_path / "fresh.duckdb") as fresh:
+        with open_database(fresh_target(database_target, tmp_path)) as fresh:
             build_demo(fresh, orders=1_000, seed=2, today=TODAY)
             assert _dump(database) == _dump(fresh)
 
@@ -277,9 +320,9 @@ def test_rebuild_replaces_everything_in_one_go(tmp_path):
         assert _dump(database) == first
 
 
-def test_progress_rises_to_one(tmp_path):
+def test_progress_rises_to_one(database_target):
     seen: list[float] = []
-    with Database(tmp_path / "orders.duckdb") as database:
+    with open_database(database_target) as database:
         build_demo(database, orders=100, today=TODAY, progress=seen.append)
     assert seen == sorted(seen) and seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 3
 

@@ -1,4 +1,4 @@
-"""Refused imports into a real DuckDB file: each kind of bad row, and each status change a re-import
+"""Refused imports on both backends (a DuckDB file, a PostgreSQL database): each kind of bad row, and each status change a re-import
 may not make (docs/design.md §3, §7).
 
 Every refused import must leave the database exactly as it was: each case compares every table

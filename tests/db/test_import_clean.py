@@ -1,4 +1,4 @@
-"""Clean imports into a real DuckDB file: what they add and update, the same data as CSV, Parquet
+"""Clean imports on both backends (a DuckDB file, a PostgreSQL database): what they add and update, the same data as CSV, Parquet
 and XLSX, and large files (docs/design.md §7)."""
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ import pytest
 
 from core.errors import ImportRejected
 from core.importer import ORDER_COLUMNS, import_files, parse_created_at
-from core.db import Database
+from core.db import Database, open_database
+from tests.backends import new_target
 from tests.db.import_fixtures import (  # noqa: F401 (fixtures)
     base_db, ALL_TABLES, BASE_ITEMS, BASE_ORDERS, BASE_STORES, COLUMNS, database, events, item_row,
-    order, order_row, refunds_match_events, rejected, snapshot, store_row, unchanged_store,
-    write_csv, write_files, write_large_orders,
+    order, order_row, refunds_match_events, rejected, snapshot, sorted_rows, store_row,
+    unchanged_store, write_csv, write_files, write_large_orders,
 )
 
 
@@ -223,20 +224,18 @@ def write_xlsx(path: Path, kind: str, rows: list[dict]) -> Path:
 
 
 def _comparable(database: Database) -> dict:
-    with database.cursor() as cur:
-        return {
-            "stores": cur.execute("SELECT * FROM stores ORDER BY ALL").fetchall(),
-            "orders": cur.execute("SELECT * FROM orders ORDER BY ALL").fetchall(),
-            "order_items": cur.execute("SELECT * FROM order_items ORDER BY ALL").fetchall(),
-            # event ids, times and idempotency keys differ from one import to the next
-            "order_events": cur.execute(
-                "SELECT order_id, kind, amount, items, reason, username FROM order_events "
-                "ORDER BY ALL").fetchall(),
-        }
+    return {
+        "stores": sorted_rows(database, "SELECT * FROM stores"),
+        "orders": sorted_rows(database, "SELECT * FROM orders"),
+        "order_items": sorted_rows(database, "SELECT * FROM order_items"),
+        # event ids, times and idempotency keys differ from one import to the next
+        "order_events": sorted_rows(
+            database, "SELECT order_id, kind, amount, items, reason, username FROM order_events"),
+    }
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "typed parquet", "xlsx"])
-def test_csv_parquet_and_xlsx_give_identical_databases(tmp_path, fmt):
+def test_csv_parquet_and_xlsx_give_identical_databases(tmp_path, fmt, backend, request):
     results = {}
     for variant in ("csv", fmt):
         folder = tmp_path / variant.replace(" ", "_")
@@ -250,7 +249,8 @@ def test_csv_parquet_and_xlsx_give_identical_databases(tmp_path, fmt):
             else:
                 files[kind] = write_parquet(folder / f"{kind}.parquet", kind, rows,
                                             typed=variant == "typed parquet")
-        with Database(folder / "orders.duckdb") as database:
+        cluster = request.getfixturevalue("postgres_cluster") if backend == "postgresql" else None
+        with open_database(new_target(backend, folder, cluster)) as database:
             report = import_files(database, **files)
             assert report.added["orders"] == 5
             results[variant] = _comparable(database)
@@ -310,8 +310,9 @@ def test_a_million_orders_validate_and_load_in_reasonable_time(database, tmp_pat
 
 
 def _fingerprint(database: Database) -> tuple:
+    digest = "hash" if database.backend == "duckdb" else "hashtext"
     with database.cursor() as cur:
-        return tuple(cur.execute(f"SELECT count(*), sum(hash(t::VARCHAR)) FROM {table} t")
+        return tuple(cur.execute(f"SELECT count(*), sum({digest}(t::VARCHAR)) FROM {table} t")
                      .fetchone() for table in ALL_TABLES)
 
 

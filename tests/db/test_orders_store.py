@@ -211,11 +211,11 @@ def test_export_rows_have_the_local_date_and_exact_amounts(sample_db):
         assert row[14] == order["channel"]
 
 
-def test_period_bounds_are_inclusive_local_days(tmp_path):
+def test_period_bounds_are_inclusive_local_days(database_target):
     from tests.sample_data import Sample, load_sample
-    from core.db import Database
+    from core.db import open_database
 
-    database = Database(tmp_path / "o.duckdb")
+    database = open_database(database_target)
     shop = {"store_id": "S1", "store_name": "A", "store_address": None, "merchant_store_id": None,
             "brand": None, "legal_entity": "L", "region": "R", "zone": "PL"}
     # 31.03.2026 23:30 in Warsaw (UTC+2 after the DST change) is 21:30 UTC.
@@ -234,3 +234,63 @@ def test_period_bounds_are_inclusive_local_days(tmp_path):
     assert sorted(ids) == [1, 3]  # 28.02 23:30 UTC is 01.03 00:30 in Warsaw
     with pytest.raises(InvalidQuery):
         OrderQuery(start=date(2026, 4, 1), end=date(2026, 3, 1))
+
+
+# Zones whose midnight is a whole UTC hour, half an hour, three quarters of one.
+PERIOD_ZONES = ["Europe/Warsaw", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns"]
+
+
+@pytest.mark.parametrize("zone", PERIOD_ZONES)
+@pytest.mark.parametrize("statuses", [(), ("Completed", "Return")])
+def test_counts_of_every_store_in_a_period_are_the_oracle_s_in_every_zone(sample_db, zone,
+                                                                         statuses):
+    """An admin's view (every store) is counted by hour on PostgreSQL, its partial hours from
+    the orders: the same count and total as the orders themselves, in any zone."""
+    from datetime import timezone
+
+    database, sample = sample_db
+    tz = ZoneInfo(zone)
+    query = OrderQuery(start=date(2026, 2, 3), end=date(2026, 5, 17), statuses=statuses)
+    expected = [o for o in sample.orders
+                if query.start <= o["created_at"].replace(tzinfo=timezone.utc).astimezone(tz)
+                .date() <= query.end and (not statuses or o["status"] in statuses)]
+    assert database.count_orders(SCOPES["admin"], query, tz) == (
+        len(expected), sum((o["amount"] for o in expected), Decimal("0")))
+
+
+def test_the_counts_follow_every_write_to_the_orders(database_target):
+    """Inserts, updates (a refund, a status change, a moved time) and deletes keep an admin's
+    count exact: on PostgreSQL, the hour counts written in the same transaction."""
+    from core.db import open_database
+    from tests.sample_data import build_sample, load_sample
+
+    sample = build_sample(seed=3, n_orders=60)
+    with open_database(database_target) as database:
+        load_sample(database, sample)
+        everything, year = SCOPES["admin"], OrderQuery(start=date(2026, 1, 1),
+                                                       end=date(2026, 12, 31))
+
+        def direct() -> tuple[int, Decimal]:
+            with database.cursor() as cur:
+                n, amount = cur.execute(
+                    "SELECT count(*), coalesce(sum(amount), 0) FROM orders "
+                    "WHERE created_at >= TIMESTAMP '2025-12-31 23:00:00' "
+                    "AND created_at < TIMESTAMP '2026-12-31 23:00:00'").fetchone()
+            return int(n), Decimal(amount)
+
+        assert database.count_orders(everything, year, TZ) == direct()
+        with database.transaction() as cur:
+            cur.execute("UPDATE orders SET refunded_amount = amount, status = 'Return' "
+                        "WHERE status = 'Completed' AND order_id % 3 = 0")
+            cur.execute("UPDATE orders SET created_at = created_at + INTERVAL '400 days' "
+                        "WHERE order_id % 5 = 0")
+            cur.execute("DELETE FROM order_items WHERE order_id % 7 = 0")
+        with database.transaction() as cur:  # DuckDB checks the items' references eagerly
+            cur.execute("DELETE FROM orders WHERE order_id % 7 = 0")
+        assert database.count_orders(everything, year, TZ) == direct()
+        returns = year.with_changes(statuses=("Return",))
+        with database.cursor() as cur:
+            n = cur.execute("SELECT count(*) FROM orders WHERE status = 'Return' "
+                            "AND created_at >= TIMESTAMP '2025-12-31 23:00:00' "
+                            "AND created_at < TIMESTAMP '2026-12-31 23:00:00'").fetchone()[0]
+        assert database.count_orders(everything, returns, TZ)[0] == n

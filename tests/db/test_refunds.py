@@ -1,4 +1,4 @@
-"""Cancels and refunds on real DuckDB files: exactly-once, nothing written by a refused action,
+"""Cancels and refunds on both backends (a real DuckDB file, a real PostgreSQL database): exactly-once, nothing written by a refused action,
 amounts that add up exactly, guarded writes that restate the status machine, role and scope
 checked by the core. Races are in ``test_refunds_races``, broken-off writes and ``kill -9`` in
 ``test_refunds_failures``; both use the orders and helpers defined here."""
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core import actions, status
-from core.db import Database, writes
+from core.db import Database, open_database, writes
 from core.errors import (
     CancelNotAllowed,
     InvalidAmount,
@@ -26,6 +26,7 @@ from core.errors import (
 )
 from core.status import Action
 from core.users import User
+from tests.backends import BACKENDS, new_target
 from tests.sample_data import Sample, load_sample
 
 TZ = ZoneInfo("Europe/Warsaw")
@@ -61,17 +62,18 @@ def line(order_id, line_no, name, quantity, price) -> dict:
             "unit_price": D(price)}
 
 
-def build(path: Path, orders: list[dict], items: list[dict] = ()) -> Database:
-    database = Database(path)
+def build(target: Path | str, orders: list[dict], items: list[dict] = ()) -> Database:
+    """A database of the test's backend (a DuckDB path or a PostgreSQL URL) with these rows."""
+    database = open_database(target)
     load_sample(database, Sample(STORES, orders, list(items)))
     return database
 
 
-def build_orders(path: Path) -> Database:
+def build_orders(target: Path | str) -> Database:
     """Orders 1 (no lines) and 2 (two lines) Completed 100.00 in scope of REFUNDER; 3 Pending;
     4 (three lines) out of REFUNDER's scope; 5 Cancel; 6 Return."""
     return build(
-        path,
+        target,
         [order_row(1, "100.00"), order_row(2, "100.00"), order_row(3, "50.00", "Pending"),
          order_row(4, "80.00", store="S2"), order_row(5, "40.00", "Cancel"),
          order_row(6, "25.00", "Return", refunded="25.00")],
@@ -82,17 +84,20 @@ def build_orders(path: Path) -> Database:
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = build_orders(tmp_path / "orders.duckdb")
+def db(database_target):
+    database = build_orders(database_target)
     yield database
     database.close()
 
 
-@pytest.fixture(scope="module")
-def refused_db(tmp_path_factory):
-    """One database for the tests whose action is refused: each proves it changed nothing.
-    Order 2 has one Socks refunded already (10.00)."""
-    database = build_orders(tmp_path_factory.mktemp("refused") / "orders.duckdb")
+@pytest.fixture(scope="module", params=BACKENDS)
+def refused_db(request, tmp_path_factory):
+    """One database per backend for the tests whose action is refused: each proves it changed
+    nothing. Order 2 has one Socks refunded already (10.00)."""
+    cluster = (request.getfixturevalue("postgres_cluster") if request.param == "postgresql"
+               else None)
+    database = build_orders(new_target(request.param, tmp_path_factory.mktemp("refused"),
+                                       cluster))
     actions.refund_order(database, REFUNDER, 2, idempotency_key=key(), items={2: 1}, tz=TZ)
     yield database
     database.close()
@@ -308,12 +313,12 @@ def test_cancel_of_a_pending_order_is_recorded_with_who_and_why(db):
 # -- the guarded writes restate the status machine ------------------------------------------------
 
 @pytest.mark.parametrize("order_status", status.STATUSES)
-def test_the_guarded_writes_match_only_where_the_machine_allows_the_action(tmp_path,
+def test_the_guarded_writes_match_only_where_the_machine_allows_the_action(database_target,
                                                                             order_status):
     """Straight to ``core.db.writes``, without the rules: the guards alone refuse what the
     machine forbids, and what they write is where the machine leads."""
     refunded = "50.00" if order_status == "Return" else "0.00"
-    database = build(tmp_path / "g.duckdb", [order_row(order_id, "50.00", order_status,
+    database = build(database_target, [order_row(order_id, "50.00", order_status,
                                                        refunded=refunded) for order_id in (40, 41)])
     attempts = [
         (40, Action.REFUND, lambda event: writes.write_refund(database, event, {}, lambda: None)),

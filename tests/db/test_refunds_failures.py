@@ -1,4 +1,4 @@
-"""Cancels and refunds that break off on a real DuckDB file: a failure midway writes nothing, a
+"""Cancels and refunds that break off, on both backends: a failure midway writes nothing, a
 COMMIT that silently kept nothing is never reported as a success, and a committed refund survives
 ``kill -9``. The orders and helpers are ``test_refunds``'s."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from core import actions
-from core.db import Database
+from core.db import open_database
 from core.errors import ActionFailed, WriteConflict
 from tests.db.test_refunds import (  # noqa: F401 (db is a fixture)
     D, REFUNDER, ROOT, TZ, db, figures, key, snapshot,
@@ -43,10 +43,11 @@ def test_failure_between_writes_writes_nothing_and_says_it_failed(db, monkeypatc
     assert call(db).already_processed is False  # the same form, retried, now goes through
 
 
-def silently_rolled_back(times: int):
-    """``Database.transaction`` whose COMMIT returns without error while nothing is kept, the first
-    ``times`` times — what DuckDB does after some conflicts (docs/stack-facts.md, DuckDB)."""
-    original = Database.transaction
+def silently_rolled_back(database, times: int):
+    """``database``'s class's ``transaction`` whose COMMIT returns without error while nothing is
+    kept, the first ``times`` times — what DuckDB does after some conflicts (docs/stack-facts.md,
+    DuckDB)."""
+    original = type(database).transaction
     calls: list[int] = []
 
     @contextlib.contextmanager
@@ -65,8 +66,8 @@ def silently_rolled_back(times: int):
 
 
 def test_success_is_reported_only_for_a_refund_really_stored(db, monkeypatch):
-    transaction, calls = silently_rolled_back(times=1)
-    monkeypatch.setattr(Database, "transaction", transaction)
+    transaction, calls = silently_rolled_back(db, times=1)
+    monkeypatch.setattr(type(db), "transaction", transaction)
     result = actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="7", tz=TZ)
     assert len(calls) == 1 and not result.already_processed
     assert figures(db, 1) == ("Completed", D("7.00"))
@@ -75,8 +76,8 @@ def test_success_is_reported_only_for_a_refund_really_stored(db, monkeypatch):
 
 def test_a_refund_never_stored_is_reported_as_not_done(db, monkeypatch):
     before = snapshot(db)
-    transaction, _ = silently_rolled_back(times=actions.MAX_ATTEMPTS)
-    monkeypatch.setattr(Database, "transaction", transaction)
+    transaction, _ = silently_rolled_back(db, times=actions.MAX_ATTEMPTS)
+    monkeypatch.setattr(type(db), "transaction", transaction)
     with pytest.raises(WriteConflict, match="nothing was refunded"):
         actions.refund_order(db, REFUNDER, 1, idempotency_key=key(), amount="7", tz=TZ)
     assert snapshot(db) == before
@@ -87,10 +88,10 @@ KILLED_REFUND = """
 import os, signal, sys
 from zoneinfo import ZoneInfo
 from core import actions, status
-from core.db import Database, writes
+from core.db import open_database, writes
 from core.status import Action
 from core.users import User
-database = Database(sys.argv[1])
+database = open_database(sys.argv[1])
 user = User("rafa", "Rafa", "", "$2b$x", "refunder", legal_entities=("Alpha SRL",))
 result = actions.refund_order(database, user, 1, idempotency_key="k-killed", amount="12.34",
                               tz=ZoneInfo("UTC"))
@@ -99,14 +100,14 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_a_refund_committed_before_kill_9_is_there_after_a_restart(db):
-    path = db.path
+def test_a_refund_committed_before_kill_9_is_there_after_a_restart(db, database_target):
+    path = database_target
     db.close()
     proc = subprocess.run([sys.executable, "-c", KILLED_REFUND, str(path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == -9, proc.stderr
     event_id = int(proc.stdout.strip())
-    with Database(path) as reopened:
+    with open_database(path) as reopened:
         assert figures(reopened, 1) == ("Completed", D("12.34"))
         [event] = reopened.fetch_history(reopened.fetch_order(REFUNDER.scope, 1, TZ), TZ)
         assert (event.event_id, event.amount) == (event_id, D("12.34"))

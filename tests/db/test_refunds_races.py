@@ -1,4 +1,4 @@
-"""Cancels and refunds racing on a real DuckDB file: concurrent refunds never over-refund, and a
+"""Cancels and refunds racing in threads of one process, on both backends: concurrent refunds never over-refund, and a
 cancel, a refund and a status sync never leave a Cancel with refunds. The orders and helpers are
 ``test_refunds``'s."""
 from __future__ import annotations
@@ -43,10 +43,10 @@ def run_together(*calls) -> list:
     return outcomes
 
 
-def test_twenty_threads_refunding_the_same_orders_never_over_refund(tmp_path):
+def test_twenty_threads_refunding_the_same_orders_never_over_refund(database_target):
     rnd = random.Random(7)
     database = build(
-        tmp_path / "race.duckdb",
+        database_target,
         [order_row(10, "100.00"), order_row(11, "55.55"), order_row(12, "100.00"),
          order_row(13, "60.00")],
         [line(12, 1, "Jacket", 2, "30.00"), line(12, 2, "Socks", 4, "10.00"),
@@ -98,8 +98,8 @@ def test_twenty_threads_refunding_the_same_orders_never_over_refund(tmp_path):
 
 
 @pytest.mark.parametrize("round_", range(4))
-def test_two_concurrent_60s_on_a_100_order_exactly_one_succeeds(tmp_path, round_):
-    database = build(tmp_path / "r.duckdb", [order_row(20, "100.00")])
+def test_two_concurrent_60s_on_a_100_order_exactly_one_succeeds(database_target, round_):
+    database = build(database_target, [order_row(20, "100.00")])
     outcomes = run_together(
         *[lambda: actions.refund_order(database, REFUNDER, 20, idempotency_key=key(),
                                        amount="60.00", tz=TZ)] * 2
@@ -114,12 +114,12 @@ def test_two_concurrent_60s_on_a_100_order_exactly_one_succeeds(tmp_path, round_
 
 
 @pytest.mark.parametrize("round_", range(3))
-def test_refund_and_cancel_racing_a_status_sync_never_leave_a_cancel_with_refunds(tmp_path,
+def test_refund_and_cancel_racing_a_status_sync_never_leave_a_cancel_with_refunds(database_target,
                                                                                    round_):
     """A Pending order is completed by a status sync (as the importer does) while one session
     cancels it and another refunds it: whichever wins, the other is refused."""
     ids = list(range(30, 36))
-    database = build(tmp_path / "c.duckdb", [order_row(i, "70.00", "Pending") for i in ids])
+    database = build(database_target, [order_row(i, "70.00", "Pending") for i in ids])
 
     def sync(order_id):
         with database.transaction() as cur:

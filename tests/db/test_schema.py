@@ -1,6 +1,7 @@
-"""The schema's status CHECKs on a real DuckDB file: every (status, channel, refunded amount) the
-status machine forbids is refused by the database, every one it allows is accepted — for the
-CHECKs generated from ``core.status`` and for those written by hand in databases created before."""
+"""The schema's status CHECKs: every (status, channel, refunded amount) the status machine forbids
+is refused by the database, every one it allows is accepted — on both backends for the CHECKs
+generated from ``core.status``, and on a DuckDB file for those written by hand in databases
+created before."""
 from __future__ import annotations
 
 import itertools
@@ -10,7 +11,10 @@ import duckdb
 import pytest
 
 from core import status
+from core.db import open_database
+from core.db.postgres.schema import TABLES as POSTGRES_TABLES
 from core.db.schema import DDL, check_constraints
+from core.errors import ConstraintViolation
 from core.status import Action
 
 AMOUNT = Decimal("100.00")
@@ -95,6 +99,7 @@ def test_the_machine_allows_what_docs_design_says():
 def test_the_generated_checks_are_in_the_schema():
     for check in check_constraints():
         assert f"CHECK ({check})" in DDL
+        assert f"CHECK ({check})" in POSTGRES_TABLES
 
 
 def with_hand_written_checks(ddl: str) -> str:
@@ -112,5 +117,29 @@ def test_the_database_refuses_exactly_what_the_machine_forbids(tmp_path, ddl):
         outcome = accepted(con)
     finally:
         con.close()
+    wrong = {combo: got for combo, got in outcome.items() if got != machine_allows(*combo)}
+    assert not wrong, wrong
+
+
+def test_each_backend_refuses_exactly_what_the_machine_forbids(database_target):
+    """Through the database's own cursor and error translation: a refused row is a
+    ``ConstraintViolation`` on both backends."""
+    outcome = {}
+    with open_database(database_target) as database:
+        with database.cursor() as cur:
+            cur.execute("INSERT INTO stores VALUES ('S1', 'Store', NULL, NULL, NULL, 'Alpha SRL', "
+                        "'Bucharest', 'RO')")
+        for order_id, (order_status, channel, refunded) in enumerate(COMBINATIONS, start=1):
+            try:
+                with database.cursor() as cur:
+                    cur.execute(
+                        "INSERT INTO orders (order_id, created_at, amount, refunded_amount, "
+                        "status, channel, store_id) "
+                        "VALUES (?, TIMESTAMP '2026-03-01 10:00', ?, ?, ?, ?, 'S1')",
+                        [order_id, AMOUNT, refunded, order_status, channel])
+            except ConstraintViolation:
+                outcome[(order_status, channel, refunded)] = False
+            else:
+                outcome[(order_status, channel, refunded)] = True
     wrong = {combo: got for combo, got in outcome.items() if got != machine_allows(*combo)}
     assert not wrong, wrong

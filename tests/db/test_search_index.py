@@ -1,5 +1,5 @@
 """The search index (``order_search``, ``order_search_recent``, ``search_stores``) on real
-DuckDB files.
+DuckDB files; the searches' results on PostgreSQL too (``search_db``).
 
 What is checked, each against a Python oracle of the rule of docs/design.md §2 (text with '@': the
 e-mail contains it, case-insensitive; digits, ignoring spaces + - ( ): the order ID or the merchant
@@ -41,9 +41,10 @@ from core.db.filters import store_clause
 from core.importer import import_files
 from core.query import OrderQuery
 from core.db.schema import PHONE_KEY_DIGITS, phone_signature
-from core.db import Database, cluster_search_index, index_orders
+from core.db import Database, cluster_search_index, index_orders, open_database
 from core.db.search_index import SEARCH_ROW_GROUP_SIZE
 from core.users import Scope
+from tests.backends import BACKENDS, new_target
 from tests.sample_data import Sample, load_sample, sample_database
 from tests.db.test_import import order_row, store_row, write_files
 from tests.db.test_orders_store import TZ, all_pages, in_scope, oracle_sorted
@@ -142,11 +143,16 @@ def search_sample() -> Sample:
     return Sample(STORES, orders, [])
 
 
-@pytest.fixture(scope="module")
-def search_db(tmp_path_factory):
-    """(store, sample): the phone and e-mail orders above, in three stores; read-only use."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def search_db(request, tmp_path_factory):
+    """(store, sample): the phone and e-mail orders above, in three stores; read-only use. On
+    PostgreSQL, which has no search index of its own, "index" and "scan" are the same search
+    (its indexes are the orders', ``core.db.postgres.schema.INDEXES``)."""
     sample = search_sample()
-    with Database(tmp_path_factory.mktemp("search") / "orders.duckdb") as database:
+    cluster = (request.getfixturevalue("postgres_cluster") if request.param == "postgresql"
+               else None)
+    target = new_target(request.param, tmp_path_factory.mktemp("search"), cluster)
+    with open_database(target) as database:
         load_sample(database, sample)
         yield database, sample
 
@@ -312,6 +318,8 @@ def test_a_hash_collision_of_the_merchant_order_id_is_not_a_match(tmp_path, text
 
 def test_more_matches_than_index_candidates_fall_back_to_the_scan(search_db, monkeypatch):
     database, sample = search_db
+    if database.backend != "duckdb":
+        pytest.skip("DuckDB's search index only")
     for module in (search_index, core.db.paging):
         monkeypatch.setattr(module, "INDEX_CANDIDATES", 3)
     answers = spy_on_the_index(monkeypatch)

@@ -13,10 +13,12 @@ from core import overview
 from core.db import paging
 from core.export import ExportInfo, write_orders_xlsx
 from core.query import OrderQuery, page_count
-from core.db import Database
+from core.db import Database, open_database
 from core.users import Scope
 from tests.sample_data import sample_database
-from tests.unreadable import AMOUNT, STORE_ID, UNREADABLE, add_unreadable_orders
+from tests.backends import BACKENDS, new_target
+from tests.unreadable import (AMOUNT, STORE_ID, STORED_BY_BACKEND, UNREADABLE,
+                              add_unreadable_orders)
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 ZONES = [WARSAW, ZoneInfo("America/New_York"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("UTC")]
@@ -25,13 +27,17 @@ ALPHA = Scope(False, frozenset({"Alpha SRL"}), frozenset())  # holds store S01
 BETA = Scope(False, frozenset({"Beta Sp. z o.o."}), frozenset())
 
 
-def flag(order_id: int) -> str:
-    return f"invalid date (stored: {UNREADABLE[order_id]})"
+def flag(database, order_id: int) -> str:
+    """The flag of an unreadable order: its time as the database writes it."""
+    return f"invalid date (stored: {STORED_BY_BACKEND[database.backend][order_id]})"
 
 
-@pytest.fixture(scope="module")
-def bad_db(tmp_path_factory):
-    database, sample = sample_database(tmp_path_factory.mktemp("bad") / "orders.duckdb")
+@pytest.fixture(scope="module", params=BACKENDS)
+def bad_db(request, tmp_path_factory):
+    cluster = (request.getfixturevalue("postgres_cluster") if request.param == "postgresql"
+               else None)
+    database, sample = sample_database(new_target(request.param, tmp_path_factory.mktemp("bad"),
+                                                  cluster))
     add_unreadable_orders(database)
     yield database, sample
     database.close()
@@ -49,7 +55,7 @@ def walk(database: Database, scope: Scope, query: OrderQuery, tz: ZoneInfo) -> l
 
 
 def screen_order(database: Database, descending: bool, where: str = "TRUE") -> list[int]:
-    """The order DuckDB itself sorts the stored times in, newest (or oldest) first."""
+    """The order the database itself sorts the stored times in, newest (or oldest) first."""
     direction = "DESC" if descending else "ASC"
     with database.cursor() as cur:
         return [r[0] for r in cur.execute(
@@ -58,11 +64,11 @@ def screen_order(database: Database, descending: bool, where: str = "TRUE") -> l
         ).fetchall()]
 
 
-def check_dates(rows: list[dict], tz: ZoneInfo) -> None:
+def check_dates(database, rows: list[dict], tz: ZoneInfo) -> None:
     for row in rows:
         moment = row.created_at
         if row.order_id in UNREADABLE:
-            assert str(moment) == flag(row.order_id)
+            assert str(moment) == flag(database, row.order_id)
         else:
             assert isinstance(moment, datetime) and moment.tzinfo is tz
 
@@ -74,7 +80,7 @@ def test_every_page_by_date_shows_the_unreadable_orders_flagged_where_the_databa
     database, _ = bad_db
     rows = walk(database, EVERYTHING, OrderQuery(descending=descending), tz)
     assert [r.order_id for r in rows] == screen_order(database, descending)
-    check_dates(rows, tz)
+    check_dates(database, rows, tz)
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["newest first", "oldest first"])
@@ -83,7 +89,7 @@ def test_deep_pages_located_by_day_hold_the_unreadable_orders(bad_db, monkeypatc
     monkeypatch.setattr(paging, "DEEP_OFFSET", 0)  # every page is located by day
     rows = walk(database, EVERYTHING, OrderQuery(descending=descending), WARSAW)
     assert [r.order_id for r in rows] == screen_order(database, descending)
-    check_dates(rows, WARSAW)
+    check_dates(database, rows, WARSAW)
 
 
 @pytest.mark.parametrize("sort", ["Order ID", "Captured amount", "Store name", "Customer email"])
@@ -92,7 +98,7 @@ def test_other_sorts_show_them_too(bad_db, sort, descending):
     database, _ = bad_db
     rows = walk(database, EVERYTHING, OrderQuery(sort=sort, descending=descending), WARSAW)
     assert {r.order_id for r in rows} >= set(UNREADABLE)
-    check_dates(rows, WARSAW)
+    check_dates(database, rows, WARSAW)
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["newest first", "oldest first"])
@@ -102,7 +108,7 @@ def test_a_narrow_scope_sees_them_and_another_scope_does_not(bad_db, descending)
     rows = walk(database, ALPHA, query, WARSAW)
     assert [r.order_id for r in rows] == screen_order(
         database, descending, f"o.store_id = '{STORE_ID}'")
-    check_dates(rows, WARSAW)
+    check_dates(database, rows, WARSAW)
     assert not {r.order_id for r in walk(database, BETA, OrderQuery(), WARSAW)} & set(UNREADABLE)
 
 
@@ -122,7 +128,7 @@ def test_a_search_finds_each_of_them(bad_db, order_id, how):
         page = database.fetch_page(EVERYTHING, OrderQuery(search=text, descending=descending),
                                 WARSAW, 1)
         assert [r.order_id for r in page.rows] == [order_id]
-        assert str(page.rows[0].created_at) == flag(order_id)
+        assert str(page.rows[0].created_at) == flag(database, order_id)
 
 
 def test_a_search_matching_many_of_them_lists_them_in_the_database_order(bad_db):
@@ -139,7 +145,7 @@ def test_the_order_opens_with_its_date_flagged(bad_db, order_id):
     database, _ = bad_db
     order = database.fetch_order(ALPHA, order_id, WARSAW)
     assert order.order_id == order_id and order.captured_amount == AMOUNT
-    assert str(order.created_at) == flag(order_id)
+    assert str(order.created_at) == flag(database, order_id)
     assert database.fetch_history(order, WARSAW) == []
 
 
@@ -172,7 +178,7 @@ def test_the_export_writes_their_date_cell_as_the_flag(bad_db):
     assert [r[1] for r in sheet] == screen_order(database, True, f"o.store_id = '{STORE_ID}'")
     for row in sheet:
         if row[1] in UNREADABLE:
-            assert row[0] == flag(row[1])
+            assert row[0] == flag(database, row[1])
         else:
             assert isinstance(row[0], datetime) and row[0].year == 2026
 
@@ -184,18 +190,19 @@ EDGES = ["1969-12-31 23:59:59.999999", "1970-01-01 00:00:00", "2026-03-29 01:30:
 
 
 @pytest.mark.parametrize("tz", ZONES, ids=lambda z: z.key)
-def test_the_page_and_the_export_agree_on_which_dates_can_be_shown(tmp_path, tz):
-    database = Database(tmp_path / "edges.duckdb")
+def test_the_page_and_the_export_agree_on_which_dates_can_be_shown(database_target, tz):
+    database = open_database(database_target)
+    edges = [*EDGES[:5], *STORED_BY_BACKEND[database.backend].values()]
     with database.transaction() as cur:
         cur.execute("INSERT INTO stores VALUES ('S01', 'Store', NULL, NULL, NULL, 'Alpha SRL', "
                     "'Cluj', 'RO')")
-        for order_id, stored in enumerate(EDGES, start=1):
+        for order_id, stored in enumerate(edges, start=1):
             cur.execute("INSERT INTO orders (order_id, created_at, amount, status, channel, "
                         "store_id) VALUES (?, CAST(? AS TIMESTAMP), 1, 'Completed', 'online', "
                         "'S01')", [order_id, stored])
     shown = {r.order_id: r.created_at for r in walk(database, EVERYTHING, OrderQuery(), tz)}
     exported = {r[1]: r[0] for r in database.iter_export_rows(EVERYTHING, OrderQuery(), tz)}
-    for order_id, stored in enumerate(EDGES, start=1):
+    for order_id, stored in enumerate(edges, start=1):
         if isinstance(shown[order_id], datetime):
             assert exported[order_id] == shown[order_id].date(), stored
         else:

@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.users import User, hash_password, save_users
+from tests.backends import BACKENDS, new_target
 from tests.sample_data import sample_database
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -18,12 +19,38 @@ PASSWORDS = {"admin": "admin-pass-1", "viewer": "viewer-pass-1", "refunder": "re
 COOKIE_KEY = "knsrCs_11sqnGrLSsSvuC_Ezihvy568ge0Q01frkLDkervQLMY4OILoSfDthadSi"
 
 
-@pytest.fixture(scope="session")
-def page_data(tmp_path_factory):
-    """A sample database and users file shared by the page tests (they only read)."""
+def target_of(root: Path) -> str:
+    """The database (a DuckDB file's path or a PostgreSQL URL) of a page test's folder."""
+    return (root / "target").read_text()
+
+
+def private_database(page_data, folder: Path, request) -> str:
+    """A private database of the page test's backend with the same sample: a copy of the DuckDB
+    file, or a new PostgreSQL database loaded with it (the sample is the same every time)."""
+    root, _sample = page_data
+    if request.node.callspec.params.get("page_data", BACKENDS[0]) == "duckdb":
+        shutil.copy(root / "orders.duckdb", folder / "orders.duckdb")
+        target = str(folder / "orders.duckdb")
+    else:
+        database, _ = sample_database(new_target(
+            "postgresql", folder, request.getfixturevalue("postgres_cluster")))
+        target = database.url
+        database.close()
+    (folder / "target").write_text(target)
+    return target
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def page_data(request, tmp_path_factory):
+    """A sample database and users file shared by the page tests (they only read), on each
+    backend."""
     root = tmp_path_factory.mktemp("app")
-    database, sample = sample_database(root / "orders.duckdb")
+    cluster = (request.getfixturevalue("postgres_cluster") if request.param == "postgresql"
+               else None)
+    target = root / "orders.duckdb" if cluster is None else new_target("postgresql", root, cluster)
+    database, sample = sample_database(target)
     database.close()
+    (root / "target").write_text(str(target))
     save_users(
         root / "users.yaml",
         {
@@ -54,7 +81,7 @@ def fresh_throttle():
 @pytest.fixture
 def app_env(page_data, monkeypatch):
     root, sample = page_data
-    monkeypatch.setenv("ORDERDESK_DB", str(root / "orders.duckdb"))
+    monkeypatch.setenv("ORDERDESK_DB", target_of(root))
     monkeypatch.setenv("ORDERDESK_USERS", str(root / "users.yaml"))
     monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
@@ -63,12 +90,11 @@ def app_env(page_data, monkeypatch):
 
 
 @pytest.fixture
-def writable(page_data, tmp_path, monkeypatch):
+def writable(page_data, tmp_path, monkeypatch, request):
     """A private copy of the sample database and users file, opened afresh by the app."""
     root, sample = page_data
-    for name in ("orders.duckdb", "users.yaml"):
-        shutil.copy(root / name, tmp_path / name)
-    monkeypatch.setenv("ORDERDESK_DB", str(tmp_path / "orders.duckdb"))
+    shutil.copy(root / "users.yaml", tmp_path / "users.yaml")
+    monkeypatch.setenv("ORDERDESK_DB", private_database(page_data, tmp_path, request))
     monkeypatch.setenv("ORDERDESK_USERS", str(tmp_path / "users.yaml"))
     monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")

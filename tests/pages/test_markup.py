@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import duckdb
 import pytest
 from streamlit.testing.v1.element_tree import Block
 
+from core.db import open_database
 from core.users import edit_users
 from tests.markdown_text import markup_in, shown
-from tests.pages.conftest import new_app, sign_in
+from tests.pages.conftest import new_app, sign_in, target_of
 
 LINK = "[Sign in again](https://ev.il/a)"
 IMAGE = "![logo](https://ev.il/pixel.png)"
@@ -83,7 +83,7 @@ def hostile_data(writable):
                  and o["status"] == "Completed" and not o["refunded_amount"]
                  and any(i["order_id"] == o["order_id"] for i in sample.items))
     store_id = order["store_id"]
-    with duckdb.connect(str(root / "orders.duckdb")) as db:
+    with open_database(target_of(root)) as database, database.transaction() as db:
         db.execute("UPDATE stores SET store_name = ?, region = ?, store_address = ?,"
                    " brand = ? WHERE store_id = ?",
                    [LINK, IMAGE, f"{STYLED} {HTML}", ADDRESS, store_id])
@@ -127,7 +127,7 @@ def test_a_hostile_user_name_shows_as_text_in_the_sidebar(writable):
 
 def test_hostile_legal_entity_and_region_names_show_as_text_in_captions(hostile_data):
     root, order = hostile_data
-    with duckdb.connect(str(root / "orders.duckdb")) as db:
+    with open_database(target_of(root)) as database, database.transaction() as db:
         db.execute("UPDATE stores SET legal_entity = ? WHERE store_id = ?",
                    [LINK, order["store_id"]])
     at = sign_in(new_app({"le": LINK, "region": IMAGE}), "admin")

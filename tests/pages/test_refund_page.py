@@ -6,26 +6,23 @@ The refunder's scope is the legal entity "Beta Sp. z o.o."; the viewer's is "Alp
 from __future__ import annotations
 
 import os
-import shutil
 
-import duckdb
 import pytest
 import streamlit as st
 from streamlit.testing.v1.element_tree import Block
 
+from core.db import open_database
 from tests.markdown_text import shown
-from tests.pages.conftest import COOKIE_KEY, new_app, sign_in
+from tests.pages.conftest import COOKIE_KEY, new_app, private_database, sign_in
 
 BETA = "Beta Sp. z o.o."
 
 
 @pytest.fixture
-def writable(page_data, tmp_path, monkeypatch):
+def writable(page_data, tmp_path, monkeypatch, request):
     """A private copy of the sample database, opened afresh by ``ui.context.get_store``."""
     root, sample = page_data
-    db = tmp_path / "orders.duckdb"
-    shutil.copy(root / "orders.duckdb", db)
-    monkeypatch.setenv("ORDERDESK_DB", str(db))
+    monkeypatch.setenv("ORDERDESK_DB", private_database(page_data, tmp_path, request))
     monkeypatch.setenv("ORDERDESK_USERS", str(root / "users.yaml"))
     monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
     monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
@@ -253,10 +250,9 @@ def test_a_completed_order_imported_fully_refunded_reads_as_on_the_orders_list(w
     """Completed with everything refunded (an import may bring it so): "Partially refunded", as
     the Orders list says (core.status.is_partially_refunded), nothing refundable, no refund."""
     order = pick(writable, "Completed", with_items=False)
-    con = duckdb.connect(os.environ["ORDERDESK_DB"])
-    con.execute("UPDATE orders SET refunded_amount = amount WHERE order_id = ?",
-                [order["order_id"]])
-    con.close()
+    with open_database(os.environ["ORDERDESK_DB"]) as database, database.transaction() as cur:
+        cur.execute("UPDATE orders SET refunded_amount = amount WHERE order_id = ?",
+                    [order["order_id"]])
     at = open_order("refunder", order["order_id"])
     assert at.markdown[0].value.startswith("**Completed** · Partially refunded · ")
     assert metric(at, "Refundable now") == "0.00"

@@ -1,6 +1,9 @@
 """Signing in and out through the real form (AppTest): the throttle, equal answers and timing for
 unknown usernames, the audit log, sessions ended by a change elsewhere, cookies that must not sign
-in, an unreadable users file, and the cookie's Secure and SameSite flags."""
+in, an unreadable users file (an unreachable database), and the cookie's Secure and SameSite flags.
+
+On both backends: beside a DuckDB file the users live in the users file and the throttle in the
+server process; on PostgreSQL both live in the database (``core.user_store``)."""
 from __future__ import annotations
 
 import io
@@ -18,6 +21,9 @@ from streamlit.runtime.context import ContextProxy
 
 from core import signin
 from core.cli import main
+from core.db.opening import open_database
+from core.db.postgres.users import DatabaseUsers
+from core.users import load_users
 from tests.pages.conftest import COOKIE_KEY, PASSWORDS, new_app, sign_in
 
 WRONG = "Username or password is incorrect."
@@ -49,9 +55,46 @@ def every_text(at) -> str:
     return "\n".join(parts)
 
 
+@pytest.fixture
+def on_postgres(page_data, database_target, tmp_path, monkeypatch):
+    """The app on a new PostgreSQL database holding the page tests' users (and no orders: signing
+    in and out needs none); the users file named by ORDERDESK_USERS does not exist."""
+    root, sample = page_data
+    with open_database(database_target) as database:
+        DatabaseUsers(database).replace_all(load_users(root / "users.yaml").values())
+    monkeypatch.setenv("ORDERDESK_DB", database_target)
+    monkeypatch.setenv("ORDERDESK_USERS", str(tmp_path / "no-such-users.yaml"))
+    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
+    monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield tmp_path, sample
+    _close_the_apps_database()
+
+
+def _close_the_apps_database() -> None:
+    from ui.context import get_database
+
+    get_database().close()  # the app's pool (its threads and connections) ends with the test
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def signin_app(backend, request):
+    """The app on the test's backend, for tests that change no user (DuckDB: ``app_env``)."""
+    return request.getfixturevalue("app_env" if backend == "duckdb" else "on_postgres")
+
+
+@pytest.fixture
+def signin_writable(backend, request):
+    """The app on the test's backend, with users a test may change (DuckDB: ``writable``)."""
+    return request.getfixturevalue("writable" if backend == "duckdb" else "on_postgres")
+
+
 # --- throttling ----------------------------------------------------------------------------------
 
-def test_five_wrong_passwords_then_the_right_one_is_refused(app_env, monkeypatch):
+def test_five_wrong_passwords_then_the_right_one_is_refused(signin_app, monkeypatch):
     at = new_app()
     for _ in range(5):
         sign_in(at, "viewer", "wrong-password")
@@ -64,7 +107,7 @@ def test_five_wrong_passwords_then_the_right_one_is_refused(app_env, monkeypatch
     assert checks == []  # not even a bcrypt check is spent while throttled
 
 
-def test_an_unknown_username_gets_the_identical_messages(app_env):
+def test_an_unknown_username_gets_the_identical_messages(signin_app):
     known, unknown = new_app(), new_app()
     for _ in range(6):
         sign_in(known, "viewer", "wrong-password")
@@ -73,7 +116,7 @@ def test_an_unknown_username_gets_the_identical_messages(app_env):
     assert errors(unknown) == [THROTTLED]
 
 
-def test_other_users_can_still_sign_in_while_one_is_throttled(app_env):
+def test_other_users_can_still_sign_in_while_one_is_throttled(signin_app):
     at = new_app()
     for _ in range(5):
         sign_in(at, "viewer", "wrong-password")
@@ -81,7 +124,7 @@ def test_other_users_can_still_sign_in_while_one_is_throttled(app_env):
     assert signed_in(other)
 
 
-def test_an_unknown_username_takes_as_long_as_a_wrong_password(app_env):
+def test_an_unknown_username_takes_as_long_as_a_wrong_password(signin_app):
     """The work behind one click on Login, known user or not (median of 7 each).
 
     Counted in this process's CPU time: the wall-clock time an attacker sees follows it, and
@@ -99,7 +142,7 @@ def test_an_unknown_username_takes_as_long_as_a_wrong_password(app_env):
         at.run()
         elapsed = time.process_time() - start
         assert errors(at) == [WRONG]
-        get_throttle.clear()
+        get_throttle().clear()  # the process's failures, or the database's
         return elapsed
 
     click_seconds("admin")  # warm-up: the dummy hash is made once per process
@@ -115,7 +158,7 @@ def test_an_unknown_username_takes_as_long_as_a_wrong_password(app_env):
 
 # --- the audit log -------------------------------------------------------------------------------
 
-def test_every_sign_in_is_logged_without_the_password(app_env, caplog):
+def test_every_sign_in_is_logged_without_the_password(signin_app, caplog):
     with caplog.at_level(logging.INFO, logger="orderdesk"):
         sign_in(new_app(), "viewer", "wrong-password")
         sign_in(new_app(), "nosuchuser", "other-wrong-password")
@@ -136,7 +179,7 @@ def test_every_sign_in_is_logged_without_the_password(app_env, caplog):
         assert password not in everything
 
 
-def test_behind_a_trusted_proxy_the_log_names_the_forwarded_client(app_env, monkeypatch,
+def test_behind_a_trusted_proxy_the_log_names_the_forwarded_client(signin_app, monkeypatch,
                                                                    caplog):
     monkeypatch.setenv("ORDERDESK_TRUSTED_PROXY", "1")
     st.cache_resource.clear()  # the settings are read once per process
@@ -163,8 +206,8 @@ def _cli(monkeypatch, argv: list[str], stdin_text: str = "") -> None:
     (["users", "set", "viewer", "--clear-scope"], ""),
     (["users", "remove", "viewer"], ""),
 ], ids=["password", "role", "scope", "removed"])
-def test_an_open_session_ends_after_a_change_from_the_command_line(writable, monkeypatch, argv,
-                                                                   stdin_text):
+def test_an_open_session_ends_after_a_change_from_the_command_line(signin_writable, monkeypatch,
+                                                                   argv, stdin_text):
     at = sign_in(new_app(), "viewer")
     assert signed_in(at)
     untouched = sign_in(new_app(), "admin")
@@ -178,7 +221,7 @@ def test_an_open_session_ends_after_a_change_from_the_command_line(writable, mon
     assert signed_in(untouched)  # another user's session goes on
 
 
-def test_after_a_password_change_the_new_password_signs_in(writable, monkeypatch):
+def test_after_a_password_change_the_new_password_signs_in(signin_writable, monkeypatch):
     at = sign_in(new_app(), "viewer")
     _cli(monkeypatch, ["users", "set", "viewer", "--password"], "a-new-password-1\n")
     at.run()
@@ -187,7 +230,7 @@ def test_after_a_password_change_the_new_password_signs_in(writable, monkeypatch
     assert signed_in(sign_in(new_app(), "viewer", "a-new-password-1"))
 
 
-def test_signing_out_ends_the_users_other_sessions(writable):
+def test_signing_out_ends_the_users_other_sessions(signin_writable):
     first, second = sign_in(new_app(), "viewer"), sign_in(new_app(), "viewer")
     other_user = sign_in(new_app(), "admin")
     next(b for b in second.sidebar.button if b.label == "Logout").click()
@@ -219,7 +262,7 @@ def _token(username: str, key: str = COOKIE_KEY, issued: datetime | None = None)
                       key, algorithm="HS256")
 
 
-def test_a_good_cookie_signs_in(writable, browser_cookie):
+def test_a_good_cookie_signs_in(signin_writable, browser_cookie):
     browser_cookie["orderdesk_session"] = _token("viewer")
     at = new_app()
     at.run()
@@ -234,7 +277,7 @@ def test_a_good_cookie_signs_in(writable, browser_cookie):
     _token("viewer", issued=datetime.now() - timedelta(hours=13)),  # expired
     "garbage",
 ], ids=["unknown user", "wrong key", "no expiry", "expired", "garbage"])
-def test_a_bad_cookie_shows_the_sign_in_form(writable, browser_cookie, token):
+def test_a_bad_cookie_shows_the_sign_in_form(signin_writable, browser_cookie, token):
     browser_cookie["orderdesk_session"] = token
     at = new_app()
     at.run()
@@ -244,7 +287,7 @@ def test_a_bad_cookie_shows_the_sign_in_form(writable, browser_cookie, token):
     assert any(t.label == "Password" for t in at.text_input)
 
 
-def test_a_cookie_issued_before_signing_out_no_longer_signs_in(writable, browser_cookie):
+def test_a_cookie_issued_before_signing_out_no_longer_signs_in(signin_writable, browser_cookie):
     copied = _token("viewer")
     at = sign_in(new_app(), "viewer")
     next(b for b in at.sidebar.button if b.label == "Logout").click()
@@ -265,7 +308,7 @@ def test_a_cookie_issued_before_signing_out_no_longer_signs_in(writable, browser
     ("0", {"X-Forwarded-Proto": "https"}, False),
 ])
 def test_the_cookie_is_secure_when_configured_and_always_same_site_strict(
-        app_env, monkeypatch, setting, headers, secure):
+        signin_app, monkeypatch, setting, headers, secure):
     monkeypatch.setenv("ORDERDESK_COOKIE_SECURE", setting)
     monkeypatch.setattr(ContextProxy, "headers", property(lambda self: dict(headers)))
     st.cache_resource.clear()  # the settings are read once per process
@@ -316,18 +359,76 @@ def test_a_broken_users_file_shows_a_generic_line_and_logs_the_details(writable,
     assert str(users_path) in caplog.text  # the operator learns which file and why
 
 
-def test_logout_still_signs_out_when_the_users_file_cannot_be_written(writable, monkeypatch,
-                                                                      caplog):
+def test_logout_still_signs_out_when_the_users_cannot_be_written(signin_writable, backend,
+                                                                monkeypatch, caplog):
     import core.users
+    from core.errors import DataUnavailable
 
     def read_only(*args):
-        raise PermissionError("read-only file system")
+        if backend == "duckdb":
+            raise PermissionError("read-only file system")
+        raise DataUnavailable("The database could not be read or written: read-only")
 
     at = sign_in(new_app(), "viewer")
-    monkeypatch.setattr(core.users, "end_sessions", read_only)
+    if backend == "duckdb":
+        monkeypatch.setattr(core.users, "end_sessions", read_only)
+    else:
+        monkeypatch.setattr(DatabaseUsers, "end_sessions", read_only)
     with caplog.at_level(logging.INFO, logger="orderdesk"):
         next(b for b in at.sidebar.button if b.label == "Logout").click()
         at.run()
     assert not at.exception
     assert [i.value for i in at.info] == [SIGNED_OUT]
     assert "the sign-out of 'viewer' was not recorded" in caplog.text
+
+
+def test_an_unreachable_database_shows_a_generic_line_and_logs_the_details(
+        page_data, tmp_path, monkeypatch, caplog):
+    """The server mode's users are in the database: when it cannot be reached, visitors see
+    neither its address nor its user, the log names both (never the password)."""
+    import core.db.postgres.connection as connection
+    from scripts.pgcluster import free_port
+
+    url = f"postgresql://secretuser:secretpass@127.0.0.1:{free_port()}/secretdb"
+    monkeypatch.setattr(connection, "POOL_TIMEOUT", 1)
+    monkeypatch.setenv("ORDERDESK_DB", url)
+    monkeypatch.setenv("ORDERDESK_USERS", str(tmp_path / "users.yaml"))
+    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
+    st.cache_resource.clear()
+    try:
+        with caplog.at_level(logging.INFO, logger="orderdesk"):
+            at = new_app()
+            at.run()
+    finally:
+        st.cache_resource.clear()
+    assert errors(at) == [
+        "Sign-in is unavailable: the database cannot be reached. The administrator has been told."
+    ]
+    shown = every_text(at)
+    for secret in ("secretuser", "secretpass", "secretdb", "127.0.0.1"):
+        assert secret not in shown
+    assert "secretdb" in caplog.text and "secretpass" not in caplog.text
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_database_hiccup_keeps_the_session(on_postgres, monkeypatch):
+    """On PostgreSQL a run that cannot read the users says so and ends; the session is kept and
+    goes on once the database answers again (a sign-out would end every session at once)."""
+    from core.errors import DataUnavailable
+
+    at = sign_in(new_app(), "viewer")
+    assert signed_in(at)
+
+    def unreachable(self):
+        raise DataUnavailable("The database could not be reached: connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DatabaseUsers, "load", unreachable)
+        at.run()
+        assert errors(at) == [
+            "The database cannot be reached at the moment; please try again shortly."]
+        assert not signed_in(at)
+    at.run()
+    assert signed_in(at)
+    # (the Orders page's own reads on PostgreSQL are another test's matter)
+    assert not [e for e in errors(at) if "cannot be reached" in e]

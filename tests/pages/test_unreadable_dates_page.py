@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from core.db import Database
-from tests.pages.conftest import new_app, sign_in
-from tests.unreadable import UNREADABLE, add_unreadable_orders
+from core.db import open_database
+from tests.pages.conftest import new_app, sign_in, target_of
+from tests.unreadable import STORED_BY_BACKEND, UNREADABLE, add_unreadable_orders
 
-FLAGGED = {f"invalid date (stored: {stored})" for stored in UNREADABLE.values()}
+FLAGGED = {f"invalid date (stored: {stored})"
+           for stored_by_id in STORED_BY_BACKEND.values() for stored in stored_by_id.values()}
 
 
 @pytest.fixture
 def bad_dates(writable):
     root, sample = writable
-    with Database(root / "orders.duckdb") as database:
+    with open_database(target_of(root)) as database:
         add_unreadable_orders(database)
     return root, sample
 

@@ -1,6 +1,9 @@
 """The sign-in rules without Streamlit: the throttle (with a clock of its own), the cookie
 decision on real tokens made with PyJWT, the client address, the Secure flag, the cookie key,
-the passwords a user could never sign in with, and the revocation time in the users file."""
+the passwords a user could never sign in with, and the revocation time where the users live.
+
+The throttle and the users' store run on both backends: the process's throttle and the users
+file beside a DuckDB database, the database's tables on PostgreSQL (``core.user_store``)."""
 from __future__ import annotations
 
 import base64
@@ -18,8 +21,9 @@ import pytest
 from core import signin
 from core.errors import InvalidInput
 from core.settings import Settings, SettingsError, cookie_key_weakness
-from core.users import (User, add_user, check_new_password, end_sessions, hash_password,
-                        load_users, remove_user, save_users, update_user)
+from core.db.opening import open_database
+from core.user_store import open_throttle, open_users
+from core.users import User, check_new_password, hash_password, load_users, save_users
 
 KEY = secrets.token_urlsafe(48)
 LIFETIME = timedelta(hours=12)
@@ -35,6 +39,27 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+@pytest.fixture
+def opened(database_target):
+    """The test's database, opened on first use (a DuckDB file is never opened: its users and
+    throttle need none), closed after the test."""
+    databases = []
+
+    def database():
+        databases.append(open_database(database_target))
+        return databases[-1]
+
+    yield database
+    for db in databases:
+        db.close()
+
+
+@pytest.fixture
+def make_throttle(database_target, opened):
+    """A throttle of the test's backend with the given clock."""
+    return lambda clock: open_throttle(database_target, opened, clock=clock)
 
 
 # --- the throttle --------------------------------------------------------------------------------
@@ -61,9 +86,9 @@ THROTTLE_CASES = [
 
 @pytest.mark.parametrize("steps,expected", [c[1:] for c in THROTTLE_CASES],
                          ids=[c[0] for c in THROTTLE_CASES])
-def test_throttle(steps, expected):
+def test_throttle(make_throttle, steps, expected):
     clock = Clock()
-    throttle = signin.SignInThrottle(clock=clock)
+    throttle = make_throttle(clock)
     for step in steps:
         if step[0] == "fail":
             throttle.record_failure(step[1], step[2])
@@ -83,8 +108,8 @@ def test_throttle(steps, expected):
         assert wait == pytest.approx(expected, abs=30)
 
 
-def test_throttle_by_client_leaves_other_clients_alone():
-    throttle = signin.SignInThrottle(clock=Clock())
+def test_throttle_by_client_leaves_other_clients_alone(make_throttle):
+    throttle = make_throttle(Clock())
     for i in range(20):
         throttle.record_failure(f"user{i}", "6.6.6.6")
     assert throttle.retry_after("anna", "6.6.6.6") is not None
@@ -298,12 +323,18 @@ def test_new_passwords(password, message):
             hash_password(password)
 
 
-# --- the revocation time in the users file -------------------------------------------------------
+# --- the revocation time where the users live ----------------------------------------------------
 
 @pytest.fixture
 def quick_bcrypt(monkeypatch):
     gensalt = bcrypt.gensalt
     monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": gensalt(4, prefix))
+
+
+@pytest.fixture
+def store(database_target, opened, tmp_path):
+    """Where the users live on the test's backend: a users file, or the database's tables."""
+    return open_users(tmp_path / "users.yaml", database_target, opened)
 
 
 @pytest.mark.parametrize("changes,revokes", [
@@ -315,32 +346,69 @@ def quick_bcrypt(monkeypatch):
     ({"name": "Anna N."}, False),
     ({"email": "a@x.ro"}, False),
 ])
-def test_what_ends_a_users_sessions(tmp_path, quick_bcrypt, changes, revokes):
-    path = tmp_path / "users.yaml"
-    add_user(path, _user(legal_entities=("LE1",)))
-    before = load_users(path)["anna"].sessions_valid_from
+def test_what_ends_a_users_sessions(store, quick_bcrypt, changes, revokes):
+    store.add(_user(legal_entities=("LE1",)))
+    before = store.load()["anna"].sessions_valid_from
     assert before is not None  # a new user's sessions start from when they were added
     if changes.get("password_hash") == "NEW":
         changes = {"password_hash": hash_password("another-pass")}
-    time.sleep(0.001)
-    after = update_user(path, "anna", **changes).sessions_valid_from
-    assert load_users(path)["anna"].sessions_valid_from == after
+    time.sleep(0.002)
+    after = store.update("anna", **changes).sessions_valid_from
+    assert store.load()["anna"].sessions_valid_from == after
     assert (after > before) is revokes
 
 
-def test_signing_out_and_readding_end_old_sessions(tmp_path, quick_bcrypt):
-    path = tmp_path / "users.yaml"
-    add_user(path, _user())
-    first = load_users(path)["anna"].sessions_valid_from
-    time.sleep(0.001)
-    assert end_sessions(path, "anna")
-    second = load_users(path)["anna"].sessions_valid_from
+def test_signing_out_and_readding_end_old_sessions(store, quick_bcrypt):
+    store.add(_user())
+    first = store.load()["anna"].sessions_valid_from
+    time.sleep(0.002)
+    assert store.end_sessions("anna")
+    second = store.load()["anna"].sessions_valid_from
     assert second > first
-    remove_user(path, "anna")
-    assert not end_sessions(path, "anna")
-    time.sleep(0.001)
-    add_user(path, _user())
-    assert load_users(path)["anna"].sessions_valid_from > second
+    store.remove("anna")
+    assert not store.end_sessions("anna")
+    time.sleep(0.002)
+    store.add(_user())
+    assert store.load()["anna"].sessions_valid_from > second
+
+
+def test_what_is_stored_comes_back_the_same(store, quick_bcrypt):
+    anna = _user(legal_entities=("LE1", "Zeta Sp. z o.o."), stores=("S1", "S'2"))
+    bob = _user("bob", stores=())
+    store.add(anna)
+    store.add(bob)
+    loaded = store.load()
+    assert sorted(loaded) == ["anna", "bob"]
+    assert loaded["anna"].legal_entities == ("LE1", "Zeta Sp. z o.o.")
+    assert loaded["anna"].stores == ("S1", "S'2")
+    assert (loaded["bob"].legal_entities, loaded["bob"].stores) == ((), ())
+    assert loaded["anna"].password_hash == anna.password_hash
+    assert loaded["anna"].sessions_valid_from.tzinfo is not None
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda store: store.add(_user()), "User 'anna' already exists"),
+    (lambda store: store.update("zed", role="admin"), "There is no user 'zed'."),
+    (lambda store: store.update("anna", role="boss"), "Unknown role 'boss'"),
+    (lambda store: store.update("anna", email="nope"), "'nope' is not an e-mail address."),
+    (lambda store: store.remove("zed"), "There is no user 'zed'."),
+], ids=["exists", "no such user", "role", "e-mail", "remove unknown"])
+def test_refused_changes_change_nothing(store, quick_bcrypt, call, message):
+    store.add(_user())
+    before = store.load()
+    with pytest.raises(InvalidInput, match=message):
+        call(store)
+    assert store.load() == before
+
+
+def test_import_adds_every_user_or_none(store, quick_bcrypt):
+    store.add(_user("bob"))
+    others = {"anna": _user(sessions_valid_from=VALID_FROM), "carl": _user("carl")}
+    assert [u.username for u in store.add_many(others)] == ["anna", "carl"]
+    assert store.load()["anna"].sessions_valid_from == VALID_FROM  # kept: nobody signed out
+    with pytest.raises(InvalidInput, match="Already there: bob, carl"):
+        store.add_many({"bob": _user("bob"), "carl": _user("carl"), "dora": _user("dora")})
+    assert sorted(store.load()) == ["anna", "bob", "carl"]
 
 
 def test_users_file_without_revocation_times_still_loads(tmp_path, quick_bcrypt):

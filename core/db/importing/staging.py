@@ -35,8 +35,9 @@ def _sources(staged: dict[str, StagedFile]) -> dict[str, tuple[str, list]]:
     return sources
 
 
-def stage(cur, staged: dict[str, StagedFile], now: dt.datetime) -> None:
-    """Create the staging tables of ``staged`` for an import made at ``now`` (naive UTC)."""
+def stage_files(cur, staged: dict[str, StagedFile], now: dt.datetime) -> None:
+    """``v_stores``, ``v_orders`` and ``v_items``: the files' rows of ``staged`` typed, for an
+    import made at ``now`` (naive UTC)."""
     sources = _sources(staged)
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE v_stores AS
@@ -68,6 +69,11 @@ def stage(cur, staged: dict[str, StagedFile], now: dt.datetime) -> None:
                unit_price AS unit_price_text,
                {sql_amount('unit_price', zero_allowed=True)} AS unit_price
         FROM {sources['items'][0]}""", sources["items"][1])
+
+
+def stage_refunded(cur) -> None:
+    """``refunded_orders``: the orders of the import with refunds in the database (read after the
+    database's rows of the import are where the checks run, ``core.db.importing.session``)."""
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE refunded_orders AS
         SELECT order_id FROM orders

@@ -10,3 +10,9 @@ def is_postgres_url(target: object) -> bool:
     """Whether ``ORDERDESK_DB``'s value names a PostgreSQL database (a libpq URI) rather than a
     DuckDB file. (Here, free of the driver, so that settings can ask.)"""
     return isinstance(target, str) and target.startswith(URL_SCHEMES)
+
+
+def is_postgres(cur: object) -> bool:
+    """Whether ``cur`` is a PostgreSQL cursor (``core.db.postgres.connection.Cursor``): the shared
+    reads choose the few statements the two engines spell differently by it."""
+    return getattr(cur, "backend", None) == "postgresql"

@@ -7,9 +7,11 @@ in one transaction under an advisory lock, so that replicas starting together do
 """
 from __future__ import annotations
 
+from core.db.postgres import summary
 from core.db.schema import check_constraints, sql_list
 from core.money import MAX_AMOUNT
 from core.status import Action
+from core.users import ROLES
 
 SCHEMA_VERSION = 2  # of the PostgreSQL schema (2: reason codes); the DuckDB file counts its own
 # The advisory lock every process takes to create or upgrade the schema (any fixed number).
@@ -17,6 +19,8 @@ SCHEMA_LOCK = 7_201_101
 
 _STATUS_CHECKS = ",\n    ".join(f"CHECK ({check})" for check in check_constraints())
 
+# The texts a page sorts by compare as DuckDB's do, by their bytes (``COLLATE "C"``), whatever
+# the database's default collation is.
 TABLES = f"""
 CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR PRIMARY KEY,
@@ -25,27 +29,27 @@ CREATE TABLE IF NOT EXISTS meta (
 
 CREATE TABLE IF NOT EXISTS stores (
     store_id          VARCHAR PRIMARY KEY,
-    store_name        VARCHAR NOT NULL,
+    store_name        VARCHAR COLLATE "C" NOT NULL,
     store_address     VARCHAR,
-    merchant_store_id VARCHAR,
+    merchant_store_id VARCHAR COLLATE "C",
     brand             VARCHAR,
-    legal_entity      VARCHAR NOT NULL,
-    region            VARCHAR NOT NULL,
-    zone              VARCHAR NOT NULL
+    legal_entity      VARCHAR COLLATE "C" NOT NULL,
+    region            VARCHAR COLLATE "C" NOT NULL,
+    zone              VARCHAR COLLATE "C" NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS orders (
     order_id          BIGINT PRIMARY KEY,
     created_at        TIMESTAMP NOT NULL,
-    merchant_order_id VARCHAR,
+    merchant_order_id VARCHAR COLLATE "C",
     amount            DECIMAL(18,2) NOT NULL CHECK (amount > 0 AND amount <= {MAX_AMOUNT}),
     refunded_amount   DECIMAL(18,2) NOT NULL DEFAULT 0
                       CHECK (refunded_amount >= 0 AND refunded_amount <= amount
                              AND refunded_amount <= {MAX_AMOUNT}),
-    status            VARCHAR NOT NULL,
-    channel           VARCHAR NOT NULL,
-    email             VARCHAR,
-    phone             VARCHAR,
+    status            VARCHAR COLLATE "C" NOT NULL,
+    channel           VARCHAR COLLATE "C" NOT NULL,
+    email             VARCHAR COLLATE "C",
+    phone             VARCHAR COLLATE "C",
     phone_digits      VARCHAR,
     store_id          VARCHAR NOT NULL REFERENCES stores (store_id),
     salesperson_id    VARCHAR,
@@ -83,8 +87,70 @@ ALTER TABLE order_events ADD COLUMN IF NOT EXISTS reason_code VARCHAR;
 CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id);
 """
 
-# The indexes the reads use (how each was chosen: docs/design.md, PostgreSQL).
-INDEXES = """
+# The users, their revocation times and the sign-in throttle's failures (``core.db.postgres.users``):
+# in the server mode they live here, so every replica agrees at once. ``users_version`` counts every
+# change of ``users``, so that a process knows with one read of one row whether its copy is
+# current. ``signin_failures.at`` is a Unix time from the app's clock, as the in-memory throttle's.
+USERS_TABLES = f"""
+CREATE TABLE IF NOT EXISTS users (
+    username            VARCHAR PRIMARY KEY,
+    name                VARCHAR NOT NULL,
+    email               VARCHAR NOT NULL DEFAULT '',
+    password_hash       VARCHAR NOT NULL CHECK (password_hash LIKE '$2%'),
+    role                VARCHAR NOT NULL CHECK (role IN {sql_list(ROLES)}),
+    legal_entities      VARCHAR[] NOT NULL DEFAULT '{{}}',
+    stores              VARCHAR[] NOT NULL DEFAULT '{{}}',
+    sessions_valid_from TIMESTAMPTZ
+);
+
+CREATE TABLE IF NOT EXISTS users_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version BIGINT NOT NULL
+);
+INSERT INTO users_version VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS signin_failures (
+    kind VARCHAR NOT NULL CHECK (kind IN ('user', 'client')),
+    key  VARCHAR NOT NULL,
+    at   DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signin_failures_key ON signin_failures (kind, key, at);
+CREATE INDEX IF NOT EXISTS signin_failures_at ON signin_failures (at);
+"""
+
+# The indexes the reads use (how each was chosen: docs/design.md, PostgreSQL; measured:
+# docs/stack-facts.md, PostgreSQL). A page walks the index of its sort column in the screen's order
+# (``core.db.postgres.paging``); each carries the columns the view's conditions test (store, time,
+# status, channel), so that they are checked in the index without reading the table. The
+# descending twins of the columns that may be empty give "empty last" in both directions. The
+# trigram indexes answer the searches' "contains" (``pg_trgm``, shipped with PostgreSQL; creating
+# the extension needs a superuser or a database owner allowed to, once).
+_COVER = "INCLUDE (created_at, store_id, status, channel)"
+INDEXES = f"""
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX IF NOT EXISTS orders_time ON orders (created_at, order_id)
+    INCLUDE (store_id, status, channel, amount);
+CREATE INDEX IF NOT EXISTS orders_store_time ON orders (store_id, created_at)
+    INCLUDE (amount, status, channel);
+CREATE INDEX IF NOT EXISTS orders_store_id ON orders (store_id, order_id)
+    INCLUDE (created_at, status, channel);
+CREATE INDEX IF NOT EXISTS orders_id ON orders (order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_amount ON orders (amount, order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_refunded ON orders (refunded_amount, order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_status ON orders (status, order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_channel ON orders (channel, order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_merchant ON orders (merchant_order_id, order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_merchant_desc
+    ON orders (merchant_order_id DESC NULLS LAST, order_id DESC) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_email ON orders (email, order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_email_desc
+    ON orders (email DESC NULLS LAST, order_id DESC) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_phone ON orders (phone, order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_phone_desc
+    ON orders (phone DESC NULLS LAST, order_id DESC) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_email_trgm
+    ON orders USING gin (lower(email COLLATE "default") gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS orders_phone_trgm ON orders USING gin (phone_digits gin_trgm_ops);
 """
 
 
@@ -94,8 +160,13 @@ def create_or_upgrade(cur) -> None:
     try:
         cur.execute("SELECT pg_advisory_xact_lock(?)", [SCHEMA_LOCK])
         cur.execute(TABLES)
+        cur.execute(USERS_TABLES)
         if INDEXES.strip():
             cur.execute(INDEXES)
+        counted = cur.execute("SELECT to_regclass('order_hours') IS NOT NULL").fetchone()[0]
+        cur.execute(summary.DDL)
+        # The orders already there are counted once; later rows merged (summary.COMPACT).
+        cur.execute(summary.COMPACT if counted else summary.BACKFILL)
         cur.execute(
             "INSERT INTO meta VALUES ('schema_version', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
