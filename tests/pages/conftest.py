@@ -1,6 +1,7 @@
 """Page tests: the real app.py through the real sign-in form, on a sample database."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -8,7 +9,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.users import User, hash_password, save_users
+from core.db import open_database
+from core.db.postgres.users import DatabaseUsers
+from core.user_store import users_in_database
+from core.users import User, edit_users, hash_password, load_users, save_users
 from tests.backends import BACKENDS, new_target
 from tests.sample_data import sample_database
 
@@ -24,6 +28,23 @@ def target_of(root: Path) -> str:
     return (root / "target").read_text()
 
 
+def users_into_database(target: str, users_file: Path) -> None:
+    """On PostgreSQL the app reads its users from the database: the users file's users go there."""
+    if not users_in_database(target):
+        return
+    with open_database(target) as database:
+        DatabaseUsers(database).replace_all(load_users(users_file).values())
+
+
+@contextlib.contextmanager
+def edit_test_users(folder: Path):
+    """Edit the users of a test's folder as ``core.users.edit_users`` does; on PostgreSQL the
+    database's users are then replaced by the edited ones, as a ``users`` command would."""
+    with edit_users(folder / "users.yaml") as users:
+        yield users
+    users_into_database(target_of(folder), folder / "users.yaml")
+
+
 def private_database(page_data, folder: Path, request) -> str:
     """A private database of the page test's backend with the same sample: a copy of the DuckDB
     file, or a new PostgreSQL database loaded with it (the sample is the same every time)."""
@@ -36,6 +57,7 @@ def private_database(page_data, folder: Path, request) -> str:
             "postgresql", folder, request.getfixturevalue("postgres_cluster")))
         target = database.url
         database.close()
+        users_into_database(target, root / "users.yaml")
     (folder / "target").write_text(target)
     return target
 
@@ -64,6 +86,7 @@ def page_data(request, tmp_path_factory):
                              legal_entities=("Beta Sp. z o.o.",)),
         },
     )
+    users_into_database(str(target), root / "users.yaml")
     return root, sample
 
 

@@ -7,10 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from core.users import edit_users
 from ui.context import get_database
 from tests.markdown_text import shown
-from tests.pages.conftest import new_app, sign_in
+from tests.pages.conftest import edit_test_users, new_app, sign_in
 
 STORES_CSV = (
     "store_id,store_name,store_address,merchant_store_id,brand,legal_entity,region,zone\n"
@@ -37,14 +36,14 @@ def test_admin_sees_the_importer(writable):
 def test_a_removed_role_takes_effect_on_the_next_action(writable):
     root, sample = writable
     at = sign_in(new_app(), "viewer")
-    with edit_users(root / "users.yaml") as users:
+    with edit_test_users(root) as users:
         users["viewer"] = replace(users["viewer"], legal_entities=(), stores=("S05",))
     at.run()
     expected = sum(1 for o in sample.orders if o["store_id"] == "S05")
     text = " ".join(c.value for c in at.caption)
     assert f"of {expected:,} orders" in text
 
-    with edit_users(root / "users.yaml") as users:
+    with edit_test_users(root) as users:
         del users["viewer"]
     at.run()
     assert not at.dataframe

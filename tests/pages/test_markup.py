@@ -13,9 +13,8 @@ import pytest
 from streamlit.testing.v1.element_tree import Block
 
 from core.db import open_database
-from core.users import edit_users
 from tests.markdown_text import markup_in, shown
-from tests.pages.conftest import new_app, sign_in, target_of
+from tests.pages.conftest import edit_test_users, new_app, sign_in, target_of
 
 LINK = "[Sign in again](https://ev.il/a)"
 IMAGE = "![logo](https://ev.il/pixel.png)"
@@ -117,7 +116,7 @@ def test_a_hostile_item_name_is_a_plain_label_in_the_refund_dialog(hostile_data)
 
 def test_a_hostile_user_name_shows_as_text_in_the_sidebar(writable):
     root, _ = writable
-    with edit_users(root / "users.yaml") as users:
+    with edit_test_users(root) as users:
         users["refunder"] = replace(users["refunder"], name=LINK)
     at = sign_in(new_app(), "refunder")
     sidebar = [m.value for m in at.sidebar.markdown]

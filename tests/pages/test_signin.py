@@ -81,6 +81,13 @@ def _close_the_apps_database() -> None:
 
 
 @pytest.fixture
+def backend(page_data, request) -> str:
+    """The backend of the page tests' sample (``page_data``'s parameter): the sign-in tests run
+    once per backend, on the users file or on the database."""
+    return request.node.callspec.params["page_data"]
+
+
+@pytest.fixture
 def signin_app(backend, request):
     """The app on the test's backend, for tests that change no user (DuckDB: ``app_env``)."""
     return request.getfixturevalue("app_env" if backend == "duckdb" else "on_postgres")
@@ -343,6 +350,7 @@ credentials:
 """
 
 
+@pytest.mark.parametrize("page_data", ["duckdb"], indirect=True)  # the users file: DuckDB's mode
 def test_a_broken_users_file_shows_a_generic_line_and_logs_the_details(writable, caplog):
     users_path = writable[0] / "users.yaml"
     users_path.write_text(BROKEN_USERS)
