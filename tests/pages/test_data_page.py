@@ -107,7 +107,6 @@ def test_the_page_states_the_size_limits(writable):
 def test_a_spreadsheet_dimension_bomb_is_refused_quickly_and_memory_set_back(writable, tmp_path):
     from tests.db.test_import_limits import _order_cells, write_sheet
 
-
     bomb = write_sheet(tmp_path / "bomb.xlsx", [
         f'<row r="2">{_order_cells(2)}</row>',
         '<row r="1048576"><c r="A1048576"><v>1</v></c></row>'])
