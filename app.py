@@ -16,7 +16,8 @@ from core.errors import DataUnavailable, OrderdeskError, UsersFileError
 from core.users import ROLES, authenticator_credentials
 from ui.context import current_user, get_settings, get_users
 from ui.text import as_text
-from ui.signin import NOTICE, SIGNED_IN_AT, WRONG_CREDENTIALS, build_authenticator, request_client
+from ui.signin import (NOTICE, RESTORED, SIGNED_IN_AT, WRONG_CREDENTIALS, build_authenticator,
+                       request_client)
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("orderdesk")
@@ -156,6 +157,11 @@ except OrderdeskError as exc:
 
 if not st.session_state.get("authentication_status"):
     st.navigation(_signed_out_pages(), position="hidden").run()
+    if st.session_state.pop(RESTORED, False) and st.session_state.get("authentication_status"):
+        # Signed in from the cookie the browser has: nothing to store, so draw the app now. A
+        # tab that reconnected to another replica never answers the cookie component again
+        # (docs/stack-facts.md, PostgreSQL).
+        st.rerun()
     # Signed in just now: no st.rerun() here. The browser must first run the component that
     # stores the sign-in cookie; its answer reruns the script, which then draws the app.
     st.stop()

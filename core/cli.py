@@ -12,7 +12,11 @@ import sys
 import textwrap
 from collections.abc import Sequence
 
-from core.errors import DatabaseBusy, DataUnavailable, ImportRejected, InvalidInput, OrderdeskError
+from core.errors import (DatabaseBusy, DataUnavailable, ImportRejected, InvalidInput,
+                         OrderdeskError, WriteConflict)
+
+# An import that lost a race with a refund (PostgreSQL) is tried again from the files this often.
+IMPORT_ATTEMPTS = 3
 from core.importer import IMPORT_MEMORY_LIMIT, ROW_NUMBER_HELP, import_files
 from core.settings import Settings
 from core.cli_users import demo_users as _demo_users, users_command
@@ -161,8 +165,14 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     # files are read by a DuckDB database in memory under the same limit, and the app may serve
     # meanwhile (core.db.postgres.importing).
     with open_database(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT) as database:
-        report = import_files(database, stores=args.stores, orders=args.orders, items=args.items,
-                              progress=progress)
+        for attempt in range(IMPORT_ATTEMPTS):
+            try:  # all or nothing: a write that lost to a concurrent refund left nothing behind
+                report = import_files(database, stores=args.stores, orders=args.orders,
+                                      items=args.items, progress=progress)
+                break
+            except WriteConflict:
+                if attempt == IMPORT_ATTEMPTS - 1:
+                    raise
     # when the import added many orders: DuckDB's search index clustered, PostgreSQL's analysed
     after_bulk_write(settings.db_path, memory_limit=IMPORT_MEMORY_LIMIT)
     if progress:

@@ -30,6 +30,7 @@ from core.users import User
 
 SIGNED_IN_AT = "signin.at"  # Unix time of this session's sign-in
 NOTICE = "signin.notice"  # the message under the form after a refused attempt
+RESTORED = "signin.restored"  # set by a run that signed in from the browser's cookie
 WRONG_CREDENTIALS = "Username or password is incorrect."
 
 
@@ -69,6 +70,7 @@ class GuardedLogin:
             # Already vetted by SignInCookie.get_cookie.
             self._inner.login(token=token)
             st.session_state[SIGNED_IN_AT] = time.time()
+            st.session_state[RESTORED] = True
             signin.audit("restored from cookie", token["username"], request_client(self._settings))
             return None
         if not username:

@@ -161,13 +161,18 @@ def test_kill_9_of_a_replica_and_its_user_goes_on_on_the_other_signed_in_by_the_
     refund_in_dialog(page, Decimal("2.00"))
 
     doomed.kill()
-    # The open tab reconnects on its own, through nginx, to the survivor (its WebSocket, health
-    # check and host config go there), which restores the sign-in from the cookie; but the tab
-    # stays on a blank sign-in page (docs/stack-facts.md, PostgreSQL and replicas). The user's
-    # reload, or any new visit, lands on the survivor signed in by the cookie.
-    page.wait_for_timeout(3000)
-    assert survivor.address in served_by(world, world.routes[doomed.address])
-    page.reload()
+    # The open tab reconnects on its own, through nginx, to the survivor, which signs the user
+    # in again from the cookie: the same order, now read there.
+    for _ in range(100):  # the tab's health check and host config go to the survivor
+        if survivor.address in served_by(world, world.routes[doomed.address]):
+            break
+        page.wait_for_timeout(200)
+    for _ in range(100):
+        if "restored from cookie: user='refunder'" in survivor.log_tail():
+            break
+        page.wait_for_timeout(200)
+    else:
+        pytest.fail(f"the survivor never signed the tab in:\n{world.log_tail()}")
     expect(heading(page, f"Order {order['order_id']}")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("textbox", name="Username")).to_have_count(0)
     assert tile(page, "Refunded amount") == "2.00"  # read on the survivor

@@ -13,6 +13,7 @@ nothing it committed, and its user goes on on the other replica through the sign
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -131,8 +132,12 @@ class Desk(Client):
         return dict(zip(self.column("Order ID"), self.column(name)))[str(order_id)]
 
 
-def run(flow) -> None:
-    asyncio.run(asyncio.wait_for(flow(), 120))
+def run(flow):
+    """Run the coroutine ``flow()`` to its end (at most 120 s), in a thread of its own: a browser
+    test run earlier in this process (Playwright's sync API) may have left an event loop set in
+    this thread, where ``asyncio.run`` refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(flow(), 120)).result()
 
 
 # --- the database and two replicas -------------------------------------------------------------
@@ -241,7 +246,7 @@ def test_two_replicas_refunding_one_order_at_once_never_exceed_what_was_captured
             await desk.close()
         return confirmed
 
-    confirmed = asyncio.run(asyncio.wait_for(flow(), 120))
+    confirmed = run(flow)
     assert confirmed.count(True) == 1, confirmed
     assert stored_order(url, order_id) == (captured, share, "Completed", 1)
 

@@ -8,8 +8,10 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from decimal import Decimal
 
+import psycopg
 import pytest
 
 from core.db import open_database
@@ -108,3 +110,29 @@ def test_a_status_sync_racing_refunds_loses_no_refund(synced, tmp_path):
         assert sum((a for _, a, _ in mine), Decimal("0.00")) == amount, order_id
         # the app's refunds came first; the import's one refund is what was left
         assert [user for _, _, user in mine].count("import") == 1, order_id
+
+
+def test_opening_the_database_waits_for_no_writer(synced):
+    """``python -m core import`` (or a replica starting) opens the database read-write while a
+    refund's transaction holds its order: the open neither waits for it nor takes a lock the
+    refund will need next (that was a deadlock that stopped the import)."""
+    url, _ = synced
+    with psycopg.connect(url, autocommit=True) as refund:
+        refund.execute("BEGIN")
+        refund.execute("UPDATE orders SET refunded_amount = refunded_amount + 1 "
+                       "WHERE order_id = 5001")
+        opened = threading.Event()
+
+        def open_and_close():
+            with open_database(url):
+                opened.set()
+
+        opener = threading.Thread(target=open_and_close, daemon=True)
+        opener.start()
+        assert opened.wait(10), "the open waited for the refund's transaction"
+        # the refund goes on to write its event and commits
+        refund.execute("INSERT INTO order_events (order_id, kind, amount, username, created_at, "
+                       "idempotency_key) "
+                       "VALUES (5001, 'refund', 1.00, 'rafa', now(), 'k-opening')")
+        refund.execute("COMMIT")
+        opener.join(10)

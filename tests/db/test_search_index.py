@@ -316,10 +316,9 @@ def test_a_hash_collision_of_the_merchant_order_id_is_not_a_match(tmp_path, text
 
 # --- 5. more than INDEX_CANDIDATES matches -------------------------------------------------------
 
+@pytest.mark.parametrize("search_db", ["duckdb"], indirect=True)  # DuckDB's search index only
 def test_more_matches_than_index_candidates_fall_back_to_the_scan(search_db, monkeypatch):
     database, sample = search_db
-    if database.backend != "duckdb":
-        pytest.skip("DuckDB's search index only")
     for module in (search_index, core.db.paging):
         monkeypatch.setattr(module, "INDEX_CANDIDATES", 3)
     answers = spy_on_the_index(monkeypatch)

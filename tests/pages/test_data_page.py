@@ -103,12 +103,9 @@ def test_the_page_states_the_size_limits(writable):
     assert "files up to 1,024 MB" in text
 
 
+@pytest.mark.parametrize("page_data", ["duckdb"], indirect=True)  # DuckDB's memory limit
 def test_a_spreadsheet_dimension_bomb_is_refused_quickly_and_memory_set_back(writable, tmp_path):
     from tests.db.test_import_limits import _order_cells, write_sheet
-    from tests.pages.conftest import target_of
-
-    if not target_of(writable[0]).endswith(".duckdb"):
-        pytest.skip("DuckDB's memory limit (PostgreSQL's memory is its server's)")
 
     bomb = write_sheet(tmp_path / "bomb.xlsx", [
         f'<row r="2">{_order_cells(2)}</row>',

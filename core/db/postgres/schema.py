@@ -154,19 +154,53 @@ CREATE INDEX IF NOT EXISTS orders_phone_trgm ON orders USING gin (phone_digits g
 """
 
 
+# The tables writers change, in the order their transactions first lock them (an import the
+# stores, then the orders; a refund the orders, whose triggers count into ``order_hours``, then
+# the items and events): an upgrade locks them in the same order, so it never deadlocks with one.
+_WRITTEN_TABLES = ("stores", "orders", "order_hours", "order_items", "order_events")
+
+
 def create_or_upgrade(cur) -> None:
-    """Create what is missing and record the schema's version, once across processes."""
+    """Create what is missing and record the schema's version, once across processes; then merge
+    the hourly counts' rows (``summary.COMPACT``).
+
+    A database already at this version (or a newer one) is left as it is: its DDL, even
+    ``CREATE INDEX IF NOT EXISTS``, would lock whole tables that refunds and imports are
+    writing, and a process opening the database while they run must never stop one of them."""
+    if _recorded_version(cur) < SCHEMA_VERSION:
+        _create_or_upgrade(cur)
+    cur.execute(summary.COMPACT)  # one statement, atomic; writers only ever add rows
+
+
+def _recorded_version(cur) -> int:
+    """The schema version the database records; 0 for a database without one."""
+    if cur.execute("SELECT to_regclass('meta') IS NULL").fetchone()[0]:
+        return 0
+    row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _create_or_upgrade(cur) -> None:
     cur.execute("BEGIN")
     try:
         cur.execute("SELECT pg_advisory_xact_lock(?)", [SCHEMA_LOCK])
+        if _recorded_version(cur) >= SCHEMA_VERSION:  # another process did it meanwhile
+            cur.execute("COMMIT")
+            return
+        existing = [table for table in _WRITTEN_TABLES
+                    if cur.execute("SELECT to_regclass(?) IS NOT NULL", [table]).fetchone()[0]]
+        if existing:
+            cur.execute(f"LOCK TABLE {', '.join(existing)} IN SHARE ROW EXCLUSIVE MODE")
         cur.execute(TABLES)
         cur.execute(USERS_TABLES)
         if INDEXES.strip():
             cur.execute(INDEXES)
-        counted = cur.execute("SELECT to_regclass('order_hours') IS NOT NULL").fetchone()[0]
+        counted = "order_hours" in existing
         cur.execute(summary.DDL)
-        # The orders already there are counted once; later rows merged (summary.COMPACT).
-        cur.execute(summary.COMPACT if counted else summary.BACKFILL)
+        # The orders already there are counted once, by the transaction that creates the
+        # triggers (which waited for every writer of the orders to finish).
+        if not counted:
+            cur.execute(summary.BACKFILL)
         cur.execute(
             "INSERT INTO meta VALUES ('schema_version', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
