@@ -3,8 +3,7 @@ outside, the totals exact in Decimal, every sort (both directions) and the walk 
 the filters (period of the refund's date, reason, who refunded), the search (refund ID too), and
 imported refunds (an order's refunded amount its events do not cover).
 
-Runs on the DuckDB file; the PostgreSQL param joins once PostgreSQL's reads (``orders_where``)
-are on this branch.
+Runs on a DuckDB file and on PostgreSQL.
 """
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ from core.db import refunds as register
 from core.query import OrderQuery
 from core.refunds import IMPORTED, NOT_RECORDED, REASONS, SORT_LABELS, RefundQuery
 from core.users import Scope, User
+from tests.backends import BACKENDS, new_target
 from tests.sample_data import sample_database
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -31,11 +31,14 @@ SCOPES = {
 }
 
 
-@pytest.fixture(scope="module")
-def register_db(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def register_db(request, tmp_path_factory):
     """The sample with refunds made through core.actions (reasons, comments, users), an older
     event without a reason, and imported refunds (the sample's Return orders)."""
-    database, sample = sample_database(tmp_path_factory.mktemp("reg") / "orders.duckdb")
+    cluster = (request.getfixturevalue("postgres_cluster") if request.param == "postgresql"
+               else None)
+    database, sample = sample_database(new_target(request.param, tmp_path_factory.mktemp("reg"),
+                                                  cluster))
     rnd = random.Random(5)
     users = [User(name, name, f"{name}@x", "h", "admin") for name in ("anna", "bert")]
     completed = [o for o in sample.orders if o["status"] == "Completed"]
@@ -61,7 +64,7 @@ def register_db(tmp_path_factory):
                     "WHERE order_id = ?", [mixed["order_id"]])
         # Spread the app's refunds over the year, so that the period has work to do.
         cur.execute("UPDATE order_events SET created_at = TIMESTAMP '2026-01-01' "
-                    "+ (event_id % 300) * INTERVAL 1 DAY + (event_id % 7) * INTERVAL 1 HOUR "
+                    "+ (event_id % 300) * INTERVAL '1 day' + (event_id % 7) * INTERVAL '1 hour' "
                     "WHERE idempotency_key LIKE 'k%'")
     yield database, sample
     database.close()

@@ -297,12 +297,12 @@ def test_a_refund_stored_before_reasons_reads_not_recorded(writable):
     """An event of an older version: its free text becomes the comment, the reason "Not
     recorded"."""
     order = pick(writable, "Completed", with_items=False)
-    con = duckdb.connect(os.environ["ORDERDESK_DB"])
-    con.execute("UPDATE orders SET refunded_amount = 1.00 WHERE order_id = ?", [order["order_id"]])
-    con.execute("INSERT INTO order_events (order_id, kind, amount, reason, username, created_at, "
-                "idempotency_key) VALUES (?, 'refund', 1.00, 'typed long ago', 'old', "
-                "TIMESTAMP '2026-02-01 10:00:00', 'old-key')", [order["order_id"]])
-    con.close()
+    with open_database(os.environ["ORDERDESK_DB"]) as database, database.transaction() as cur:
+        cur.execute("UPDATE orders SET refunded_amount = 1.00 WHERE order_id = ?",
+                    [order["order_id"]])
+        cur.execute("INSERT INTO order_events (order_id, kind, amount, reason, username, "
+                    "created_at, idempotency_key) VALUES (?, 'refund', 1.00, 'typed long ago', "
+                    "'old', TIMESTAMP '2026-02-01 10:00:00', 'old-key')", [order["order_id"]])
     at = open_order("refunder", order["order_id"])
     events = history(at)
     assert (list(events["Reason"]), list(events["Comment"])) == (

@@ -8,6 +8,7 @@ brings them: they are the register's "Imported" rows. Each test that refunds wor
 from __future__ import annotations
 
 import io
+import os
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ import openpyxl
 import pytest
 
 from core import actions
-from core.db import Database
+from core.db import open_database
 from core.users import User
 from tests.pages.conftest import new_app, sign_in
 from zoneinfo import ZoneInfo
@@ -71,10 +72,10 @@ def test_viewer_sees_the_refunds_of_the_scope_only(app_env):
 
 
 def test_a_refund_made_in_the_dialog_is_its_first_row_with_reason_and_comment(writable):
-    root, sample = writable
+    _, sample = writable
     order = next(o for o in sample.orders if o["status"] == "Completed"
                  and sample.store_of(o)["legal_entity"] == BETA)
-    database = Database(root / "orders.duckdb")
+    database = open_database(os.environ["ORDERDESK_DB"])
     refunder = User("refunder", "R", "r@x", "h", "refunder", legal_entities=(BETA,))
     result = actions.refund_order(database, refunder, order["order_id"], idempotency_key="k-1",
                                   amount="2,50", reason="Box dented", reason_code="Damaged or defective",
