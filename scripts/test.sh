@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite, browser tests included (pass pytest options through).
+# Set up and run the whole test suite, browser tests included (pytest options, when given, run
+# one pytest with them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh requirements-dev.txt
@@ -19,4 +20,12 @@ apt_install() {  # apt_install [--no-install-recommends] PACKAGE...
 command -v soffice >/dev/null || apt_install --no-install-recommends libreoffice-calc
 [ -x /usr/sbin/nginx ] || apt_install --no-install-recommends nginx
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_install --no-install-recommends postgresql
-exec .venv/bin/python -m pytest "$@"
+# Options given: one pytest run with them (e.g. `-k refund`, `-m slow`).
+[ "$#" -gt 0 ] && exec .venv/bin/python -m pytest "$@"
+# The whole suite in two steps: the tests without a browser in two processes (pytest-xdist; each
+# module's tests stay in one process, with its fixtures), then the browser flows one at a time
+# (each drives a server, nginx or Chromium of its own, timed by what a user would wait).
+status=0
+.venv/bin/python -m pytest -n 2 --dist loadfile -m "not slow and not browser" || status=$?
+.venv/bin/python -m pytest -m "browser and not slow" || status=$?
+exit "$status"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import ssl
+import time
 import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,10 +53,16 @@ def _routes(proxy: Proxy, replicas: list[Replica]) -> dict[str, str]:
     log = proxy.root / "access.log"
     routes: dict[str, str] = {}
     for _ in range(40):
+        logged = len(log.read_text().splitlines()) if log.exists() else 0
         with urllib.request.urlopen(f"{proxy.url}/_stcore/health", context=context,
                                     timeout=10) as response:
             assert response.status == 200
-        route, upstream, _ = log.read_text().splitlines()[-1].split(" ", 2)
+        # nginx logs a request after its answer is sent: wait for the line
+        deadline = time.monotonic() + 5
+        while len(lines := log.read_text().splitlines() if log.exists() else []) <= logged:
+            assert time.monotonic() < deadline, "nginx logged no line for the request"
+            time.sleep(0.02)
+        route, upstream, _ = lines[-1].split(" ", 2)
         routes.setdefault(upstream, route)
         if len(routes) == len(replicas):
             return routes

@@ -89,7 +89,11 @@ def backend(page_data, request) -> str:
 
 @pytest.fixture
 def signin_app(backend, request):
-    """The app on the test's backend, for tests that change no user (DuckDB: ``app_env``)."""
+    """The app on the test's backend, for tests that change no user (DuckDB: ``app_env``), with
+    a throttle that has counted no failure yet (the process keeps one across tests)."""
+    from ui.signin import get_throttle
+
+    get_throttle.clear()
     return request.getfixturevalue("app_env" if backend == "duckdb" else "on_postgres")
 
 

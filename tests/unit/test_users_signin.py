@@ -275,9 +275,10 @@ def test_sign_in_settings_defaults():
 # --- the cookie key ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key,accepted", [
-    (secrets.token_urlsafe(48), True),  # what scripts/serve.sh generates
-    (secrets.token_urlsafe(24), True),
-    (secrets.token_hex(32), True),
+    # fresh keys each run, named so that every test process collects the same tests
+    pytest.param(secrets.token_urlsafe(48), True, id="token_urlsafe-48"),  # scripts/serve.sh's
+    pytest.param(secrets.token_urlsafe(24), True, id="token_urlsafe-24"),
+    pytest.param(secrets.token_hex(32), True, id="token_hex-32"),
     ("kP3-vQ8_zR1xW7nL4mT9bY2cF6hJ0sD5", True),
     ("x" * 40, False),
     ("ab" * 20, False),
