@@ -8,6 +8,7 @@ brings them: they are the register's "Imported" rows. Each test that refunds wor
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 import os
 from datetime import datetime
 from decimal import Decimal
@@ -18,7 +19,7 @@ import pytest
 from core import actions
 from core.db import open_database
 from core.users import User
-from tests.pages.conftest import new_app, sign_in
+from tests.pages.conftest import edit_test_users, new_app, sign_in
 from zoneinfo import ZoneInfo
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -69,6 +70,32 @@ def test_viewer_sees_the_refunds_of_the_scope_only(app_env):
     assert set(shown["Reason"]) == {"Imported"}
     assert set(shown["Refund ID"]) == {""}
     assert "The period filters the refund's date" in " ".join(c.value for c in at.caption)
+
+
+def test_a_viewer_of_one_store_sees_only_that_stores_refunds(writable):
+    """The viewer, narrowed to store S05 (an edit of the users, as the command line makes it),
+    sees that store's refunds only, the app's and the imported ones."""
+    root, sample = writable
+    order = next(o for o in sample.orders if o["status"] == "Completed" and o["store_id"] == "S05")
+    other = next(o for o in sample.orders if o["status"] == "Completed" and o["store_id"] != "S05")
+    admin = User("admin", "A", "a@x", "h", "admin")
+    with open_database(os.environ["ORDERDESK_DB"]) as database:
+        made = [actions.refund_order(database, admin, o["order_id"], idempotency_key=f"k-{n}",
+                                     amount="1.00", reason="Return desk", reason_code="Goods returned",
+                                     tz=WARSAW)
+                for n, o in enumerate((order, other))]
+    with edit_test_users(root) as users:
+        users["viewer"] = replace(users["viewer"], legal_entities=(), stores=("S05",))
+    at = open_refunds("viewer")
+    expected = imported(sample, lambda o: o["store_id"] == "S05")
+    shown = table(at)
+    assert len(shown) == min(15, len(expected) + 1)
+    assert made[0].reference in set(shown["Refund ID"])
+    assert made[1].reference not in set(shown["Refund ID"])
+    stores = {s["store_id"]: s["store_name"] for s in sample.stores}
+    assert set(shown["Store name"]) == {stores["S05"]}
+    total = sum((o["refunded_amount"] for o in expected), Decimal("1.00"))
+    assert caption_of(at).endswith(f" · refunded {total:,.2f}")
 
 
 def test_a_refund_made_in_the_dialog_is_its_first_row_with_reason_and_comment(writable):
