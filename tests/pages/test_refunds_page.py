@@ -81,8 +81,8 @@ def test_a_viewer_of_one_store_sees_only_that_stores_refunds(writable):
     admin = User("admin", "A", "a@x", "h", "admin")
     with open_database(os.environ["ORDERDESK_DB"]) as database:
         made = [actions.refund_order(database, admin, o["order_id"], idempotency_key=f"k-{n}",
-                                     amount="1.00", reason="Return desk", reason_code="Goods returned",
-                                     tz=WARSAW)
+                                     amount="1.00", reason="Return desk",
+                                     reason_code="Goods returned", tz=WARSAW)
                 for n, o in enumerate((order, other))]
     with edit_test_users(root) as users:
         users["viewer"] = replace(users["viewer"], legal_entities=(), stores=("S05",))
