@@ -32,19 +32,20 @@ sys.path.insert(0, str(ROOT))
 STORES = 50
 
 
-def write_files(folder: Path, orders: int, fmt: str, first_id: int = 1_000_000
-                ) -> tuple[Path, Path]:
+def write_files(folder: Path, orders: int, fmt: str, first_id: int = 1_000_000,
+                store_prefix: str = "S") -> tuple[Path, Path]:
     import duckdb
 
     folder.mkdir(parents=True, exist_ok=True)
-    stores = folder / "stores.csv"
-    target = folder / (f"orders-{orders}.{fmt}" if first_id == 1_000_000
-                       else f"orders-{orders}-from-{first_id}.{fmt}")
+    suffix = "" if store_prefix == "S" else f"-{store_prefix}"
+    stores = folder / f"stores{suffix}.csv"
+    target = folder / ((f"orders-{orders}" if first_id == 1_000_000
+                        else f"orders-{orders}-from-{first_id}") + f"{suffix}.{fmt}")
     if stores.exists() and target.exists():
         return stores, target
     con = duckdb.connect()
     con.execute(f"""
-        COPY (SELECT 'S' || lpad(i::VARCHAR, 3, '0') AS store_id, 'Store ' || i AS store_name,
+        COPY (SELECT '{store_prefix}' || lpad(i::VARCHAR, 3, '0') AS store_id, 'Store ' || i AS store_name,
                      'Main St ' || i AS store_address, 'M-' || i AS merchant_store_id,
                      'Reserved' AS brand, 'LE' || (i % 4) AS legal_entity, 'Mazowieckie' AS region,
                      'PL' AS zone
@@ -63,7 +64,7 @@ def write_files(folder: Path, orders: int, fmt: str, first_id: int = 1_000_000
                    CASE WHEN i % 10 < 3 OR i % 3 = 0 THEN 'online' ELSE 'offline' END AS channel,
                    'customer' || (i % 700000) || '@mail.test' AS email,
                    '+48 6' || lpad((i % 100000000)::VARCHAR, 8, '0') AS phone,
-                   'S' || lpad(((i % {STORES}) + 1)::VARCHAR, 3, '0') AS store_id,
+                   '{store_prefix}' || lpad(((i % {STORES}) + 1)::VARCHAR, 3, '0') AS store_id,
                    'SP' || (i % 500) AS salesperson_id, 'Seller ' || (i % 500) AS salesperson_name,
                    '' AS refunded_amount
             FROM range({orders}) t(i)
@@ -82,8 +83,13 @@ def main() -> int:
                                      "file in --folder)")
     parser.add_argument("--first-id", type=int, default=1_000_000,
                         help="the first order ID (default 1000000)")
+    parser.add_argument("--store-prefix", default="S", help="the stores' IDs: PREFIX001… "
+                        "(default S; another keeps the import out of the demo users' stores)")
     args = parser.parse_args()
-    stores, orders = write_files(args.folder, args.orders, args.format, args.first_id)
+    if not args.store_prefix.isalnum():
+        parser.error("--store-prefix: letters and digits only")
+    stores, orders = write_files(args.folder, args.orders, args.format, args.first_id,
+                                 args.store_prefix)
     if args.db:
         db = args.db
     else:
