@@ -179,7 +179,8 @@ INVARIANTS = {
     "refund events are written like the app writes them": f"""
         SELECT e.order_id FROM order_events e JOIN orders o USING (order_id)
         WHERE e.kind = 'refund' AND (e.amount <= 0 OR e.username <> 'demo'
-            OR e.reason <> 'Customer return' OR e.idempotency_key <> 'demo-refund-' || o.order_id
+            OR e.reason_code IS NULL OR coalesce(e.reason, '') = ''
+            OR e.idempotency_key <> 'demo-refund-' || o.order_id
             OR e.created_at <= o.created_at OR e.created_at >= TIMESTAMP '{END}')""",
     "each Cancel order, and only it, has one cancel event of 0": """
         SELECT o.order_id FROM orders o FULL JOIN (

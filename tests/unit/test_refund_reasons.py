@@ -110,3 +110,10 @@ def test_words_for_the_export_info():
     query = RefundQuery(view=OrderQuery(stores=("S01",)), reasons=("Other",))
     assert query.describe_filters() == "Store: S01; Reason: Other"
     assert RefundQuery().describe_sort() == "Refund date, newest first"
+
+
+def test_the_demos_reasons_are_from_the_fixed_list():
+    from core.db.demo_data.lines import DEMO_REASONS
+
+    assert {code for code, _ in DEMO_REASONS} <= set(REASONS)
+    assert all(comment for _, comment in DEMO_REASONS)

@@ -6,6 +6,15 @@ from core.db.demo_data.choices import CANCEL, PARTIAL, RETURN, Choices
 from core.db.sql_text import sql_array
 from core.demo.names import CLOTHES_SIZES, COLOURS, GARMENTS, SHOE_SIZES
 
+# The demo refunds' reasons, by weight (most come back as returns): from the dialog's fixed list
+# (core.refunds.REASONS), each with the comment the refunder typed.
+DEMO_REASONS = (("Goods returned", "Customer return"),) * 6 + (
+    ("Damaged or defective", "Seam came apart"), ("Damaged or defective", "Stain on delivery"),
+    ("Goods not delivered", "Parcel lost by the courier"),
+    ("Price adjustment", "Promotion price applied late"),
+    ("Duplicate order", "Paid twice at the till"),
+)
+
 
 def insert_items(c: Choices) -> str:
     """The INSERT of every line of ``demo_base``'s orders, with their refunded units."""
@@ -43,18 +52,22 @@ def insert_events(c: Choices) -> str:
 
     cancel_at = at(f"600 + {c.rand('cancel-delay', 3 * 86400, 'b.i')}")
     refund_at = at(f"2 * 86400 + {c.rand('refund-delay', 28 * 86400, 'b.i')}")
+    reason = c.rand("refund-reason", len(DEMO_REASONS), "b.i")
     return f"""
     INSERT INTO order_events (event_id, order_id, kind, amount, items, reason, username,
-                              created_at, idempotency_key)
+                              created_at, idempotency_key, reason_code)
     SELECT row_number() OVER (ORDER BY b.order_id), b.order_id,
         CASE b.fate WHEN {CANCEL} THEN 'cancel' ELSE 'refund' END,
         b.refunded_cents::DECIMAL(18, 0) * 0.01,
         r.items,
-        CASE b.fate WHEN {CANCEL} THEN 'Cancelled by the customer' ELSE 'Customer return' END,
+        CASE b.fate WHEN {CANCEL} THEN 'Cancelled by the customer'
+             ELSE {sql_array([comment for _, comment in DEMO_REASONS])}[1 + {reason}] END,
         'demo',
         CASE b.fate WHEN {CANCEL} THEN {cancel_at} ELSE {refund_at} END,
         CASE b.fate WHEN {CANCEL} THEN 'demo-cancel-' ELSE 'demo-refund-' END
-            || b.order_id::VARCHAR
+            || b.order_id::VARCHAR,
+        CASE WHEN b.fate <> {CANCEL}
+             THEN {sql_array([code for code, _ in DEMO_REASONS])}[1 + {reason}] END
     FROM demo_base b
     LEFT JOIN (
         SELECT order_id, to_json(list({{'line_no': line_no, 'name': name,
