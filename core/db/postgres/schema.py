@@ -13,7 +13,7 @@ from core.money import MAX_AMOUNT
 from core.status import Action
 from core.users import ROLES
 
-SCHEMA_VERSION = 1  # of the PostgreSQL schema; the DuckDB file counts its own
+SCHEMA_VERSION = 2  # of the PostgreSQL schema; the DuckDB file counts its own
 # The advisory lock every process takes to create or upgrade the schema (any fixed number).
 SCHEMA_LOCK = 7_201_101
 
@@ -137,8 +137,12 @@ CREATE INDEX IF NOT EXISTS orders_refunded ON orders (refunded_amount, order_id)
 CREATE INDEX IF NOT EXISTS orders_status ON orders (status, order_id) {_COVER};
 CREATE INDEX IF NOT EXISTS orders_channel ON orders (channel, order_id) {_COVER};
 CREATE INDEX IF NOT EXISTS orders_merchant ON orders (merchant_order_id, order_id) {_COVER};
-CREATE INDEX IF NOT EXISTS orders_merchant_desc
-    ON orders (merchant_order_id DESC NULLS LAST, order_id DESC) {_COVER};
+DROP INDEX IF EXISTS orders_merchant_desc;
+CREATE INDEX IF NOT EXISTS orders_merchant_month
+    ON orders (date_trunc('month', created_at), merchant_order_id, order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_merchant_month_desc
+    ON orders (date_trunc('month', created_at), merchant_order_id DESC NULLS LAST, order_id DESC)
+    {_COVER};
 CREATE INDEX IF NOT EXISTS orders_email ON orders (email, order_id) {_COVER};
 CREATE INDEX IF NOT EXISTS orders_email_desc
     ON orders (email DESC NULLS LAST, order_id DESC) {_COVER};
