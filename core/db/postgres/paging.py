@@ -154,15 +154,21 @@ def ids_by_months(cur, view: View, query: OrderQuery, first: int) -> list[int] |
     (docs/stack-facts.md, PostgreSQL). None when the view spans more than ``MAX_MONTHS``."""
     months = [r[0] for r in cur.execute(_MONTHS.format(where=view.where),
                                         [*view.params, MAX_MONTHS + 1]).fetchall()]
-    if len(months) > MAX_MONTHS or len(months) * (len(view.params) + 1) > MAX_PARAMS:
+    if len(months) > MAX_MONTHS or len(months) * (len(view.params) + 2) > MAX_PARAMS:
         return None
     if not months:
         return []
-    one = (f"SELECT o.order_id, o.merchant_order_id FROM orders o "
-           f"WHERE {MONTH_SQL} = CAST(? AS TIMESTAMP) AND {view.where}")
+    # Each month's walk is a subquery sorted and limited on its own: written as plain
+    # branches of the UNION ALL, the month's equality did not make the index's order the
+    # screen's, and every month was read whole and sorted (850 ms for an admin's year).
+    ranked = order_by(query, postgres=True)
+    one = (f"(SELECT o.order_id, o.merchant_order_id FROM orders o "
+           f"WHERE {MONTH_SQL} = CAST(? AS TIMESTAMP) AND {view.where} "
+           f"ORDER BY {ranked} LIMIT ?)")
     rows = cur.execute(
         f"SELECT o.order_id FROM ({' UNION ALL '.join([one] * len(months))}) o "
-        f"ORDER BY {order_by(query, postgres=True)} LIMIT ? OFFSET ?",
-        [arg for month in months for arg in (month, *view.params)] + [PAGE_SIZE, first],
+        f"ORDER BY {ranked} LIMIT ? OFFSET ?",
+        [arg for month in months for arg in (month, *view.params, first + PAGE_SIZE)]
+        + [PAGE_SIZE, first],
     ).fetchall()
     return [r[0] for r in rows]
