@@ -145,3 +145,19 @@ def test_a_search_matching_nothing_is_an_empty_first_page(sample_db):
     database, _ = sample_db
     page = database.fetch_page(SCOPES["admin"], OrderQuery(search="nobody-at-all@"), TZ, 3)
     assert (page.total, page.page, page.rows) == (0, 1, [])
+
+
+@pytest.mark.parametrize("text", ["bob@gmail", "BOB@", "ivan%ov@", "ion_pop@yahoo.ro", "@wp.pl",
+                                  "@", "n@", "=cmd@evil", "x@nowhere"])
+@pytest.mark.parametrize("scope_name", ["legal entity + foreign store", "one store", "admin"])
+def test_an_e_mail_search_within_stores_finds_what_the_oracle_finds(sample_db, text, scope_name):
+    """Within some stores an e-mail search also asks the stores' own trigrams (on PostgreSQL):
+    wildcards, upper case, values too short for a trigram, nothing found."""
+    database, sample = sample_db
+    scope = SCOPES[scope_name]
+    query = OrderQuery(search=text, sort="Customer email", descending=False)
+    expected = [o for o in sample.orders if in_scope(sample, scope, o)
+                and text.lower() in (o["email"] or "").lower()]
+    assert all_pages(database, scope, query) == oracle_sorted(sample, expected, "Customer email",
+                                                              False)
+    assert database.fetch_page(scope, query, TZ, 1).total == len(expected)

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from core.db.filters import column_sql, order_by
 from core.db.paging import DEEP_OFFSET, PagePlan, count_and_total, page_by_day
-from core.db.postgres.sql import store_ids_sql
+from core.db.postgres.sql import email_in_stores, store_ids_sql
 from core.db.views import View
 from core.query import PAGE_SIZE, OrderQuery, clamp_page
 from core.query_filters import Search
@@ -34,8 +34,8 @@ def locate_page(cur, view: View, query: OrderQuery, page: int) -> PagePlan:
     if (column.key == "created_at" and view.store_ids is not None
             and (page - 1) * PAGE_SIZE >= DEEP_OFFSET):
         return page_by_day(cur, view, query, page)
-    if Search.parse(query.search).kind:
-        if (plan := page_of_search(cur, view, query, page)) is not None:
+    if (search := Search.parse(query.search)).kind:
+        if (plan := page_of_search(cur, view, query, page, search)) is not None:
             return plan
     total, total_amount = count_and_total(cur, view)
     page = clamp_page(page, total)
@@ -56,22 +56,28 @@ def locate_page(cur, view: View, query: OrderQuery, page: int) -> PagePlan:
     return PagePlan(total, total_amount, page, ids)
 
 
-def page_of_search(cur, view: View, query: OrderQuery, page: int) -> PagePlan | None:
+def page_of_search(cur, view: View, query: OrderQuery, page: int,
+                   search: Search) -> PagePlan | None:
     """The page of a search, counted and ranked in one statement over its matches, read once:
     finding them is the cost (the trigram index's candidates are tested in the table), and a
-    count and a page asked apart found them twice. None when the page lies past the last one
-    (then the last page is asked for as any other)."""
+    count and a page asked apart found them twice. An e-mail searched within some stores is
+    found by the stores' own trigrams (``email_in_stores``). None when the page lies past the
+    last one (then the last page is asked for as any other)."""
+    where, params = view.where, view.params
+    if search.kind == "email" and (
+            within := email_in_stores(view.store_ids, search.value)) is not None:
+        where, params = f"{where} AND {within[0]}", [*params, *within[1]]
     column = query.sort_column
     key = column_sql(column)
     joined = " JOIN stores s ON s.store_id = o.store_id" if column.in_stores else ""
     ranked = order_by(query, "o.sort_key")
     total, total_amount, ids = cur.execute(
         f"WITH f AS MATERIALIZED (SELECT o.order_id, o.amount, {key} AS sort_key "
-        f"FROM orders o{joined} WHERE {view.where}) "
+        f"FROM orders o{joined} WHERE {where}) "
         f"SELECT count(*), coalesce(sum(f.amount), 0), (SELECT array_agg(o.order_id ORDER BY "
         f"{ranked}) FROM (SELECT o.order_id, o.sort_key FROM f o ORDER BY {ranked} "
         f"LIMIT ? OFFSET ?) o) FROM f",
-        [*view.params, PAGE_SIZE, max(page - 1, 0) * PAGE_SIZE],
+        [*params, PAGE_SIZE, max(page - 1, 0) * PAGE_SIZE],
     ).fetchone()
     total, total_amount = int(total), Decimal(total_amount)
     if clamp_page(page, total) != page:

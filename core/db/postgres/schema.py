@@ -152,6 +152,11 @@ CREATE INDEX IF NOT EXISTS orders_phone_desc
 CREATE INDEX IF NOT EXISTS orders_email_trgm
     ON orders USING gin (lower(email COLLATE "default") gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS orders_phone_trgm ON orders USING gin (phone_digits gin_trgm_ops);
+CREATE OR REPLACE FUNCTION store_trigrams(store VARCHAR, value TEXT) RETURNS TEXT[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT ARRAY(SELECT store || ' ' || t FROM unnest(show_trgm(value)) AS t) $$;
+CREATE INDEX IF NOT EXISTS orders_email_store_trgm
+    ON orders USING gin (store_trigrams(store_id, lower(email COLLATE "default")));
 """
 
 
