@@ -13,7 +13,7 @@ from core.money import MAX_AMOUNT
 from core.status import Action
 from core.users import ROLES
 
-SCHEMA_VERSION = 2  # of the PostgreSQL schema; the DuckDB file counts its own
+SCHEMA_VERSION = 2  # of the PostgreSQL schema (2: month-led merchant-ID and store-trigram indexes)
 # The advisory lock every process takes to create or upgrade the schema (any fixed number).
 SCHEMA_LOCK = 7_201_101
 
@@ -121,7 +121,10 @@ CREATE INDEX IF NOT EXISTS signin_failures_at ON signin_failures (at);
 # status, channel), so that they are checked in the index without reading the table. The
 # descending twins of the columns that may be empty give "empty last" in both directions. The
 # trigram indexes answer the searches' "contains" (``pg_trgm``, shipped with PostgreSQL; creating
-# the extension needs a superuser or a database owner allowed to, once).
+# the extension needs a superuser or a database owner allowed to, once). The merchant order ID is
+# walked month by month (``core.db.postgres.paging.ids_by_months``), on indexes led by the month;
+# an e-mail searched within some stores asks ``orders_email_store_trgm``, whose keys are each
+# order's e-mail trigrams prefixed by its store (``core.db.postgres.sql.email_in_stores``).
 _COVER = "INCLUDE (created_at, store_id, status, channel)"
 INDEXES = f"""
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
