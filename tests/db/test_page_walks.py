@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.db.postgres import paging as pg_paging
 from core.query import OrderQuery, page_count
 from tests.backends import BACKENDS, new_target
 from tests.db.test_orders_store import SCOPES, TZ, all_pages, in_scope, oracle_sorted
@@ -44,6 +45,15 @@ def months_db(request, tmp_path_factory):
     database.close()
 
 
+@pytest.fixture(params=["months walked apart", "sorted at once"])
+def merchant_plan(request, monkeypatch):
+    """On PostgreSQL, a view by merchant order ID of more than ``SORTED_AT_ONCE`` orders walks
+    its months apart: forced here for every view of the sample (and the other way round)."""
+    monkeypatch.setattr(pg_paging, "SORTED_AT_ONCE",
+                        0 if request.param == "months walked apart" else 10**9)
+    return request.param
+
+
 def database_order(database, descending: bool, where: str = "TRUE", params=()) -> list[int]:
     """The orders by merchant order ID as the database sorts them (empty IDs last)."""
     direction = "DESC" if descending else "ASC"
@@ -65,7 +75,8 @@ def local_day(moment: datetime) -> date:
                                     (date(2026, 2, 17), None), (None, date(2026, 2, 28))],
                          ids=["every month", "months cut at both ends", "one day",
                               "from mid-month", "up to a month's end"])
-def test_pages_by_merchant_order_id_follow_the_oracle(months_db, descending, scope_name, period):
+def test_pages_by_merchant_order_id_follow_the_oracle(months_db, merchant_plan, descending,
+                                                      scope_name, period):
     database, sample = months_db
     scope = SCOPES[scope_name]
     start, end = period
@@ -80,7 +91,7 @@ def test_pages_by_merchant_order_id_follow_the_oracle(months_db, descending, sco
                                                               descending)
 
 
-def test_a_page_by_merchant_order_id_past_the_end_is_the_last(months_db):
+def test_a_page_by_merchant_order_id_past_the_end_is_the_last(months_db, merchant_plan):
     database, _ = months_db
     query = OrderQuery(sort=MERCHANT, start=date(2026, 2, 1), end=date(2026, 3, 31))
     first = database.fetch_page(SCOPES["admin"], query, TZ, 1)
@@ -92,7 +103,7 @@ def test_a_page_by_merchant_order_id_past_the_end_is_the_last(months_db):
 @pytest.mark.parametrize("backend_name", BACKENDS)
 @pytest.mark.parametrize("descending", [True, False], ids=["descending", "ascending"])
 def test_times_no_calendar_shows_have_their_months_too(backend_name, descending, tmp_path,
-                                                       request):
+                                                       request, merchant_plan):
     cluster = (request.getfixturevalue("postgres_cluster") if backend_name == "postgresql"
                else None)
     database, _ = sample_database(new_target(backend_name, tmp_path, cluster))

@@ -28,13 +28,24 @@ from core.query import PAGE_SIZE, OrderQuery, clamp_page
 from core.query_filters import Search
 
 
+# Up to this many stores a search's matches are counted and ranked in one statement: they are at
+# most these stores' orders. (Broad searches of every store, such as "gmail.com" in 1.7M orders,
+# took 4.4 s so against 2.1 s counted and walked apart.)
+SEARCH_STORES = 100
+# Up to this many orders a view by merchant order ID is read and sorted whole: one store's
+# months walked apart read about every store's orders (118 ms for a store's year of 2,518
+# orders, 12 ms sorted).
+SORTED_AT_ONCE = 10_000
+
+
 def locate_page(cur, view: View, query: OrderQuery, page: int) -> PagePlan:
     """The page's plan on PostgreSQL."""
     column = query.sort_column
     if (column.key == "created_at" and view.store_ids is not None
             and (page - 1) * PAGE_SIZE >= DEEP_OFFSET):
         return page_by_day(cur, view, query, page)
-    if (search := Search.parse(query.search)).kind:
+    if (search := Search.parse(query.search)).kind and view.store_ids is not None and len(
+            view.store_ids) <= SEARCH_STORES:
         if (plan := page_of_search(cur, view, query, page, search)) is not None:
             return plan
     total, total_amount = count_and_total(cur, view)
@@ -45,8 +56,10 @@ def locate_page(cur, view: View, query: OrderQuery, page: int) -> PagePlan:
     ids = None
     if column.in_stores:
         ids = ids_by_stores(cur, view, query, first)
-    elif column.key == "merchant_order_id":
+    elif column.key == "merchant_order_id" and total > SORTED_AT_ONCE:
         ids = ids_by_months(cur, view, query, first)
+    elif column.key == "merchant_order_id":
+        ids = ids_sorted_at_once(cur, view, query, first)
     if ids is None:
         ids = [r[0] for r in cur.execute(
             f"SELECT o.order_id FROM orders o WHERE {view.where} "
@@ -83,6 +96,17 @@ def page_of_search(cur, view: View, query: OrderQuery, page: int,
     if clamp_page(page, total) != page:
         return None
     return PagePlan(total, total_amount, page, list(ids or []))
+
+
+def ids_sorted_at_once(cur, view: View, query: OrderQuery, first: int) -> list[int]:
+    """Rows ``first`` .. ``first + PAGE_SIZE`` of a view of few orders, read (by the indexes of
+    its stores and period) and sorted whole: asked as one ordered statement, the planner may
+    walk the sort column's index across every store instead."""
+    return [r[0] for r in cur.execute(
+        f"WITH f AS MATERIALIZED (SELECT o.order_id, {column_sql(query.sort_column)} AS sort_key "
+        f"FROM orders o WHERE {view.where}) SELECT o.order_id FROM f o "
+        f"ORDER BY {order_by(query, 'o.sort_key')} LIMIT ? OFFSET ?",
+        [*view.params, PAGE_SIZE, first]).fetchall()]
 
 
 def store_groups(cur, view: View, query: OrderQuery) -> list[tuple[str, ...]]:
