@@ -8,12 +8,13 @@ a page is found by walking an index in the screen's order and stopping after it 
 * an order's own column: the index on (column, order ID) read in order, the view's conditions
   checked on the index's own copy of the store, time, status and channel;
 * the merchant's order ID: the same walk within each month of the view (an index led by the
-  month), the months' walks merged, since the IDs do not follow the orders' time;
+  month), the months' walks merged, since the IDs do not follow the orders' time (a view of
+  few orders, a store or two, is read through its stores' indexes and sorted whole);
 * a store's column: the stores in the screen's order (from the small stores table), their orders
   by order ID, store after store, a store skipped whole when the page lies beyond it (counted
   only up to the page);
-* a search: its matches found once (by the trigram indexes, the primary key and the merchant
-  order ID's index), then counted and ranked in the same statement;
+* a search within some stores: its matches found once (by the trigram indexes, the primary key
+  and the merchant order ID's index), then counted and ranked in the same statement;
 * a deep page by date within some stores: located by the count per day (``page_by_day``).
 """
 from __future__ import annotations

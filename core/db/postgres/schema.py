@@ -124,7 +124,8 @@ CREATE INDEX IF NOT EXISTS signin_failures_at ON signin_failures (at);
 # the extension needs a superuser or a database owner allowed to, once). The merchant order ID is
 # walked month by month (``core.db.postgres.paging.ids_by_months``), on indexes led by the month;
 # an e-mail searched within some stores asks ``orders_email_store_trgm``, whose keys are each
-# order's e-mail trigrams prefixed by its store (``core.db.postgres.sql.email_in_stores``).
+# order's e-mail trigrams prefixed by its store (``core.db.postgres.sql.email_in_stores``); its
+# function names pg_trgm's schema, since autovacuum's ANALYZE runs it with an empty search_path.
 _COVER = "INCLUDE (created_at, store_id, status, channel)"
 INDEXES = f"""
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -155,9 +156,13 @@ CREATE INDEX IF NOT EXISTS orders_phone_desc
 CREATE INDEX IF NOT EXISTS orders_email_trgm
     ON orders USING gin (lower(email COLLATE "default") gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS orders_phone_trgm ON orders USING gin (phone_digits gin_trgm_ops);
-CREATE OR REPLACE FUNCTION store_trigrams(store VARCHAR, value TEXT) RETURNS TEXT[]
+DO $$ BEGIN EXECUTE format($f$
+    CREATE OR REPLACE FUNCTION store_trigrams(store VARCHAR, value TEXT) RETURNS TEXT[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT ARRAY(SELECT store || ' ' || t FROM unnest(show_trgm(value)) AS t) $$;
+    AS $b$ SELECT ARRAY(SELECT store || ' ' || t FROM unnest(%I.show_trgm(value)) AS t) $b$ $f$,
+    (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'pg_trgm'));
+END $$;
 CREATE INDEX IF NOT EXISTS orders_email_store_trgm
     ON orders USING gin (store_trigrams(store_id, lower(email COLLATE "default")));
 """
