@@ -71,11 +71,12 @@ def _sign_in_form() -> None:
 
 
 # Session-state key prefixes of what a user looks at (widget keys are "<page>.<name>").
-VIEW_KEY_PREFIXES = {"view", "filters", "orders", "order", "overview", "data"}
+VIEW_KEY_PREFIXES = {"view", "filters", "orders", "order", "overview", "data", "refunds"}
 
 PAGES = (
     # (file, title, icon, url path, roles that may open it)
     ("screens/orders.py", "Orders", ":material/list_alt:", "orders", ROLES),
+    ("screens/refunds.py", "Refunds", ":material/currency_exchange:", "refunds", ROLES),
     ("screens/overview.py", "Overview", ":material/monitoring:", "overview", ROLES),
     ("screens/order.py", "Order", ":material/receipt:", "order", ROLES),
     ("screens/data.py", "Data", ":material/upload_file:", "data", ("admin",)),

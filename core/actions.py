@@ -94,9 +94,11 @@ def refund_order(
     amount: object = None,
     items: dict | None = None,
     reason: str | None = None,
+    reason_code: str | None = None,
     tz: ZoneInfo,
 ) -> ActionResult:
-    """Refund ``amount`` (typed text or a Decimal) or the chosen ``items`` (``{line_no: qty}``).
+    """Refund ``amount`` (typed text or a Decimal) or the chosen ``items`` (``{line_no: qty}``),
+    for ``reason_code`` (``core.refunds.REASONS``) with ``reason`` as its comment.
 
     Raises ``OrderNotFound``, ``RefundNotAllowed``, ``InvalidAmount``/``InvalidInput`` (nothing
     written), ``WriteConflict`` when the order kept changing, ``ActionFailed`` when the write
@@ -111,7 +113,7 @@ def refund_order(
     def decide(order: OrderDetails) -> Write:
         lines = database.fetch_items(order)
         plan = rules.plan_refund(order, user, lines, amount=amount, quantities=items,
-                                 reason=reason)
+                                 reason=reason, reason_code=reason_code)
         if not first_amount:
             first_amount.append(plan.amount)
         elif plan.amount != first_amount[0]:
@@ -123,7 +125,7 @@ def refund_order(
             )
         event = EventRow(order.order_id, rules.REFUND, plan.amount,
                          plan.items(lines) if plan.quantities else None, plan.reason,
-                         user.username, key)
+                         user.username, key, reason_code=plan.reason_code)
         return lambda: writes.write_refund(database, event, plan.quantities, _between_writes)
 
     return _act(database, user, order_id, key, rules.REFUND, decide, tz, conflict=(

@@ -1,5 +1,7 @@
 """The xlsx export of docs/design.md §6: a sheet "Orders" with the 15 export columns and a sheet
 "Export info" that says when, by whom, with which filters, and how many rows and how much money.
+The Refunds register's export (§9) is the same writer with another ``SheetLayout``: a sheet
+"Refunds" with the register's columns, its refund dates as date-time cells.
 
 This module knows nothing about the database: ``core.db`` hands it rows in ``EXPORT_COLUMNS``
 order and it streams them into the file, never holding them all. Every text value goes through
@@ -35,7 +37,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import rustpy_xlsxwriter as xlsx
 
-from core import columns
+from core import columns, refunds
 from core.errors import ExportTooLarge
 from core.money import MAX_AMOUNT, format_amount
 from core.query import END_READABLE, FIRST_READABLE
@@ -97,11 +99,58 @@ def sanitize_text(value: object, *, phone: bool = False) -> str | None:
     return text[:MAX_CELL_CHARS]
 
 
-def check_export_size(row_count: int) -> None:
+@dataclass(frozen=True)
+class SheetLayout:
+    """One export's main sheet: its name, headers and widths, and where its typed cells are."""
+
+    name: str
+    headers: tuple[str, ...]
+    widths: tuple[int, ...]
+    date_at: int  # a date (or date-time) cell, or the text of a stored time that is no date
+    date_format: str
+    id_at: int  # a whole number shown without separators
+    amount_at: int  # a Decimal
+    phone_at: int | None  # text that may keep a leading "+"
+    total_label: str  # the "Export info" row of the amounts' total
+    noun: str  # what a row is, in messages: "orders", "refunds"
+
+    @property
+    def text_at(self) -> tuple[int, ...]:
+        return tuple(i for i in range(len(self.headers))
+                     if i not in (self.date_at, self.id_at, self.amount_at))
+
+    @property
+    def info_labels(self) -> tuple[str, ...]:
+        return (*INFO_LABELS[:-1], self.total_label)
+
+
+ORDERS_LAYOUT = SheetLayout(ORDERS_SHEET, EXPORT_COLUMNS, _COLUMN_WIDTHS, _DATE, "dd.mm.yyyy",
+                            _ORDER_ID, _AMOUNT, _PHONE, INFO_LABELS[-1], "orders")
+
+
+# The register's export: its columns in the page's order (``core.refunds.COLUMNS``), the refund
+# date as a date-time cell in the display zone.
+_REFUND_KEYS = tuple(column.key for column in refunds.COLUMNS)
+REFUNDS_SHEET = "Refunds"
+REFUNDS_LAYOUT = SheetLayout(
+    REFUNDS_SHEET, tuple(column.label for column in refunds.COLUMNS),
+    (19, 12, 13, 33, 15, 22, 36, 36, 16, 28, 28, 13),
+    _REFUND_KEYS.index("refunded_at"), "dd.mm.yyyy hh:mm:ss", _REFUND_KEYS.index("order_id"),
+    _REFUND_KEYS.index("amount"), None, "Total refunded amount", "refunds")
+
+
+def write_refunds_xlsx(out: BinaryIO | str | os.PathLike, rows: Iterable[tuple], info: ExportInfo,
+                       *, progress: Callable[[int], None] | None = None) -> int:
+    """The Refunds register's export: ``write_xlsx`` with ``REFUNDS_LAYOUT``; the info's
+    ``total_captured_amount`` is then the refunded total."""
+    return write_xlsx(out, rows, info, REFUNDS_LAYOUT, progress=progress)
+
+
+def check_export_size(row_count: int, noun: str = "orders") -> None:
     """Refuse an export that does not fit on one sheet, before any work is done."""
     if row_count > MAX_EXPORT_ROWS:
         raise ExportTooLarge(
-            f"The export would have {row_count:,} orders, more than the {MAX_EXPORT_ROWS:,} "
+            f"The export would have {row_count:,} {noun}, more than the {MAX_EXPORT_ROWS:,} "
             "rows one Excel sheet holds. Narrow the filters (for example a shorter period) "
             "and export again."
         )
@@ -145,6 +194,18 @@ def write_orders_xlsx(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:
+    """The Orders export: ``write_xlsx`` with ``ORDERS_LAYOUT``."""
+    return write_xlsx(out, rows, info, ORDERS_LAYOUT, progress=progress)
+
+
+def write_xlsx(
+    out: BinaryIO | str | os.PathLike,
+    rows: Iterable[tuple],
+    info: ExportInfo,
+    layout: SheetLayout,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Write the export to ``out`` (a path or a binary file object); return the rows written.
 
     ``rows`` are 15-tuples in ``EXPORT_COLUMNS`` order: date, int, then text except the
@@ -154,46 +215,46 @@ def write_orders_xlsx(
     written and their total, so the file always describes itself, even if orders changed between
     the count and the export.
     """
-    check_export_size(info.row_count)
+    check_export_size(info.row_count, layout.noun)
     tally = _Tally()
-    records = _order_records(rows, min(info.row_count, MAX_EXPORT_ROWS), tally, progress)
+    records = _order_records(rows, min(info.row_count, MAX_EXPORT_ROWS), tally, progress, layout)
     first = next(records, None)
     if first is None:
         # The writer takes its header from the first record; an empty export still needs one.
-        orders = pa.table({name: pa.array([], pa.string()) for name in EXPORT_COLUMNS})
+        orders = pa.table({name: pa.array([], pa.string()) for name in layout.headers})
     else:
         orders = itertools.chain((first,), records)
-    sheets = [(ORDERS_SHEET, orders), (INFO_SHEET, _info_records(info, tally))]
+    sheets = [(layout.name, orders), (INFO_SHEET, _info_records(info, tally, layout))]
 
     if isinstance(out, (str, os.PathLike)):
-        _write(sheets, out)
+        _write(sheets, out, layout)
     else:
         # Given a file object the writer builds the whole file in memory (about 3× the file at
         # 1M rows); through a temporary file the peak stays near the size of the file itself.
         with tempfile.TemporaryDirectory(prefix="orderdesk-export-") as tmp:
             path = Path(tmp) / "export.xlsx"
-            _write(sheets, path)
+            _write(sheets, path, layout)
             with path.open("rb") as written:
                 shutil.copyfileobj(written, out, 1024 * 1024)
     return tally.rows
 
 
-def _write(sheets: list, target: str | os.PathLike) -> None:
-    date_format = xlsx.Format().set_num_format("dd.mm.yyyy")
+def _write(sheets: list, target: str | os.PathLike, layout: SheetLayout) -> None:
+    date_format = xlsx.Format().set_num_format(layout.date_format)
     order_id_format = xlsx.Format().set_num_format("0")
     amount_format = xlsx.Format().set_num_format("#,##0.00")
     xlsx.write_worksheets(
         sheets,
         os.fspath(target),
         bold_headers=True,
-        freeze_panes={ORDERS_SHEET: {"row": 1, "col": 0}},
-        autofilter={ORDERS_SHEET: True},
-        column_widths={ORDERS_SHEET: list(_COLUMN_WIDTHS), INFO_SHEET: [24, 80]},
+        freeze_panes={layout.name: {"row": 1, "col": 0}},
+        autofilter={layout.name: True},
+        column_widths={layout.name: list(layout.widths), INFO_SHEET: [24, 80]},
         column_formats={
-            ORDERS_SHEET: {
-                EXPORT_COLUMNS[_DATE]: date_format,
-                EXPORT_COLUMNS[_ORDER_ID]: order_id_format,
-                EXPORT_COLUMNS[_AMOUNT]: amount_format,
+            layout.name: {
+                layout.headers[layout.date_at]: date_format,
+                layout.headers[layout.id_at]: order_id_format,
+                layout.headers[layout.amount_at]: amount_format,
             }
         },
         # Sheet rows are 0-based and the info sheet's header is row 0.
@@ -211,26 +272,28 @@ def _order_records(
     limit: int,
     tally: _Tally,
     progress: Callable[[int], None] | None,
+    layout: SheetLayout = ORDERS_LAYOUT,
 ) -> Iterator[dict]:
-    width = len(EXPORT_COLUMNS)
+    width, headers, noun = len(layout.headers), layout.headers, layout.noun
+    amount_at, date_at, phone_at = layout.amount_at, layout.date_at, layout.phone_at
     for row in rows:
         if tally.rows >= limit:
-            raise _too_many_rows(limit)
+            raise _too_many_rows(limit, noun)
         if len(row) != width:
             raise ValueError(f"an export row needs {width} values, got {len(row)}")
         values = list(row)
-        amount = values[_AMOUNT]
+        amount = values[amount_at]
         if amount is not None:
             tally.total_captured_amount += amount
-            values[_AMOUNT] = _amount_cell(amount)
-            tally.amounts_as_text += isinstance(values[_AMOUNT], str)
-        if isinstance(values[_DATE], str):  # a stored time that is no date, as the page shows it
-            values[_DATE] = sanitize_text(values[_DATE])
+            values[amount_at] = _amount_cell(amount)
+            tally.amounts_as_text += isinstance(values[amount_at], str)
+        if isinstance(values[date_at], str):  # a stored time that is no date, as the page shows it
+            values[date_at] = sanitize_text(values[date_at])
             tally.dates_not_read += 1
-        for i in _TEXT_COLUMNS:
+        for i in layout.text_at:
             if values[i] is not None:
-                values[i] = sanitize_text(values[i], phone=i == _PHONE)
-        yield dict(zip(EXPORT_COLUMNS, values))
+                values[i] = sanitize_text(values[i], phone=i == phone_at)
+        yield dict(zip(headers, values))
         # Resumed only when the writer wants the next row: this one has been written.
         tally.rows += 1
         if progress is not None and tally.rows % PROGRESS_EVERY == 0:
@@ -239,19 +302,21 @@ def _order_records(
         progress(tally.rows)
 
 
-def _too_many_rows(limit: int) -> ExportTooLarge:
+def _too_many_rows(limit: int, noun: str = "orders") -> ExportTooLarge:
     if limit >= MAX_EXPORT_ROWS:
         return ExportTooLarge(
             f"The export has more than the {MAX_EXPORT_ROWS:,} rows one Excel sheet holds. "
             "Narrow the filters and export again."
         )
     return ExportTooLarge(
-        f"Orders were added while exporting: there are now more than the {limit:,} counted. "
+        f"{noun.capitalize()} were added while exporting: there are now more than the {limit:,} "
+        "counted. "
         "Export again."
     )
 
 
-def _info_records(info: ExportInfo, tally: _Tally) -> Iterator[dict]:
+def _info_records(info: ExportInfo, tally: _Tally,
+                  layout: SheetLayout = ORDERS_LAYOUT) -> Iterator[dict]:
     # A generator: the writer reads it only after the Orders sheet, when the tally is final.
     exported_at = info.exported_at.astimezone(ZoneInfo(info.time_zone))
     values = (
@@ -264,7 +329,7 @@ def _info_records(info: ExportInfo, tally: _Tally) -> Iterator[dict]:
         tally.rows,
         _amount_cell(tally.total_captured_amount),
     )
-    for pair in zip(INFO_LABELS, values):
+    for pair in zip(layout.info_labels, values):
         yield dict(zip(INFO_HEADER, pair))
     # Only when they apply, after the fixed rows (whose number formats go by position).
     total_as_text = isinstance(values[-1], str)
@@ -280,7 +345,7 @@ def _info_records(info: ExportInfo, tally: _Tally) -> Iterator[dict]:
         count = tally.dates_not_read
         yield dict(zip(INFO_HEADER, (
             "Dates not read",
-            f"{count:,} order{' has' if count == 1 else 's have'} a stored time that is no date "
-            f"(before {FIRST_READABLE.year} or from {END_READABLE.year} on, UTC); its Order "
-            "date cell says what is stored.",
+            f"{count:,} {layout.noun[:-1]}{' has' if count == 1 else 's have'} a stored time "
+            f"that is no date (before {FIRST_READABLE.year} or from {END_READABLE.year} on, "
+            f"UTC); its {layout.headers[layout.date_at]} cell says what is stored.",
         )))

@@ -24,16 +24,18 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from core.db import Database
 from core.db.figures import Breakdown, DayTotals, StoreTotals, fetch_breakdown, fetch_totals
+from core.db.refunds import fetch_refunded_by_reason
 from core.export import sanitize_text
 from core.money import quantize_amount
 from core.query import DEFAULT_SORT, OrderQuery
+from core.refunds import ReasonBar, reasons_of
 from core.status import CHANNELS, STATUSES, Status
 from core.users import Scope
 
@@ -138,6 +140,7 @@ class Overview:
     # Orders whose stored time is no date (``core.db.InvalidDate``): in the tiles, statuses,
     # stores and regions, but on no day of the series.
     undated_orders: int = 0
+    reasons: tuple[ReasonBar, ...] = ()  # refunds by reason: they add up to refunded_amount
 
 
 def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -191,7 +194,10 @@ def fetch_overview(
         previous_kpis = fetch_kpis(
             database, scope, query.with_changes(start=previous.start, end=previous.end), tz
         )
-    return overview_of(breakdown, current, previous, previous_kpis)
+    overview = overview_of(breakdown, current, previous, previous_kpis)
+    return replace(overview, reasons=reasons_of(
+        fetch_refunded_by_reason(database, scope, query, tz)))
+
 
 
 def overview_of(
@@ -386,3 +392,8 @@ def regions_csv(overview: Overview) -> bytes:
         ("Region", "Orders", "Captured amount"),
         [(r.region, r.orders, r.captured_amount) for r in overview.regions],
     )
+
+
+def reasons_csv(overview: Overview) -> bytes:
+    return to_csv(("Reason", "Refunds", "Refunded amount"),
+                  [(r.reason, r.refunds, r.refunded_amount) for r in overview.reasons])

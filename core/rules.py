@@ -232,6 +232,7 @@ class RefundPlan:
     reason: str | None
     new_status: str
     new_refunded_amount: Decimal
+    reason_code: str | None = None  # one of ``core.refunds.REASONS``; None: not asked for
 
     def items(self, lines: Iterable[Line]) -> list[dict]:
         """The event's item list (JSON-ready), in line order."""
@@ -251,11 +252,15 @@ def plan_refund(
     amount: object = None,
     quantities: Mapping[object, object] | None = None,
     reason: object = None,
+    reason_code: object = None,
 ) -> RefundPlan:
     """Decide a refund or refuse it (``RefundNotAllowed``, ``InvalidAmount``, ``InvalidInput``).
 
     With item lines: the amount is computed from the chosen quantities, unless an amount is
     entered manually, which then needs a reason. Without lines: the amount is required.
+    With ``reason_code`` (the dialog always sends one; "" when none was chosen) the refund needs
+    one of ``core.refunds.REASONS``, and ``reason`` is its comment, required for "Other" and for
+    an amount entered manually (``core.refunds.check_refund_reason``).
     """
     refusal = can_refund(order, user)
     if refusal:
@@ -271,13 +276,22 @@ def plan_refund(
         if not lines:
             raise InvalidAmount("Enter an amount.")
         value = plan_item_refund(lines, chosen, refundable)
-    note = check_reason(reason, required=manual and bool(lines))
+    code = None
+    if reason_code is None:
+        note = check_reason(reason, required=manual and bool(lines))
+    else:
+        # Imported here: core.refunds reads core.query, whose filters need core.users, which
+        # needs this module's ACTING_ROLES.
+        from core.refunds import check_refund_reason
+
+        code, note = check_refund_reason(reason_code, reason, manual=manual and bool(lines))
     return RefundPlan(
         amount=value,
         quantities=chosen,
         reason=note,
         new_status=status_after_refund(order, value),
         new_refunded_amount=order.refunded_amount + value,
+        reason_code=code,
     )
 
 

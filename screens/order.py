@@ -14,8 +14,9 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from core import actions, rules
+from core import actions, refunds, rules
 from core.db import ItemLine, OrderDetails, format_moment
+from core.db.refunds import fetch_event_reasons
 from core.errors import OrderdeskError, OrderNotFound
 from core.money import format_amount
 from core.status import Status, is_partially_refunded
@@ -49,6 +50,7 @@ try:
     order = database.fetch_order(user.scope, order_id, settings.tz)
     items = database.fetch_items(order)
     history = database.fetch_history(order, settings.tz)
+    reason_codes = fetch_event_reasons(database, order.order_id) if history else {}
 except OrderNotFound:
     st.title("Order")
     st.error("Order not found")
@@ -174,7 +176,7 @@ def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None
         except OrderdeskError:
             computed = Decimal("0.00")
         manual = st.checkbox("Enter manually", key=_form_key(key, "manual"),
-                             help="Refund another amount than the items' total; a reason is "
+                             help="Refund another amount than the items' total; a comment is "
                                   "then required.")
         computed_col, refundable_col = st.columns(2)
         if not manual:
@@ -182,19 +184,23 @@ def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None
         refundable_col.metric("Refundable now", format_amount(refundable))
     else:
         st.metric("Refundable now", format_amount(refundable))
-    amount_text = reason = None
+    amount_text = None
     if manual:  # text, never st.number_input: its floats cannot carry money exactly
         amount_text = st.text_input("Refund amount", key=_form_key(key, "amount"),
                                     placeholder="e.g. 339,99", max_chars=25)
-        reason = st.text_input("Reason", key=_form_key(key, "reason"),
-                               max_chars=rules.MAX_REASON_LENGTH,
-                               placeholder="Required" if lines else "Optional")
+    reason_code = st.selectbox("Reason", refunds.REASONS, index=None,
+                               key=_form_key(key, "reason_code"), placeholder="Choose a reason")
+    required = refunds.comment_required(reason_code or "", manual=manual and bool(lines))
+    comment = st.text_input("Comment", key=_form_key(key, "reason"),
+                            max_chars=refunds.MAX_COMMENT_LENGTH,
+                            placeholder="Required" if required else "Optional")
     if st.button("Complete a refund", type="primary", key=_form_key(key, "complete")):
         try:
             result = actions.refund_order(
                 database, _acting_user(), order.order_id, idempotency_key=key,
                 amount=amount_text if manual else None,
-                items=quantities if lines else None, reason=reason, tz=settings.tz,
+                items=quantities if lines else None, reason=comment,
+                reason_code=reason_code or "", tz=settings.tz,
             )
         except Exception as exc:  # noqa: BLE001 - every refusal is shown inside the form
             show_error(exc)
@@ -278,7 +284,10 @@ if history:
                     "Reference": actions.reference(event.kind, event.event_id),
                     "Amount": format_amount(event.amount) if event.kind == rules.REFUND else "",
                     "Items": ", ".join(f"{i['name']} × {i['quantity']}" for i in event.items),
-                    "Reason": event.reason or "",
+                    # A refund's reason code and its comment; a cancel's reason is its text.
+                    "Reason": (refunds.shown_reason(reason_codes.get(event.event_id))
+                               if event.kind == rules.REFUND else event.reason or ""),
+                    "Comment": (event.reason or "") if event.kind == rules.REFUND else "",
                     "By": event.username,
                 }
                 for event in history

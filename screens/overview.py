@@ -17,6 +17,7 @@ from core.overview import (
     Overview,
     is_flat,
     kpi_change,
+    reasons_csv,
     regions_csv,
     series_csv,
     statuses_csv,
@@ -228,3 +229,13 @@ st.subheader("Top 10 stores by captured amount")
 st.caption("Click a bar to list its orders.")
 chart(overview, query, specs["stores"], "stores", 30 * len(overview.top_stores) + 40)
 _download(stores_csv, overview, "top-stores", "stores")
+
+st.subheader("Refunded amount by reason")
+st.caption("The refunds of these orders, by the reason given; an order's refunded amount that came "
+           "with an import is \"Imported\". They add up to the refunded amount above.")
+if overview.reasons:
+    st.vega_lite_chart(specs["reasons"], key="overview.reasons",
+                       height=30 * len(overview.reasons) + 40, width="stretch")
+    _download(reasons_csv, overview, "refunds-by-reason", "reasons")
+else:
+    st.caption("No refunds.")

@@ -27,7 +27,7 @@ SERIES_COLORS = {f"Captured · {Channel.ONLINE}": "#1c64d1",
                  f"Captured · {Channel.OFFLINE}": "#84b4f5",
                  f"Refunded · {Channel.ONLINE}": "#c43a3a",
                  f"Refunded · {Channel.OFFLINE}": "#f09a9a"}
-STORE_COLOR, REGION_COLOR = "#1c64d1", "#7a5af5"
+STORE_COLOR, REGION_COLOR, REASON_COLOR = "#1c64d1", "#7a5af5", "#c43a3a"
 MUTED = 0.35  # the opacity of the bars and slices a click did not pick
 
 
@@ -171,12 +171,34 @@ def regions_spec(overview: Overview) -> dict:
     return bars_spec(frame, "region", "region", "Region", REGION_COLOR)
 
 
+def reasons_spec(overview: Overview) -> dict:
+    """Horizontal bars of the refunded amount by reason, in the reasons' order."""
+    frame = pd.DataFrame([
+        {"reason": r.reason, "refunded": float(r.refunded_amount),  # drawing only
+         "refunded_text": format_amount(r.refunded_amount), "refunds": r.refunds}
+        for r in overview.reasons
+    ], columns=["reason", "refunded", "refunded_text", "refunds"])
+    order = list(frame["reason"])
+    base = alt.Chart(frame).encode(
+        y=alt.Y("reason:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+        x=alt.X("refunded:Q", axis=_money_axis("Refunded amount")),
+    )
+    bars = base.mark_bar(color=REASON_COLOR, cornerRadiusEnd=2).encode(
+        tooltip=[alt.Tooltip("reason:N", title="Reason"),
+                 alt.Tooltip("refunded_text:N", title="Refunded amount"),
+                 alt.Tooltip("refunds:Q", title="Refunds", format=",")])
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#4b5563").encode(
+        text="refunded_text:N")
+    return _spec(bars + text)
+
+
 @st.cache_data(ttl=600, max_entries=500, show_spinner=False)
 def cached_specs(key: str, _overview: Overview) -> dict[str, dict]:
     """The charts of one view (``key``: its figures' cache key), built once: Altair's schema
     validation took longer than the rest of the page on every run."""
     return {"series": series_spec(_overview), "statuses": status_spec(_overview),
-            "stores": stores_spec(_overview), "regions": regions_spec(_overview)}
+            "stores": stores_spec(_overview), "regions": regions_spec(_overview),
+            "reasons": reasons_spec(_overview)}
 
 
 def picked(event) -> dict | None:

@@ -8,12 +8,15 @@ for is on the screen: it is dropped on the first run that shows another scope or
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import streamlit as st
 
-from core.export import ExportInfo, check_export_size, write_orders_xlsx
+from core.db import refunds as register
+from core.export import ExportInfo, check_export_size, write_orders_xlsx, write_refunds_xlsx
 from core.query import OrderQuery
 from core.settings import Settings
 from core.users import User
@@ -24,7 +27,23 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREPARED = "orders.export"
 
 
-def drop_stale_export(user: User, query: OrderQuery) -> str:
+@dataclass(frozen=True)
+class ExportKind:
+    """What one page exports: its rows' noun, how they are counted and read, and the writer."""
+
+    noun: str  # "orders", "refunds": the file's name and the messages
+    count: Callable  # (database, scope, query, tz) -> (rows, total amount)
+    rows: Callable  # (database, scope, query, tz) -> the rows in the screen's order
+    write: Callable  # core.export's writer for these rows
+
+
+ORDERS = ExportKind("orders", lambda db, *args: db.count_orders(*args),
+                    lambda db, *args: db.iter_export_rows(*args), write_orders_xlsx)
+REFUNDS = ExportKind("refunds", register.count_refunds, register.iter_refund_rows,
+                     write_refunds_xlsx)
+
+
+def drop_stale_export(user: User, query) -> str:
     """Forget a prepared file built for another scope or query than this view's (its download
     would no longer match the screen); return this view's key. Every page that shows the view
     calls it, so a file is not kept while the view changes elsewhere."""
@@ -36,18 +55,20 @@ def drop_stale_export(user: User, query: OrderQuery) -> str:
 
 
 def export_section(user: User, query: OrderQuery, total: int, total_amount: Decimal,
-                   settings: Settings, at: datetime) -> None:
+                   settings: Settings, at: datetime, kind: ExportKind = ORDERS) -> None:
     view_key = drop_stale_export(user, query)
+    noun = kind.noun
     build_col, download_col, note_col = st.columns([1.4, 1.4, 4], vertical_alignment="center")
     if build_col.button("Export to xlsx", icon=":material/table_view:", disabled=total == 0,
-                        help="Every order that matches the filters and search, in this order"):
+                        help=f"Every {noun[:-1]} that matches the filters and search, in this "
+                             "order"):
         st.session_state.pop(PREPARED, None)
         try:
-            content = _build(user, query, total, total_amount, settings, at)
+            content = _build(user, query, settings, at, kind)
         except Exception as exc:  # noqa: BLE001 - shown by its kind, logged when a bug
             show_error(exc)
             return
-        file_name = f"orders-{at:%Y%m%d-%H%M}.xlsx"
+        file_name = f"{noun}-{at:%Y%m%d-%H%M}.xlsx"
         st.session_state[PREPARED] = (view_key, content, file_name, total)
     prepared = st.session_state.get(PREPARED)
     if prepared and prepared[0] == view_key:
@@ -56,16 +77,16 @@ def export_section(user: User, query: OrderQuery, total: int, total_amount: Deci
             "Download xlsx", data=content, file_name=file_name, mime=XLSX_MIME,
             icon=":material/download:", type="primary", on_click="ignore",
         )
-        note_col.caption(f"{as_text(file_name)}: {rows:,} orders, ready to download.")
+        note_col.caption(f"{as_text(file_name)}: {rows:,} {noun}, ready to download.")
     else:
-        note_col.caption(f"Exports all {total:,} orders that match, in the current sort order.")
+        note_col.caption(f"Exports all {total:,} {noun} that match, in the current sort order.")
 
 
-def _build(user: User, query: OrderQuery, total: int, total_amount: Decimal,
-           settings: Settings, at: datetime) -> bytes:
+def _build(user: User, query, settings: Settings, at: datetime, kind: ExportKind) -> bytes:
     # Counted afresh: the page's figures may come from a cache older than the last refund.
-    total, total_amount = get_database().count_orders(user.scope, query, settings.tz)
-    check_export_size(total)
+    database = get_database()
+    total, total_amount = kind.count(database, user.scope, query, settings.tz)
+    check_export_size(total, kind.noun)
     info = ExportInfo(
         exported_at=at,
         exported_by=f"{user.name} ({user.username})",
@@ -79,10 +100,11 @@ def _build(user: User, query: OrderQuery, total: int, total_amount: Decimal,
     bar = st.progress(0.0, text="Preparing the export…")
 
     def progress(done: int) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"Exported {done:,} of {total:,} orders")
+        bar.progress(min(done / max(total, 1), 1.0),
+                     text=f"Exported {done:,} of {total:,} {kind.noun}")
 
     buffer = io.BytesIO()
-    rows = get_database().iter_export_rows(user.scope, query, settings.tz)
-    write_orders_xlsx(buffer, rows, info, progress=progress)
+    rows = kind.rows(database, user.scope, query, settings.tz)
+    kind.write(buffer, rows, info, progress=progress)
     bar.empty()
     return buffer.getvalue()

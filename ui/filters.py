@@ -27,6 +27,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.errors import InvalidQuery
 from core.query import (
+    DEFAULT_SORT,
     SORT_LABELS,
     URL_KEYS,
     OrderQuery,
@@ -144,12 +145,22 @@ def load_view(options: ScopeOptions) -> tuple[OrderQuery, int]:
     return st.session_state[QUERY], st.session_state[PAGE]
 
 
-def save_view(query: OrderQuery, page: int) -> None:
-    """Keep the view and mirror it into the URL (only page-independent keys are touched)."""
+def save_view(query: OrderQuery, page: int, *, own: dict | None = None,
+              own_keys: tuple[str, ...] = ()) -> None:
+    """Keep the view and mirror it into the URL (only page-independent keys are touched).
+
+    A page with a list of its own (the Refunds register) passes its own URL parameters as
+    ``own`` (under ``own_keys``): the URL then holds the shared filters only, without the Orders
+    page's search, sort and page, and the page's own parameters beside them."""
     st.session_state[QUERY], st.session_state[PAGE] = query, page
+    if own is not None:
+        query, page = query.with_changes(search="", sort=DEFAULT_SORT, descending=True), 1
     written = {k: v if isinstance(v, list) else [v] for k, v in to_url_params(query, page).items()}
     current = {key: st.query_params.get_all(key) for key in st.query_params}
-    wanted = {key: values for key, values in current.items() if key not in URL_KEYS} | written
+    kept = {key: values for key, values in current.items()
+            if key not in URL_KEYS and key not in own_keys}
+    mine = {k: v if isinstance(v, list) else [v] for k, v in (own or {}).items()}
+    wanted = kept | written | mine
     if wanted != current:
         # One write, so one message: key by key, a run interrupted between two writes left the
         # browser with a URL that was half this view and half the previous one.
@@ -215,7 +226,9 @@ def _on_preset_change(tz) -> None:
     _apply_widgets()
 
 
-def _clear_filters() -> None:
+def _clear_filters(on_clear=None) -> None:
+    if on_clear is not None:
+        on_clear()
     query = st.session_state[QUERY]
     st.session_state[QUERY] = OrderQuery(sort=query.sort, descending=query.descending)
     st.session_state[PAGE] = 1
@@ -229,8 +242,11 @@ def set_view(query: OrderQuery) -> None:
     _forget_widgets(_SIDEBAR_WIDGETS)
 
 
-def filter_sidebar(options: ScopeOptions, tz, tz_name: str) -> None:
-    """The sidebar filters: Period, Status, Channel, Legal entity, Region, Store."""
+def filter_sidebar(options: ScopeOptions, tz, tz_name: str, *, extra=None,
+                   extra_filtered: bool = False, on_clear=None,
+                   period_help: str = "Inclusive dates in the display time zone.") -> None:
+    """The sidebar filters: Period, Status, Channel, Legal entity, Region, Store; a page's own
+    filters (``extra()``, drawn after Store), which "Clear filters" clears too (``on_clear``)."""
     query: OrderQuery = st.session_state[QUERY]
     period = tuple(d for d in (query.start, query.end) if d)
     _init_widget("filters.period", period)
@@ -250,7 +266,7 @@ def filter_sidebar(options: ScopeOptions, tz, tz_name: str) -> None:
         _draw(st.selectbox, "Quick period", "filters.preset", "index", PRESETS.index,
               options=PRESETS, on_change=_on_preset_change, args=(tz,))
         _draw(st.date_input, "Period", "filters.period", "value", tuple, format="DD.MM.YYYY",
-              on_change=_on_period_change, help="Inclusive dates in the display time zone.")
+              on_change=_on_period_change, help=period_help)
         st.caption(f"Time zone: {as_text(tz_name)}")
         choose("Status", STATUSES, "filters.status", "Any status")
         choose("Channel", CHANNELS, "filters.channel", "Any channel")
@@ -258,8 +274,10 @@ def filter_sidebar(options: ScopeOptions, tz, tz_name: str) -> None:
         choose("Region", options.regions, "filters.region", "Any region")
         choose("Store", list(store_names), "filters.store", "Any store",
                format_func=lambda sid: f"{store_names.get(sid, sid)} ({sid})")
-        st.button("Clear filters", on_click=_clear_filters, disabled=not query.is_filtered,
-                  width="stretch")
+        if extra is not None:
+            extra()
+        st.button("Clear filters", on_click=_clear_filters, args=(on_clear,),
+                  disabled=not (query.is_filtered or extra_filtered), width="stretch")
 
 
 def _matching_preset(period: tuple, tz) -> str:

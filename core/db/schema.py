@@ -16,7 +16,7 @@ from core.db.sql_text import sql_in, sql_literal
 from core.status import (ALL_REFUNDED, CHANNELS, NOTHING_REFUNDED, STARTING_STATUSES, STATUSES,
                          Action, Channel, Status)
 
-SCHEMA_VERSION = 2  # 2: the search index and the sort keys of phones and e-mails
+SCHEMA_VERSION = 3  # 2: the search index and the sort keys of phones and e-mails; 3: reason codes
 
 # The largest whole numbers the integer columns hold (order IDs, line numbers, quantities).
 BIGINT_MAX = 2**63 - 1
@@ -111,6 +111,9 @@ CREATE SEQUENCE IF NOT EXISTS order_event_ids START 1000001;
 
 -- Every cancel and refund, appended and never edited. ``items`` is JSON text:
 -- [{{"line_no": 1, "name": "...", "quantity": 2, "unit_price": "9.99"}}, ...].
+-- ``reason`` is the free text typed with the action (a refund's "Comment"); ``reason_code`` a
+-- refund's reason from ``core.refunds.REASONS`` (NULL for cancels and for refunds stored before
+-- schema 3, which the register shows as "Not recorded").
 CREATE TABLE IF NOT EXISTS order_events (
     event_id        BIGINT PRIMARY KEY DEFAULT nextval('order_event_ids'),
     order_id        BIGINT NOT NULL REFERENCES orders (order_id),
@@ -120,8 +123,12 @@ CREATE TABLE IF NOT EXISTS order_events (
     reason          VARCHAR,
     username        VARCHAR NOT NULL,
     created_at      TIMESTAMP NOT NULL,
-    idempotency_key VARCHAR NOT NULL UNIQUE
+    idempotency_key VARCHAR NOT NULL UNIQUE,
+    reason_code     VARCHAR
 );
+
+-- Added in schema 3: a refund's reason code.
+ALTER TABLE order_events ADD COLUMN IF NOT EXISTS reason_code VARCHAR;
 
 CREATE TABLE IF NOT EXISTS search_stores (
     store_id VARCHAR PRIMARY KEY,

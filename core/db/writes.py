@@ -43,6 +43,7 @@ class EventRow:
     reason: str | None
     username: str
     idempotency_key: str
+    reason_code: str | None = None  # a refund's reason (``core.refunds.REASONS``)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ _CANCEL_ORDER = (
 )
 _INSERT_EVENT = (
     "INSERT INTO order_events (order_id, kind, amount, items, reason, username, created_at, "
-    "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING event_id"
+    "idempotency_key, reason_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING event_id"
 )
 
 
@@ -148,7 +149,7 @@ def _insert_event(cur, event: EventRow) -> int:
     (event_id,) = cur.execute(_INSERT_EVENT, [
         event.order_id, str(event.kind), event.amount,
         json.dumps(event.items) if event.items else None, event.reason, event.username,
-        _now_utc(), event.idempotency_key,
+        _now_utc(), event.idempotency_key, event.reason_code,
     ]).fetchone()
     return int(event_id)
 

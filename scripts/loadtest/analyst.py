@@ -178,8 +178,10 @@ class Session(Client):
         if self.model.widget("checkbox", "Enter manually") is not None:
             if not await self.set_widget("refund form", "checkbox", "Enter manually", True):
                 return
-        for label, text in (("Refund amount", str(AMOUNT)), ("Reason", REASON)):
-            box = self.model.widget("text_input", label)
+        for kind, label, text in (("text_input", "Refund amount", str(AMOUNT)),
+                                  ("selectbox", "Reason", "Other"),
+                                  ("text_input", "Comment", REASON)):
+            box = self.model.widget(kind, label)
             if box is None:
                 shown = [w.text_input.label for w in self.model.of_kind("text_input")]
                 self.stats.error("refund", "widget missing",

@@ -9,12 +9,18 @@ per user walks through them (each flow acts on its own order, so their order doe
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import heading, query_db, scope_sql, screenshot, sign_in
+from tests.browser.conftest import (choose_reason, heading, query_db, scope_sql, screenshot,
+                                    sign_in)
+from tests.browser.test_orders_flow import GRID_HEADER_PX, GRID_ROW_PX
 
 pytestmark = pytest.mark.browser
 
@@ -37,8 +43,8 @@ def oracle(demo_dir) -> dict:
     with_lines = ("AND o.status = 'Completed' AND o.refunded_amount = 0 AND (SELECT count(*) "
                   "FROM order_items i WHERE i.order_id = o.order_id) >= 2 ")
     item_orders = query_db(demo_dir, f"SELECT o.order_id {base}{with_lines}"
-                           f"AND o.amount > {MANUAL_AMOUNT} ORDER BY o.order_id LIMIT 2", params)
-    items_id, manual_id = (row[0] for row in item_orders)
+                           f"AND o.amount > {MANUAL_AMOUNT} ORDER BY o.order_id LIMIT 3", params)
+    items_id, manual_id, register_id = (row[0] for row in item_orders)
     first_line = query_db(demo_dir, "SELECT unit_price, quantity FROM order_items WHERE order_id = ? "
                           "ORDER BY line_no LIMIT 1", [items_id])[0]
     # The demo refunder's stores all provide item lines; then an admin refunds the plain order.
@@ -58,7 +64,7 @@ def oracle(demo_dir) -> dict:
                           "ORDER BY o.order_id LIMIT 1", params)[0][0]
     return {
         "items_id": items_id, "first_unit_price": first_line[0],
-        "manual_id": manual_id,
+        "manual_id": manual_id, "register_id": register_id,
         "plain_id": plain_id, "plain_amount": plain_amount, "plain_user": plain_user,
         "pending_id": pending_id,
     }
@@ -124,6 +130,7 @@ def test_refund_chosen_items(signed_in, oracle):
     amount = _money(oracle["first_unit_price"])
     expect(form.get_by_test_id("stMetric").filter(has_text="Amount of the chosen items")
            ).to_contain_text(amount)
+    choose_reason(page, form)
     screenshot(page, "refund-items-dialog")
 
     form.get_by_role("button", name="Complete a refund").click()
@@ -144,7 +151,8 @@ def test_refund_a_manual_amount_with_a_reason(signed_in, oracle):
     expect(amount_box).to_be_visible()
     amount_box.fill(MANUAL_TEXT)
     amount_box.press("Enter")
-    reason_box = form.get_by_role("textbox", name="Reason")
+    choose_reason(page, form, "Price adjustment")
+    reason_box = form.get_by_role("textbox", name="Comment")
     reason_box.fill(MANUAL_REASON)
     reason_box.press("Enter")
     expect(reason_box).to_have_value(MANUAL_REASON)
@@ -169,6 +177,7 @@ def test_refund_the_whole_amount_of_an_order_without_items(signed_in, oracle):
     amount_box.fill(amount)
     amount_box.press("Enter")
     expect(amount_box).to_have_value(amount)
+    choose_reason(page, form, "Goods not delivered")
     screenshot(page, "refund-amount-dialog")
 
     form.get_by_role("button", name="Complete a refund").click()
@@ -192,3 +201,61 @@ def test_cancel_a_pending_order_after_confirming(signed_in, oracle):
     screenshot(page, "cancel-success")
     _close_success_and_expect(page, "Cancel", "0.00")
     expect(page.get_by_role("button", name="Cancel order")).to_be_disabled()
+
+
+def test_a_refund_reaches_the_register_its_export_and_back_to_its_order(signed_in, oracle,
+                                                                       tmp_path: Path):
+    """From the refund dialog to the refund's row in the Refunds register, its line in the
+    register's export, and from the row back to its order."""
+    page = signed_in("refunder")
+    order_id = oracle["register_id"]
+    _open_order(page, order_id)
+    page.get_by_role("button", name="Process a refund").click()
+    form = page.get_by_role("dialog", name="Process a refund")
+    form.get_by_text("Enter manually", exact=True).click()
+    amount_box = form.get_by_role("textbox", name="Refund amount")
+    amount_box.fill("3,25")
+    amount_box.press("Enter")
+    choose_reason(page, form, "Damaged or defective")
+    comment = form.get_by_role("textbox", name="Comment")
+    comment.fill("Scratched lid")
+    comment.press("Enter")
+    expect(comment).to_have_value("Scratched lid")
+    form.get_by_role("button", name="Complete a refund").click()
+    success = page.get_by_role("dialog", name="Success")
+    expect(success).to_contain_text("Refund of 3.25 completed.")
+    reference = re.search(r"R-\d+", success.inner_text()).group(0)
+    success.get_by_role("button", name="Close").last.click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Refunds", exact=True).click()
+    expect(heading(page, "Refunds")).to_be_visible()
+    search = page.get_by_role("textbox", name="Search")
+    search.fill(reference)
+    search.press("Enter")
+    expect(page.get_by_text("1–1 of 1 refunds · page 1 of 1 · refunded 3.25")).to_be_visible(
+        timeout=20_000)
+    expect(page).to_have_url(re.compile(rf"[?&]rq={reference}\b"))
+    screenshot(page, "refunds-register-found")
+
+    page.get_by_role("button", name="Export to xlsx").click()
+    download_button = page.get_by_role("button", name=re.compile(r"Download xlsx"))
+    expect(download_button).to_be_visible(timeout=30_000)
+    with page.expect_download() as download_info:
+        download_button.click()
+    path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(path)
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert book.sheetnames == ["Refunds", "Export info"]
+    header, *rows = book["Refunds"].iter_rows(values_only=True)
+    book.close()
+    line = dict(zip(header, rows[0]))
+    assert len(rows) == 1 and isinstance(line["Refund date"], datetime)
+    assert (line["Refund ID"], int(line["Order ID"]), line["Refund amount"], line["Reason"],
+            line["Comment"], line["Refunded by"]) == (
+        reference, order_id, 3.25, "Damaged or defective", "Scratched lid", "refunder")
+
+    page.get_by_test_id("stDataFrame").click(
+        position={"x": 15, "y": GRID_HEADER_PX + GRID_ROW_PX * 0 + 17})
+    expect(heading(page, f"Order {order_id}")).to_be_visible(timeout=15_000)
+    screenshot(page, "refunds-register-to-order")

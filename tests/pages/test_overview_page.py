@@ -61,9 +61,10 @@ def test_admin_tiles_show_every_order_without_a_comparison(app_env):
     assert any(b.label == "Compare last 30 days" for b in at.button)
     assert [s.value for s in at.main.subheader] == [
         "Captured and refunded amount per week", "Orders by status",
-        "Regions by captured amount", "Top 10 stores by captured amount"]
+        "Regions by captured amount", "Top 10 stores by captured amount",
+        "Refunded amount by reason"]
     downloads = at.get("download_button")
-    assert [d.proto.label for d in downloads] == ["Download chart data"] * 4
+    assert [d.proto.label for d in downloads] == ["Download chart data"] * 5
 
     # "Compare last 30 days" gives the shared view a period, and the tiles a comparison.
     next(b for b in at.button if b.label == "Compare last 30 days").click().run()

@@ -76,6 +76,11 @@ def history(at):
     return at.dataframe[-1].value
 
 
+def choose_reason(at, reason="Goods returned"):
+    """Pick the refund dialog's "Reason" (required since reason codes)."""
+    dialogs(at)["Process a refund"].selectbox[0].select(reason).run()
+
+
 def test_viewer_sees_no_action_buttons(writable):
     order = pick(writable, "Completed", legal_entity="Alpha SRL")
     at = open_order("viewer", order["order_id"])
@@ -127,6 +132,7 @@ def test_refunder_refunds_items_and_sees_success_with_amount_status_and_id(writa
     form.number_input[0].set_value(1).run()
     assert metric(at, "Amount of the chosen items") == f"{first['unit_price']:,.2f}"
     key = at.session_state["order.dialog"]["key"]
+    choose_reason(at)
     button(at, "Complete a refund").click().run()
 
     success = dialogs(at)["Success"]
@@ -150,6 +156,7 @@ def test_refunder_refunds_items_and_sees_success_with_amount_status_and_id(writa
                                         "key": key}
     at.run()
     dialogs(at)["Process a refund"].number_input[0].set_value(1).run()
+    choose_reason(at)
     button(at, "Complete a refund").click().run()
     again = dialogs(at)["Success"]
     assert f"Refund ID: **R-{event_id}**" in texts(again)
@@ -165,6 +172,7 @@ def test_refund_of_an_order_without_items_by_amount_up_to_return(writable):
     assert not form.number_input and not form.checkbox
     amount = form.text_input(key=next(t.key for t in form.text_input if t.label ==
                                       "Refund amount"))
+    choose_reason(at, "Goods not delivered")
     # A bad amount: a clear error inside the form, nothing changes.
     amount.input("1e3").run()
     button(at, "Complete a refund").click().run()
@@ -191,18 +199,25 @@ def test_manual_amount_on_an_order_with_items_needs_a_reason(writable):
     dialogs(at)["Process a refund"].checkbox[0].check().run()
     form = dialogs(at)["Process a refund"]
     fields = {t.label: t for t in form.text_input}
-    assert set(fields) == {"Refund amount", "Reason"}
+    # Today's free-text reason is the comment; the reason is chosen from the fixed list.
+    assert set(fields) == {"Refund amount", "Comment"}
+    assert form.selectbox[0].label == "Reason" and form.selectbox[0].value is None
     fields["Refund amount"].input("5,55").run()
     button(at, "Complete a refund").click().run()
     form = dialogs(at)["Process a refund"]
+    assert [shown(e.value) for e in form.error] == ["Choose a reason for the refund."]
+    choose_reason(at, "Price adjustment")
+    button(at, "Complete a refund").click().run()
+    form = dialogs(at)["Process a refund"]
     assert [shown(e.value) for e in form.error] == [
-        "Enter a reason for an amount entered manually."]
+        "Enter a comment: it is required for an amount entered manually."]
     assert metric(at, "Refunded amount") == "0.00"
-    next(t for t in form.text_input if t.label == "Reason").input("Damaged box").run()
+    next(t for t in form.text_input if t.label == "Comment").input("Damaged box").run()
     button(at, "Complete a refund").click().run()
     body = texts(dialogs(at)["Success"])
     assert "Refund of **5.55** completed." in body and "New status: **Completed**" in body
-    assert list(history(at)["Reason"]) == ["Damaged box"]
+    assert list(history(at)["Reason"]) == ["Price adjustment"]
+    assert list(history(at)["Comment"]) == ["Damaged box"]
     assert "Partially refunded" in at.markdown[0].value
 
 
@@ -243,3 +258,52 @@ def test_a_completed_order_imported_fully_refunded_reads_as_on_the_orders_list(w
     assert metric(at, "Refundable now") == "0.00"
     assert button(at, "Process a refund").disabled
     assert "Nothing is left to refund on this order." in [c.value for c in at.caption]
+
+
+def test_the_reason_list_and_other_needs_a_comment(writable):
+    """The dialog's "Reason" offers the fixed list; "Other" requires a comment, another reason
+    with an item refund does not; the history shows both, and the register the refund."""
+    order = pick(writable, "Completed", with_items=True)
+    at = open_order("refunder", order["order_id"])
+    button(at, "Process a refund").click().run()
+    form = dialogs(at)["Process a refund"]
+    assert list(form.selectbox[0].options) == [
+        "Goods returned", "Goods not delivered", "Damaged or defective", "Duplicate order",
+        "Price adjustment", "Suspected fraud", "Other"]
+    form.number_input[0].set_value(1).run()
+    choose_reason(at, "Other")
+    assert next(t for t in dialogs(at)["Process a refund"].text_input
+                if t.label == "Comment").placeholder == "Required"
+    button(at, "Complete a refund").click().run()
+    assert [shown(e.value) for e in dialogs(at)["Process a refund"].error] == [
+        "Enter a comment: it is required for the reason “Other”."]
+    assert metric(at, "Refunded amount") == "0.00"
+    next(t for t in dialogs(at)["Process a refund"].text_input
+         if t.label == "Comment").input("Customer changed mind").run()
+    button(at, "Complete a refund").click().run()
+    reference = texts(dialogs(at)["Success"]).split("Refund ID: **")[1].split("**")[0]
+    events = history(at)
+    assert (list(events["Reason"]), list(events["Comment"])) == (
+        ["Other"], ["Customer changed mind"])
+    button(at, "Close").click().run()
+    # The register lists it first, with its reason and comment.
+    at.switch_page("screens/refunds.py").run()
+    first = at.dataframe[0].value.iloc[0]
+    assert (first["Refund ID"], first["Reason"], first["Comment"]) == (
+        reference, "Other", "Customer changed mind")
+
+
+def test_a_refund_stored_before_reasons_reads_not_recorded(writable):
+    """An event of an older version: its free text becomes the comment, the reason "Not
+    recorded"."""
+    order = pick(writable, "Completed", with_items=False)
+    with open_database(os.environ["ORDERDESK_DB"]) as database, database.transaction() as cur:
+        cur.execute("UPDATE orders SET refunded_amount = 1.00 WHERE order_id = ?",
+                    [order["order_id"]])
+        cur.execute("INSERT INTO order_events (order_id, kind, amount, reason, username, "
+                    "created_at, idempotency_key) VALUES (?, 'refund', 1.00, 'typed long ago', "
+                    "'old', TIMESTAMP '2026-02-01 10:00:00', 'old-key')", [order["order_id"]])
+    at = open_order("refunder", order["order_id"])
+    events = history(at)
+    assert (list(events["Reason"]), list(events["Comment"])) == (
+        ["Not recorded"], ["typed long ago"])

@@ -13,7 +13,7 @@ from core.money import MAX_AMOUNT
 from core.status import Action
 from core.users import ROLES
 
-SCHEMA_VERSION = 2  # of the PostgreSQL schema (2: month-led merchant-ID and store-trigram indexes)
+SCHEMA_VERSION = 3  # of the PostgreSQL schema (2: reason codes, 3: month, store-trigram indexes)
 # The advisory lock every process takes to create or upgrade the schema (any fixed number).
 SCHEMA_LOCK = 7_201_101
 
@@ -79,8 +79,11 @@ CREATE TABLE IF NOT EXISTS order_events (
     reason          VARCHAR,
     username        VARCHAR NOT NULL,
     created_at      TIMESTAMP NOT NULL,
-    idempotency_key VARCHAR NOT NULL UNIQUE
+    idempotency_key VARCHAR NOT NULL UNIQUE,
+    reason_code     VARCHAR  -- a refund's reason (core.db.schema says more)
 );
+-- Added in schema 2: a refund's reason code.
+ALTER TABLE order_events ADD COLUMN IF NOT EXISTS reason_code VARCHAR;
 CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id);
 """
 

@@ -1,0 +1,145 @@
+"""The Refunds page: every refund of the orders in scope, newest first, 15 a page, and export
+(docs/design.md §9). The sidebar's filters are the shared view's, applied to the refund's order;
+its period filters the refund's date. Reason, Refunded by, the search and the sort are this
+page's own (``ui.refund_view``)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from core.db import format_moment
+from core.money import format_amount
+from core.query import page_count
+from core.refunds import COLUMNS
+from ui import exporting
+from ui.context import (
+    data_as_of,
+    fetch_scope_options,
+    get_settings,
+    refresh_data,
+    require_user,
+    show_error,
+)
+from ui.filters import filter_sidebar, load_view, show_notices
+from ui.refund_view import (
+    PAGE,
+    VIEW,
+    arrived_here,
+    clear_own_filters,
+    fetch_refund_page,
+    fetch_refunders,
+    load_refund_view,
+    own_filters,
+    save_refund_view,
+    search_sort_bar,
+)
+
+PAGE_SIZE = 15
+LABELS = {column.key: column.label for column in COLUMNS}
+
+user = require_user()
+settings = get_settings()
+
+try:
+    options = fetch_scope_options(user.scope)
+    refunders = fetch_refunders(user.scope)
+except Exception as exc:  # noqa: BLE001 - shown to the user by its kind, logged when a bug
+    show_error(exc)
+    st.stop()
+
+arrived = arrived_here()
+view, _ = load_view(options)
+query, page = load_refund_view(view, refunders, arrived)
+filter_sidebar(options, settings.tz, settings.tz_name, extra=own_filters(refunders),
+               extra_filtered=bool(query.reasons or query.refunded_by or query.search),
+               on_clear=clear_own_filters,
+               period_help="Inclusive dates of the refund, in the display time zone.")
+
+title_col, refresh_col = st.columns([6, 1.2], vertical_alignment="bottom")
+title_col.title("Refunds")
+if refresh_col.button("Refresh", icon=":material/refresh:", width="stretch",
+                      help="Re-read the database", key="refunds.refresh"):
+    refresh_data()
+st.caption(f"Data as of {data_as_of():%H:%M:%S} ({settings.tz_name}) · The period filters the "
+           "refund's date; the other filters apply to the refunded order.")
+
+search_sort_bar()
+show_notices()
+
+
+def _go_to(target: int, pages: int) -> None:
+    st.session_state[PAGE] = min(max(1, target), pages)
+
+
+def _on_page_input(pages: int) -> None:
+    _go_to(int(st.session_state["refunds.page_input"]), pages)
+
+
+def _table(result) -> None:
+    """The page's rows; a click on one opens its order."""
+    table = pd.DataFrame(
+        [[getattr(row, column.key) for column in COLUMNS] for row in result.rows],
+        columns=[column.label for column in COLUMNS],
+    ).astype(object).where(lambda f: f.notna(), "")
+    table[LABELS["refunded_at"]] = table[LABELS["refunded_at"]].map(
+        lambda m: format_moment(m, "%d.%m.%Y %H:%M:%S"))
+    table[LABELS["amount"]] = [format_amount(row.amount) for row in result.rows]
+    table[LABELS["order_id"]] = table[LABELS["order_id"]].astype(str)
+    st.space("small")
+    event = st.dataframe(
+        table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3,
+        on_select="rerun", selection_mode="single-row", key="refunds.table",
+        column_config={LABELS["amount"]: st.column_config.TextColumn(alignment="right")},
+    )
+    selected = event.selection.rows if event else []
+    if selected:
+        st.switch_page("screens/order.py",
+                       query_params={"id": str(result.rows[selected[0]].order_id)})
+
+
+def _pager(result, page: int, pages: int) -> None:
+    first = (page - 1) * PAGE_SIZE + 1 if result.total else 0
+    last = min(page * PAGE_SIZE, result.total)
+    prev_col, page_col, next_col, caption_col = st.columns(
+        [1, 1.1, 1, 5], vertical_alignment="bottom")
+    prev_col.button("Previous", on_click=_go_to, args=(page - 1, pages), disabled=page <= 1,
+                    width="stretch", key="refunds.previous")
+    st.session_state["refunds.page_input"] = page
+    page_col.number_input("Page", min_value=1, max_value=pages, step=1,
+                          key="refunds.page_input", on_change=_on_page_input, args=(pages,))
+    next_col.button("Next", on_click=_go_to, args=(page + 1, pages), disabled=page >= pages,
+                    width="stretch", key="refunds.next")
+    caption_col.caption(
+        f"{first:,}–{last:,} of {result.total:,} refunds · page {page:,} of {pages:,}"
+        f" · refunded {format_amount(result.total_amount)}")
+
+
+# A fragment, as the Orders list: a page turn, a row click or an export reruns the list alone.
+@st.fragment
+def refund_list() -> None:
+    query, page = st.session_state[VIEW], st.session_state[PAGE]
+    try:
+        result = fetch_refund_page(user.scope, query, page)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc)
+        return
+    if result.page != page:
+        if page > 1:
+            st.info(f"Page {page:,} is past the last page; showing page {result.page:,}.")
+        page = result.page
+    save_refund_view(query, page)
+    pages = page_count(result.total)
+    if result.total == 0:
+        st.info("No refunds match these filters and search." if query.is_filtered
+                else "There are no refunds in your scope yet.")
+    else:
+        _table(result)
+    _pager(result, page, pages)
+    st.divider()
+    exporting.export_section(user, query, result.total, result.total_amount, settings,
+                             at=datetime.now(settings.tz), kind=exporting.REFUNDS)
+
+
+refund_list()
