@@ -172,3 +172,32 @@ def test_an_e_mail_search_within_stores_finds_what_the_oracle_finds(sample_db, t
     assert all_pages(database, scope, query) == oracle_sorted(sample, expected, "Customer email",
                                                               False)
     assert database.fetch_page(scope, query, TZ, 1).total == len(expected)
+
+
+def test_a_schema_2_database_gets_the_new_indexes_when_opened(postgres_cluster):
+    """PostgreSQL only (the indexes are its own): a database of schema 2 loses the descending
+    merchant-ID index and gets the month-led ones and the store trigrams on its next read-write
+    open, its orders still listed."""
+    from core.db import open_database
+    from core.db.postgres.schema import SCHEMA_VERSION
+
+    url = postgres_cluster.create_database("walks_upgrade")
+    database, _ = sample_database(url)
+    with database.transaction() as cur:
+        cur.execute("DROP INDEX orders_merchant_month, orders_merchant_month_desc, "
+                    "orders_email_store_trgm")
+        cur.execute("CREATE INDEX orders_merchant_desc ON orders "
+                    "(merchant_order_id DESC NULLS LAST, order_id DESC)")
+        cur.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    database.close()
+    with open_database(url) as database:
+        with database.cursor() as cur:
+            names = {r[0] for r in cur.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'orders'").fetchall()}
+            version = cur.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        assert {"orders_merchant_month", "orders_merchant_month_desc",
+                "orders_email_store_trgm"} <= names and "orders_merchant_desc" not in names
+        assert version == str(SCHEMA_VERSION)
+        page = database.fetch_page(SCOPES["one store"], OrderQuery(search="gmail"), TZ, 1)
+        assert page.total > 0
