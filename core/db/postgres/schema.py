@@ -13,7 +13,7 @@ from core.money import MAX_AMOUNT
 from core.status import Action
 from core.users import ROLES
 
-SCHEMA_VERSION = 2  # of the PostgreSQL schema (2: reason codes); the DuckDB file counts its own
+SCHEMA_VERSION = 3  # of the PostgreSQL schema (2: reason codes, 3: month, store-trigram indexes)
 # The advisory lock every process takes to create or upgrade the schema (any fixed number).
 SCHEMA_LOCK = 7_201_101
 
@@ -124,7 +124,13 @@ CREATE INDEX IF NOT EXISTS signin_failures_at ON signin_failures (at);
 # status, channel), so that they are checked in the index without reading the table. The
 # descending twins of the columns that may be empty give "empty last" in both directions. The
 # trigram indexes answer the searches' "contains" (``pg_trgm``, shipped with PostgreSQL; creating
-# the extension needs a superuser or a database owner allowed to, once).
+# the extension needs a superuser or a database owner allowed to, once). The merchant order ID is
+# walked month by month (``core.db.postgres.paging.ids_by_months``), on indexes led by the month;
+# an e-mail searched within some stores asks ``orders_email_store_trgm``, whose keys are each
+# order's e-mail trigrams prefixed by its store (``core.db.postgres.sql.email_in_stores``); its
+# function names pg_trgm's schema, as it runs under any session's search_path (autovacuum's too),
+# and is one expression (no subquery), so that PostgreSQL inlines it: 8 µs an order, 12 µs as
+# ``ARRAY(SELECT … FROM unnest(…))``. (A trigram never holds "|".)
 _COVER = "INCLUDE (created_at, store_id, status, channel)"
 INDEXES = f"""
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -140,8 +146,12 @@ CREATE INDEX IF NOT EXISTS orders_refunded ON orders (refunded_amount, order_id)
 CREATE INDEX IF NOT EXISTS orders_status ON orders (status, order_id) {_COVER};
 CREATE INDEX IF NOT EXISTS orders_channel ON orders (channel, order_id) {_COVER};
 CREATE INDEX IF NOT EXISTS orders_merchant ON orders (merchant_order_id, order_id) {_COVER};
-CREATE INDEX IF NOT EXISTS orders_merchant_desc
-    ON orders (merchant_order_id DESC NULLS LAST, order_id DESC) {_COVER};
+DROP INDEX IF EXISTS orders_merchant_desc;
+CREATE INDEX IF NOT EXISTS orders_merchant_month
+    ON orders (date_trunc('month', created_at), merchant_order_id, order_id) {_COVER};
+CREATE INDEX IF NOT EXISTS orders_merchant_month_desc
+    ON orders (date_trunc('month', created_at), merchant_order_id DESC NULLS LAST, order_id DESC)
+    {_COVER};
 CREATE INDEX IF NOT EXISTS orders_email ON orders (email, order_id) {_COVER};
 CREATE INDEX IF NOT EXISTS orders_email_desc
     ON orders (email DESC NULLS LAST, order_id DESC) {_COVER};
@@ -151,6 +161,16 @@ CREATE INDEX IF NOT EXISTS orders_phone_desc
 CREATE INDEX IF NOT EXISTS orders_email_trgm
     ON orders USING gin (lower(email COLLATE "default") gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS orders_phone_trgm ON orders USING gin (phone_digits gin_trgm_ops);
+DO $$ BEGIN EXECUTE format($f$
+    CREATE OR REPLACE FUNCTION store_trigrams(store VARCHAR, value TEXT) RETURNS TEXT[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $b$ SELECT string_to_array(store || ' ' || nullif(array_to_string(%I.show_trgm(value),
+                                  '|' || store || ' '), ''), '|') $b$ $f$,
+    (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'pg_trgm'));
+END $$;
+CREATE INDEX IF NOT EXISTS orders_email_store_trgm
+    ON orders USING gin (store_trigrams(store_id, lower(email COLLATE "default")));
 """
 
 
