@@ -159,6 +159,12 @@ def parse_args(argv: list[str] | None = None):
                         help="after --: passed to `streamlit run` with --serve "
                              "(e.g. -- --runner.postScriptGC false)")
     args = parser.parse_args(argv)
+    _check_args(parser, args)
+    return args
+
+
+def _check_args(parser: argparse.ArgumentParser, args) -> None:
+    """Refuse what cannot run; ``--db`` as a path, or a URL with its ``--oracle-db``."""
     if args.active is None:
         args.active = args.sessions
     if is_postgres_url(args.db):
@@ -183,7 +189,17 @@ def parse_args(argv: list[str] | None = None):
         unknown = set(MIX) - MIX_KINDS
         if unknown:
             parser.error(f"unknown kinds in --mix: {', '.join(sorted(unknown))}")
-    return args
+
+
+def _served_copy(args, workdir: Path) -> tuple:
+    """(database, the counts' DuckDB file, users file) for ``--serve``: copies of a DuckDB file
+    and the users; a PostgreSQL database is served itself (a server has no file to copy)."""
+    if is_postgres_url(args.db):
+        users_copy = workdir / "users.yaml"
+        shutil.copy2(args.users_file, users_copy)
+        return args.db, args.oracle_db, users_copy
+    db, users_copy = prepare_copy(args.db, args.users_file, workdir)
+    return db, db, users_copy
 
 
 def run(args) -> dict:
@@ -194,15 +210,10 @@ def run(args) -> dict:
         raise SystemExit(f"not demo users of {args.users_file}: {', '.join(unknown)}")
     served = None
     workdir = None
-    db, oracle_db = args.db, args.oracle_db
+    db, oracle_db, users_copy = args.db, args.oracle_db, None
     if args.serve:
         workdir = Path(tempfile.mkdtemp(prefix="orderdesk-load-"))
-        if is_postgres_url(db):  # served itself: a database server has no file to copy
-            users_copy = workdir / "users.yaml"
-            shutil.copy2(args.users_file, users_copy)
-        else:
-            db, users_copy = prepare_copy(args.db, args.users_file, workdir)
-            oracle_db = db
+        db, oracle_db, users_copy = _served_copy(args, workdir)
     oracle_started = time.monotonic()
     oracle = build_oracle(oracle_db, {u: scopes[u] for u in usernames}, args.seed)
     oracle_s = time.monotonic() - oracle_started
