@@ -13,8 +13,10 @@ import streamlit_authenticator as stauth
 
 from core import signin
 from core.errors import DataUnavailable, OrderdeskError, UsersFileError
+from core.i18n import N_, normal_language
 from core.users import ROLES, authenticator_credentials
 from ui.context import current_user, get_settings, get_users
+from ui.i18n import LANGUAGE, _, adopt_language, forget_language, language_names
 from ui.text import as_text
 from ui.signin import (NOTICE, RESTORED, SIGNED_IN_AT, WRONG_CREDENTIALS, build_authenticator,
                        request_client)
@@ -75,11 +77,11 @@ VIEW_KEY_PREFIXES = {"view", "filters", "orders", "order", "overview", "data", "
 
 PAGES = (
     # (file, title, icon, url path, roles that may open it)
-    ("screens/orders.py", "Orders", ":material/list_alt:", "orders", ROLES),
-    ("screens/refunds.py", "Refunds", ":material/currency_exchange:", "refunds", ROLES),
-    ("screens/overview.py", "Overview", ":material/monitoring:", "overview", ROLES),
-    ("screens/order.py", "Order", ":material/receipt:", "order", ROLES),
-    ("screens/data.py", "Data", ":material/upload_file:", "data", ("admin",)),
+    ("screens/orders.py", N_("Orders"), ":material/list_alt:", "orders", ROLES),
+    ("screens/refunds.py", N_("Refunds"), ":material/currency_exchange:", "refunds", ROLES),
+    ("screens/overview.py", N_("Overview"), ":material/monitoring:", "overview", ROLES),
+    ("screens/order.py", N_("Order"), ":material/receipt:", "order", ROLES),
+    ("screens/data.py", N_("Data"), ":material/upload_file:", "data", ("admin",)),
 )
 
 
@@ -98,12 +100,12 @@ def _forward_to_default() -> None:
 def _pages(role: str) -> list[st.Page]:
     """The pages a role may open."""
     pages = [
-        st.Page(path, title=title, icon=icon, url_path="" if index == 0 else url_path,
+        st.Page(path, title=_(title), icon=icon, url_path="" if index == 0 else url_path,
                 default=index == 0)
         for index, (path, title, icon, url_path, roles) in enumerate(PAGES)
         if role in roles
     ]
-    return pages + [st.Page(_forward_to_default, title=PAGES[0][1], url_path=DEFAULT_URL_PATH,
+    return pages + [st.Page(_forward_to_default, title=_(PAGES[0][1]), url_path=DEFAULT_URL_PATH,
                             visibility="hidden")]
 
 
@@ -133,7 +135,8 @@ def _signed_out() -> None:
     for key in [k for k in st.session_state if str(k).split(".")[0] in VIEW_KEY_PREFIXES]:
         del st.session_state[key]
     st.session_state.pop(SIGNED_IN_AT, None)
-    st.info("You have been signed out.")
+    st.info(_("You have been signed out."))
+    forget_language()
     st.stop()
 
 
@@ -181,11 +184,31 @@ if user is None:
                  request_client(get_settings()))
     authenticator.logout(location="unrendered")
     _signed_out()
+adopt_language(user)
 navigation = st.navigation(_pages(user.role))
+ROLE_NAMES = {"viewer": N_("Viewer"), "refunder": N_("Refunder"), "admin": N_("Admin")}
+
+
+def _on_language_change() -> None:
+    """The sidebar's Language: applies to this run at once and is saved to the user's record
+    (a language is no right: the sessions stay)."""
+    chosen = normal_language(st.session_state.get("app.language_choice"))
+    st.session_state[LANGUAGE] = chosen
+    try:
+        get_users().update(user.username, language=chosen)
+    except (OrderdeskError, OSError):
+        # This session keeps the choice; only the next sign-in will not.
+        log.exception("the language of %r was not saved", user.username)
+
 
 with st.sidebar:
-    st.markdown(f"**{as_text(user.name)}**  \n{user.role.capitalize()} · {as_text(user.username)}")
-    authenticator.logout("Logout", location="sidebar", key="app.logout", callback=_on_logout)
+    st.markdown(f"**{as_text(user.name)}**  \n{_(ROLE_NAMES.get(user.role, user.role))} · "
+                f"{as_text(user.username)}")
+    names = language_names()
+    st.selectbox(_("Language"), list(names), format_func=names.get,
+                 index=list(names).index(st.session_state[LANGUAGE]),
+                 key="app.language_choice", on_change=_on_language_change)
+    authenticator.logout(_("Logout"), location="sidebar", key="app.logout", callback=_on_logout)
 if not st.session_state.get("authentication_status"):
     _signed_out()
 

@@ -36,23 +36,34 @@ from core.query import (
 )
 from core.db import ScopeOptions
 from core.status import CHANNELS, STATUSES
+from core.i18n import N_
+from ui.i18n import _
 from ui.text import as_text
 
 QUERY, PAGE, URL_WRITTEN, NOTICES = "view.query", "view.page", "view.url", "view.notices"
 PENDING = "view.pending"  # widget key -> a value the app set that no run has drawn yet
 
+# The values kept in session state are the English names; the box shows them translated.
 PRESETS = (
-    "Any time",
-    "Today",
-    "Last 7 days",
-    "Last 30 days",
-    "Last 90 days",
-    "This month",
-    "Last month",
-    "This year",
-    "Last 12 months",
-    "Custom",
+    N_("Any time"),
+    N_("Today"),
+    N_("Last 7 days"),
+    N_("Last 30 days"),
+    N_("Last 90 days"),
+    N_("This month"),
+    N_("Last month"),
+    N_("This year"),
+    N_("Last 12 months"),
+    N_("Custom"),
 )
+# Data values (statuses, channels) are stored and filtered by their English keys, shown translated.
+VALUE_NAMES = {"Pending": N_("Pending"), "Completed": N_("Completed"), "Cancel": N_("Cancel"),
+               "Return": N_("Return"), "online": N_("online"), "offline": N_("offline")}
+
+
+def shown_value(value: object) -> str:
+    """A status or a channel in the session's language (any other value as it is)."""
+    return _(VALUE_NAMES[value]) if value in VALUE_NAMES else str(value)
 
 # widget key → (OrderQuery field, widget value → field value, field value → widget value)
 _FIELDS = {
@@ -171,9 +182,16 @@ def save_view(query: OrderQuery, page: int, *, own: dict | None = None,
 def show_notices() -> None:
     # The messages quote what the URL or a widget held: shown as text, never as markup.
     for message in st.session_state.pop(NOTICES, []) or []:
-        st.warning(as_text(message))
+        st.warning(as_text(_shown_notice(message)))
     if error := st.session_state.pop("view.error", None):
-        st.error(as_text(error))
+        st.error(as_text(_shown_notice(error)))
+
+
+def _shown_notice(message) -> str:
+    """A notice (an ``OrderdeskError`` or its text) in the session's language."""
+    from ui.i18n import error_text
+
+    return error_text(message) if isinstance(message, Exception) else _(str(message))
 
 
 def _init_widget(key: str, value) -> None:
@@ -209,7 +227,7 @@ def _apply_widgets() -> None:
     try:
         st.session_state[QUERY] = query.with_changes(**changes)
     except InvalidQuery as exc:
-        st.session_state["view.error"] = str(exc)
+        st.session_state["view.error"] = exc
         return
     st.session_state[PAGE] = 1
 
@@ -244,7 +262,7 @@ def set_view(query: OrderQuery) -> None:
 
 def filter_sidebar(options: ScopeOptions, tz, tz_name: str, *, extra=None,
                    extra_filtered: bool = False, on_clear=None,
-                   period_help: str = "Inclusive dates in the display time zone.") -> None:
+                   period_help: str = N_("Inclusive dates in the display time zone.")) -> None:
     """The sidebar filters: Period, Status, Channel, Legal entity, Region, Store; a page's own
     filters (``extra()``, drawn after Store), which "Clear filters" clears too (``on_clear``)."""
     query: OrderQuery = st.session_state[QUERY]
@@ -257,26 +275,28 @@ def filter_sidebar(options: ScopeOptions, tz, tz_name: str, *, extra=None,
     store_names = dict(options.stores)
 
     def choose(label: str, choices, key: str, placeholder: str, **more) -> None:
-        _draw(st.multiselect, label, key, "default",
+        _draw(st.multiselect, _(label), key, "default",
               lambda chosen: [value for value in chosen if value in choices],
-              options=choices, on_change=_apply_widgets, placeholder=placeholder, **more)
+              options=choices, on_change=_apply_widgets, placeholder=_(placeholder), **more)
 
     with st.sidebar:
-        st.subheader("Filters")
-        _draw(st.selectbox, "Quick period", "filters.preset", "index", PRESETS.index,
-              options=PRESETS, on_change=_on_preset_change, args=(tz,))
-        _draw(st.date_input, "Period", "filters.period", "value", tuple, format="DD.MM.YYYY",
-              on_change=_on_period_change, help=period_help)
-        st.caption(f"Time zone: {as_text(tz_name)}")
-        choose("Status", STATUSES, "filters.status", "Any status")
-        choose("Channel", CHANNELS, "filters.channel", "Any channel")
-        choose("Legal entity", options.legal_entities, "filters.le", "Any legal entity")
-        choose("Region", options.regions, "filters.region", "Any region")
-        choose("Store", list(store_names), "filters.store", "Any store",
+        st.subheader(_("Filters"))
+        _draw(st.selectbox, _("Quick period"), "filters.preset", "index", PRESETS.index,
+              options=PRESETS, format_func=_, on_change=_on_preset_change, args=(tz,))
+        _draw(st.date_input, _("Period"), "filters.period", "value", tuple, format="DD.MM.YYYY",
+              on_change=_on_period_change, help=_(period_help))
+        st.caption(_("Time zone: {zone}").format(zone=as_text(tz_name)))
+        choose(N_("Status"), STATUSES, "filters.status", N_("Any status"),
+               format_func=shown_value)
+        choose(N_("Channel"), CHANNELS, "filters.channel", N_("Any channel"),
+               format_func=shown_value)
+        choose(N_("Legal entity"), options.legal_entities, "filters.le", N_("Any legal entity"))
+        choose(N_("Region"), options.regions, "filters.region", N_("Any region"))
+        choose(N_("Store"), list(store_names), "filters.store", N_("Any store"),
                format_func=lambda sid: f"{store_names.get(sid, sid)} ({sid})")
         if extra is not None:
             extra()
-        st.button("Clear filters", on_click=_clear_filters, args=(on_clear,),
+        st.button(_("Clear filters"), on_click=_clear_filters, args=(on_clear,),
                   disabled=not (query.is_filtered or extra_filtered), width="stretch")
 
 
@@ -298,10 +318,10 @@ def search_sort_bar() -> None:
             _init_widget(key, to_widget(getattr(query, field)))
     search_col, sort_col, desc_col = st.columns([5, 3, 1.4], vertical_alignment="bottom")
     with search_col:
-        _draw(st.text_input, "Search", "orders.search", "value", str, on_change=_apply_widgets,
-              placeholder="Order ID, email or phone", max_chars=200)
+        _draw(st.text_input, _("Search"), "orders.search", "value", str,
+              on_change=_apply_widgets, placeholder=_("Order ID, email or phone"), max_chars=200)
     with sort_col:
-        _draw(st.selectbox, "Sort by", "orders.sort", "index", list(SORT_LABELS).index,
-              options=list(SORT_LABELS), on_change=_apply_widgets)
+        _draw(st.selectbox, _("Sort by"), "orders.sort", "index", list(SORT_LABELS).index,
+              options=list(SORT_LABELS), format_func=_, on_change=_apply_widgets)
     with desc_col:
-        _draw(st.toggle, "Descending", "orders.desc", "value", bool, on_change=_apply_widgets)
+        _draw(st.toggle, _("Descending"), "orders.desc", "value", bool, on_change=_apply_widgets)
