@@ -63,7 +63,7 @@ def _on_logout(details: dict) -> None:
 
 def _sign_in_form() -> None:
     """The only thing a signed-out visitor gets, whatever page the URL names."""
-    _, middle, _ = st.columns([1, 1.3, 1])
+    _left, middle, _right = st.columns([1, 1.3, 1])
     with middle:
         st.title("orderdesk")
         st.caption("Orders desk of the merchant cabinet. Sign in to continue.")
@@ -89,7 +89,7 @@ PAGES = (
 # to "/orders" (typed, or kept from before) raised a "Page not found" pop-up over the page, and
 # over the sign-in form, which then took no input. A hidden page keeps that name and forwards to
 # "/" with the link's query parameters.
-DEFAULT_PATH, _, _, DEFAULT_URL_PATH, _ = PAGES[0]
+DEFAULT_PATH, DEFAULT_URL_PATH = PAGES[0][0], PAGES[0][3]
 
 
 def _forward_to_default() -> None:
@@ -121,7 +121,7 @@ def _signed_out_pages() -> list[st.Page]:
         return sign_in
 
     addresses = [("" if index == 0 else url_path, title)
-                 for index, (_, title, _, url_path, _) in enumerate(PAGES)]
+                 for index, (_path, title, _icon, url_path, _roles) in enumerate(PAGES)]
     addresses.append((DEFAULT_URL_PATH, PAGES[0][1]))  # the default page under its own name
     return [
         st.Page(stand_in(url_path), title=title, url_path=url_path, default=index == 0)

@@ -18,25 +18,26 @@ from datetime import date
 from decimal import Decimal
 
 from core.errors import InvalidInput, InvalidQuery
+from core.i18n import N_
 from core.query import DEFAULT_SORT as ORDERS_DEFAULT_SORT
 from core.query import OrderQuery
 from core.query_filters import InList, Period, Search
 
 # -- reasons -----------------------------------------------------------------------------------------
 
-OTHER = "Other"
+OTHER = N_("Other")
 # The refund dialog's "Reason" choices, in this order; stored as written here.
 REASONS: tuple[str, ...] = (
-    "Goods returned",
-    "Goods not delivered",
-    "Damaged or defective",
-    "Duplicate order",
-    "Price adjustment",
-    "Suspected fraud",
+    N_("Goods returned"),
+    N_("Goods not delivered"),
+    N_("Damaged or defective"),
+    N_("Duplicate order"),
+    N_("Price adjustment"),
+    N_("Suspected fraud"),
     OTHER,
 )
-IMPORTED = "Imported"  # an order's refunded amount that no refund event covers
-NOT_RECORDED = "Not recorded"  # a refund stored before reasons were asked for
+IMPORTED = N_("Imported")  # an order's refunded amount that no refund event covers
+NOT_RECORDED = N_("Not recorded")  # a refund stored before reasons were asked for
 # What the register's "Reason" filter offers: every reason a row can have.
 REGISTER_REASONS: tuple[str, ...] = (*REASONS, IMPORTED, NOT_RECORDED)
 MAX_COMMENT_LENGTH = 500

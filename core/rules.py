@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from core.errors import CancelNotAllowed, InvalidAmount, InvalidInput, RefundNotAllowed
+from core.i18n import N_
 from core.money import format_amount, parse_amount
 from core.status import ACTION_MOVES, CHANNELS, STATUSES, Action, Channel, Status, may_start
 
@@ -58,19 +59,19 @@ TRANSITIONS: dict[tuple[Status, Action], tuple[Status, ...]] = {
 }
 # The sentences name the statuses as the user reads them; the keys are the machine's.
 REFUSALS: dict[tuple[Status, Action], str] = {
-    (Status.COMPLETED, CANCEL): "Completed orders cannot be cancelled; refund them instead.",
-    (Status.CANCEL, CANCEL): "The order is already cancelled: Cancel is a final status.",
-    (Status.RETURN, CANCEL): "Return orders cannot be cancelled: the order is fully refunded and "
-                             "Return is a final status.",
-    (Status.PENDING, REFUND): "Pending orders cannot be refunded: only Completed orders can be. "
-                              "Cancel it instead.",
-    (Status.CANCEL, REFUND): "Cancelled orders cannot be refunded: Cancel is a final status.",
-    (Status.RETURN, REFUND): "The order is fully refunded: Return is a final status, "
-                             "nothing is left to refund.",
+    (Status.COMPLETED, CANCEL): N_("Completed orders cannot be cancelled; refund them instead."),
+    (Status.CANCEL, CANCEL): N_("The order is already cancelled: Cancel is a final status."),
+    (Status.RETURN, CANCEL): N_("Return orders cannot be cancelled: the order is fully refunded and "
+                             "Return is a final status."),
+    (Status.PENDING, REFUND): N_("Pending orders cannot be refunded: only Completed orders can be. "
+                              "Cancel it instead."),
+    (Status.CANCEL, REFUND): N_("Cancelled orders cannot be refunded: Cancel is a final status."),
+    (Status.RETURN, REFUND): N_("The order is fully refunded: Return is a final status, "
+                             "nothing is left to refund."),
 }
 ROLE_REFUSALS = {
-    CANCEL: "Your role ({role}) does not allow cancelling orders; ask a refunder or an admin.",
-    REFUND: "Your role ({role}) does not allow refunds; ask a refunder or an admin.",
+    CANCEL: N_("Your role ({role}) does not allow cancelling orders; ask a refunder or an admin."),
+    REFUND: N_("Your role ({role}) does not allow refunds; ask a refunder or an admin."),
 }
 ACTING_ROLES = ("refunder", "admin")
 
@@ -132,7 +133,7 @@ def can_cancel(order: OrderFigures, user: Actor) -> str | None:
     # A Cancel order has nothing refunded (``core.status.NOTHING_REFUNDED``); the schema forbids
     # it too, this says so plainly should data ever drift.
     if order.refunded_amount != 0:
-        return "An order with refunds cannot be cancelled."
+        return N_("An order with refunds cannot be cancelled.")
     return None
 
 
@@ -142,7 +143,7 @@ def can_refund(order: OrderFigures, user: Actor) -> str | None:
     if refusal:
         return refusal
     if refundable_amount(order) <= 0:
-        return "Nothing is left to refund on this order."
+        return N_("Nothing is left to refund on this order.")
     return None
 
 

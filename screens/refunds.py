@@ -50,7 +50,7 @@ except Exception as exc:  # noqa: BLE001 - shown to the user by its kind, logged
     st.stop()
 
 arrived = arrived_here()
-view, _ = load_view(options)
+view, _page = load_view(options)
 query, page = load_refund_view(view, refunders, arrived)
 filter_sidebar(options, settings.tz, settings.tz_name, extra=own_filters(refunders),
                extra_filtered=bool(query.reasons or query.refunded_by or query.search),

@@ -92,7 +92,8 @@ def show_error(exc: Exception) -> None:
         st.error(as_text(error_text(exc)))  # a message may quote a value from a URL, a file or the database
     else:
         log.exception("unexpected error", exc_info=exc)
-        st.error(_("Something went wrong on our side. It has been logged; please try again."))
+        st.error(_("Something went wrong on our side. It has been logged; "
+                   "please try again."))
 
 
 @st.cache_resource

@@ -269,7 +269,7 @@ def filter_sidebar(options: ScopeOptions, tz, tz_name: str, *, extra=None,
     period = tuple(d for d in (query.start, query.end) if d)
     _init_widget("filters.period", period)
     _init_widget("filters.preset", _matching_preset(period, tz))
-    for key, (field, _, to_widget) in _FIELDS.items():
+    for key, (field, _parse, to_widget) in _FIELDS.items():
         if key.startswith("filters."):
             _init_widget(key, to_widget(getattr(query, field)))
     store_names = dict(options.stores)
@@ -313,7 +313,7 @@ def _matching_preset(period: tuple, tz) -> str:
 def search_sort_bar() -> None:
     """Search, Sort by and Descending, laid out in one row of the Orders page."""
     query: OrderQuery = st.session_state[QUERY]
-    for key, (field, _, to_widget) in _FIELDS.items():
+    for key, (field, _parse, to_widget) in _FIELDS.items():
         if key.startswith("orders."):
             _init_widget(key, to_widget(getattr(query, field)))
     search_col, sort_col, desc_col = st.columns([5, 3, 1.4], vertical_alignment="bottom")

@@ -100,7 +100,7 @@ def clear_own_filters() -> None:
 
 
 def _init(query: RefundQuery, prefix: str) -> None:
-    for key, (field, _, to_widget) in _FIELDS.items():
+    for key, (field, _parse, to_widget) in _FIELDS.items():
         if key.startswith(prefix):
             _init_widget(key, to_widget(getattr(query, field)))
 
