@@ -100,20 +100,20 @@ class RefundColumn:
 
 
 COLUMNS: tuple[RefundColumn, ...] = (
-    RefundColumn("refunded_at", "Refund date"),
-    RefundColumn("refund_id", "Refund ID"),
-    RefundColumn("order_id", "Order ID"),
-    RefundColumn("merchant_order_id", "Offline Barcode / Online order ID"),
-    RefundColumn("amount", "Refund amount"),
-    RefundColumn("reason", "Reason"),
-    RefundColumn("comment", "Comment"),
+    RefundColumn("refunded_at", N_("Refund date")),
+    RefundColumn("refund_id", N_("Refund ID")),
+    RefundColumn("order_id", N_("Order ID")),
+    RefundColumn("merchant_order_id", N_("Offline Barcode / Online order ID")),
+    RefundColumn("amount", N_("Refund amount")),
+    RefundColumn("reason", N_("Reason")),
+    RefundColumn("comment", N_("Comment")),
     # The item list is JSON text in the database, and neither engine turns it into these words
     # in the same SQL: the column is shown and exported, not sorted.
-    RefundColumn("items", "Items", sortable=False),
-    RefundColumn("username", "Refunded by"),
-    RefundColumn("store_name", "Store name"),
-    RefundColumn("legal_entity", "Legal entity"),
-    RefundColumn("status", "Order status"),
+    RefundColumn("items", N_("Items"), sortable=False),
+    RefundColumn("username", N_("Refunded by")),
+    RefundColumn("store_name", N_("Store name")),
+    RefundColumn("legal_entity", N_("Legal entity")),
+    RefundColumn("status", N_("Order status")),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 BY_LABEL = {column.label: column for column in COLUMNS}

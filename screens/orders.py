@@ -113,7 +113,8 @@ def _pager(result, page: int, pages: int) -> None:
     next_col.button(_("Next"), on_click=_go_to, args=(page + 1, pages), disabled=page >= pages,
                     width="stretch")
     caption_col.caption(
-        ngettext("{first}–{last} of {total} order · page {page} of {pages} · captured {amount}",
+        # English keeps its one form (the screens read so before); the catalogues have all forms.
+        ngettext("{first}–{last} of {total} orders · page {page} of {pages} · captured {amount}",
                  "{first}–{last} of {total} orders · page {page} of {pages} · captured {amount}",
                  result.total).format(first=count(first), last=count(last),
                                       total=count(result.total), page=count(page),
