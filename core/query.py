@@ -15,6 +15,7 @@ from datetime import date, datetime
 from core import columns
 from core.columns import BY_LABEL, Column
 from core.errors import InvalidQuery
+from core.i18n import N_
 from core.query_filters import Filter, InList, Period, Search
 from core.status import CHANNELS, STATUSES
 
@@ -37,11 +38,11 @@ SORT_LABELS: tuple[str, ...] = tuple(column.label for column in columns.PAGE_COL
 DEFAULT_SORT = columns.DEFAULT_SORT.label
 # The filters that choose among values: (label, OrderQuery field, table, column).
 LIST_FILTERS = (
-    ("Status", "statuses", "o", "status"),
-    ("Channel", "channels", "o", "channel"),
-    ("Legal entity", "legal_entities", "s", "legal_entity"),
-    ("Region", "regions", "s", "region"),
-    ("Store", "stores", "s", "store_id"),
+    (N_("Status"), "statuses", "o", "status"),
+    (N_("Channel"), "channels", "o", "channel"),
+    (N_("Legal entity"), "legal_entities", "s", "legal_entity"),
+    (N_("Region"), "regions", "s", "region"),
+    (N_("Store"), "stores", "s", "store_id"),
 )
 
 
@@ -94,17 +95,19 @@ class OrderQuery:
 
     # -- words -----------------------------------------------------------------------------------
 
-    def describe_filters(self) -> str:
-        words = [f.words() for f in self.filters() if not isinstance(f, Search)]
-        return "; ".join(w for w in words if w) or "No filters"
+    # The words take ``t``, a ``core.i18n.translator``: English by default.
+    def describe_filters(self, t=N_) -> str:
+        words = [f.words(t) for f in self.filters() if not isinstance(f, Search)]
+        return "; ".join(w for w in words if w) or t("No filters")
 
-    def describe_search(self) -> str:
-        return Search.parse(self.search).describe()
+    def describe_search(self, t=N_) -> str:
+        return Search.parse(self.search).describe(t)
 
-    def describe_sort(self) -> str:
+    def describe_sort(self, t=N_) -> str:
         if self.sort_column is columns.DEFAULT_SORT:
-            return "Order date, " + ("newest first" if self.descending else "oldest first")
-        return f"{self.sort}, " + ("descending" if self.descending else "ascending")
+            return t("Order date") + ", " + (t("newest first") if self.descending
+                                             else t("oldest first"))
+        return f"{t(self.sort)}, " + (t("descending") if self.descending else t("ascending"))
 
     @property
     def is_filtered(self) -> bool:

@@ -206,30 +206,34 @@ class RefundQuery:
 
     # -- words ---------------------------------------------------------------------------------
 
-    def describe_filters(self) -> str:
+    # The words take ``t``, a ``core.i18n.translator``: English by default.
+    def describe_filters(self, t=N_) -> str:
         view = self.view
         words = []
-        period = Period(view.start, view.end).words()
+        period = Period(view.start, view.end).dates(t)
         if period:
-            words.append("Refund date" + period.removeprefix("Period"))
+            words.append(t("Refund date {dates}").format(dates=period))
         for condition in view.filters():
-            if isinstance(condition, InList) and condition.words():
-                words.append(condition.words())
-        for label, values in (("Reason", self.reasons), ("Refunded by", self.refunded_by)):
+            if isinstance(condition, InList) and condition.words(t):
+                words.append(condition.words(t))
+        for label, values in ((N_("Reason"), tuple(map(t, self.reasons))),
+                              (N_("Refunded by"), self.refunded_by)):
             if values:
-                words.append(f"{label}: {', '.join(values)}")
-        return "; ".join(words) or "No filters"
+                words.append(t("{label}: {values}").format(label=t(label),
+                                                           values=", ".join(values)))
+        return "; ".join(words) or t("No filters")
 
-    def describe_search(self) -> str:
-        words = Search.parse(self.search).describe()
+    def describe_search(self, t=N_) -> str:
+        words = Search.parse(self.search).describe(t)
         if words and self.refund_id is not None:
-            words += f", or refund ID is R-{self.refund_id}"
+            words += t(", or refund ID is R-{refund_id}").format(refund_id=self.refund_id)
         return words
 
-    def describe_sort(self) -> str:
+    def describe_sort(self, t=N_) -> str:
         if self.sort == DEFAULT_SORT:
-            return "Refund date, " + ("newest first" if self.descending else "oldest first")
-        return f"{self.sort}, " + ("descending" if self.descending else "ascending")
+            return t("Refund date") + ", " + (t("newest first") if self.descending
+                                              else t("oldest first"))
+        return f"{t(self.sort)}, " + (t("descending") if self.descending else t("ascending"))
 
     @property
     def is_filtered(self) -> bool:
