@@ -17,7 +17,9 @@ Amounts stay ``Decimal`` all the way: Babel formats a Decimal without a float.
 """
 from __future__ import annotations
 
+import gettext
 import threading
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -27,7 +29,6 @@ from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.plural import PluralRule
 
 LANGUAGES: dict[str, str] = {"en": "English", "pl": "Polski", "ro": "Română", "ru": "Русский"}
 DEFAULT_LANGUAGE = "en"
@@ -63,7 +64,7 @@ class Translations:
     A message missing from the catalogue (or with an empty translation) is shown in English.
     """
 
-    def __init__(self, lang: str, messages: dict, plural: PluralRule | None) -> None:
+    def __init__(self, lang: str, messages: dict, plural: Callable[[int], int] | None) -> None:
         self.lang = lang
         self._messages = messages
         self._plural = plural
@@ -75,23 +76,16 @@ class Translations:
         found = self._messages.get(message)
         return found if isinstance(found, str) and found else message
 
+    def pgettext(self, context: str, message: str) -> str:
+        """``message`` in a context (one English word that two places translate apart)."""
+        found = self._messages.get((context, message))
+        return found if isinstance(found, str) and found else message
+
     def ngettext(self, singular: str, plural: str, count: int) -> str:
         forms = self._messages.get(singular)
         if isinstance(forms, tuple) and self._plural is not None and all(forms):
-            index = _plural_index(self._plural, count, len(forms))
-            return forms[index]
+            return forms[min(self._plural(count), len(forms) - 1)]
         return singular if count == 1 else plural
-
-
-_CATEGORIES = ("one", "few", "many", "other")
-
-
-def _plural_index(rule: PluralRule, count: int, nplurals: int) -> int:
-    """The gettext form index of ``count``: the catalogues' forms follow CLDR's order of the
-    language's categories (one, few, many/other), as Babel writes their Plural-Forms."""
-    used = [tag for tag in _CATEGORIES if tag in rule.tags or tag == "other"]
-    index = used.index(rule(count)) if rule(count) in used else len(used) - 1
-    return min(index, nplurals - 1)
 
 
 @lru_cache(maxsize=None)
@@ -111,8 +105,9 @@ def translator(lang: str | None = None) -> Translations:
             else message.string
         if message.fuzzy:
             continue
-        messages[key] = value
-    return Translations(lang, messages, PluralRule.parse(catalog.locale.plural_form.rules))
+        messages[(message.context, key) if message.context else key] = value
+    # The catalogue's own Plural-Forms expression picks the form, as gettext does.
+    return Translations(lang, messages, gettext.c2py(catalog.plural_expr))
 
 
 def catalog_path(lang: str) -> Path:

@@ -22,7 +22,7 @@ from core.i18n import N_
 from core.status import Status, is_partially_refunded
 from ui.context import get_settings, get_database, refresh_data, require_user, show_error
 from ui.filters import shown_value
-from ui.i18n import _, money as format_amount, when
+from ui.i18n import _, money as format_amount, pgettext, when
 from ui.text import as_text
 
 user = require_user()
@@ -130,8 +130,11 @@ else:
 # "result"}.
 DIALOG = "order.dialog"
 SUCCESS = "success"
-# How the history names an action (the word for a cancel is the action's, not the status's).
-ACTION_LABELS = {rules.REFUND: N_("Refund"), rules.CANCEL: N_("Cancel")}
+# How the history names an action (the word for a cancel is the action's, not the status's: the
+# languages say them apart, hence the context).
+def _action_label(kind: str) -> str:
+    return (pgettext("history action", "Refund") if kind == rules.REFUND
+            else pgettext("history action", "Cancel"))
 
 
 def _open_dialog(kind: str, order_id: int) -> None:
@@ -306,7 +309,7 @@ if history:
             [
                 {
                     _("When"): when(event.created_at, seconds=True),
-                    _("Action"): _(ACTION_LABELS[event.kind]),
+                    _("Action"): _action_label(event.kind),
                     _("Reference"): actions.reference(event.kind, event.event_id),
                     amount_label: format_amount(event.amount)
                     if event.kind == rules.REFUND else "",

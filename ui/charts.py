@@ -72,6 +72,7 @@ def _series_rows(overview: Overview, lang: str = "en") -> list[dict]:
                                       ("Refunded", p.refunded_amount, -1)):
             if not amount:
                 continue
+            series = f"{measure} · {p.channel}"  # a key of SERIES_COLORS
             rows.append({
                 "start": pd.Timestamp(p.bucket_start),
                 "end": pd.Timestamp(p.bucket_start + span) - gap,
@@ -80,7 +81,7 @@ def _series_rows(overview: Overview, lang: str = "en") -> list[dict]:
                           if unit == "week" else
                           format_date(p.bucket_start, "EEE dd.MM.yyyy", locale=_locale(lang))),
                 "channel": p.channel,
-                "series": t(f"{measure} · {p.channel}"),
+                "series": t(series),
                 "amount": float(sign * amount),  # for drawing only; the text is exact
                 "amount_text": format_money(amount, lang),
                 "orders": p.orders,

@@ -28,6 +28,10 @@ def _(message: str) -> str:
     return i18n.translator(current_language())(message)
 
 
+def pgettext(context: str, message: str) -> str:
+    return i18n.translator(current_language()).pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, count: int) -> str:
     return i18n.translator(current_language()).ngettext(singular, plural, count)
 
