@@ -22,7 +22,7 @@ from core.i18n import N_
 from core.status import Status, is_partially_refunded
 from ui.context import get_settings, get_database, refresh_data, require_user, show_error
 from ui.filters import shown_value
-from ui.i18n import _, money as format_amount, pgettext, when
+from ui.i18n import _, money as format_amount, pgettext, when, words
 from ui.text import as_text
 
 user = require_user()
@@ -204,7 +204,7 @@ def _refund_form(order: OrderDetails, lines: list[ItemLine], key: str) -> None:
     if manual:  # text, never st.number_input: its floats cannot carry money exactly
         amount_text = st.text_input(_("Refund amount"), key=_form_key(key, "amount"),
                                     placeholder=_("e.g. 339,99"), max_chars=25)
-    reason_code = st.selectbox(_("Reason"), refunds.REASONS, index=None, format_func=_,
+    reason_code = st.selectbox(_("Reason"), refunds.REASONS, index=None, format_func=words(),
                                key=_form_key(key, "reason_code"),
                                placeholder=_("Choose a reason"))
     required = refunds.comment_required(reason_code or "", manual=manual and bool(lines))

@@ -37,7 +37,7 @@ from core.query import (
 from core.db import ScopeOptions
 from core.status import CHANNELS, STATUSES
 from core.i18n import N_
-from ui.i18n import _
+from ui.i18n import _, words
 from ui.text import as_text
 
 QUERY, PAGE, URL_WRITTEN, NOTICES = "view.query", "view.page", "view.url", "view.notices"
@@ -61,9 +61,17 @@ VALUE_NAMES = {"Pending": N_("Pending"), "Completed": N_("Completed"), "Cancel":
                "Return": N_("Return"), "online": N_("online"), "offline": N_("offline")}
 
 
-def shown_value(value: object) -> str:
-    """A status or a channel in the session's language (any other value as it is)."""
-    return _(VALUE_NAMES[value]) if value in VALUE_NAMES else str(value)
+def shown_value(value: object, t=None) -> str:
+    """A status or a channel in the session's language, or that of ``t`` (any other value as
+    it is)."""
+    t = t or _
+    return t(VALUE_NAMES[value]) if value in VALUE_NAMES else str(value)
+
+
+def value_names():
+    """``shown_value`` bound to the session's language now (a widget's ``format_func``)."""
+    t = words()
+    return lambda value: shown_value(value, t)
 
 # widget key → (OrderQuery field, widget value → field value, field value → widget value)
 _FIELDS = {
@@ -282,14 +290,14 @@ def filter_sidebar(options: ScopeOptions, tz, tz_name: str, *, extra=None,
     with st.sidebar:
         st.subheader(_("Filters"))
         _draw(st.selectbox, _("Quick period"), "filters.preset", "index", PRESETS.index,
-              options=PRESETS, format_func=_, on_change=_on_preset_change, args=(tz,))
+              options=PRESETS, format_func=words(), on_change=_on_preset_change, args=(tz,))
         _draw(st.date_input, _("Period"), "filters.period", "value", tuple, format="DD.MM.YYYY",
               on_change=_on_period_change, help=_(period_help))
         st.caption(_("Time zone: {zone}").format(zone=as_text(tz_name)))
         choose(N_("Status"), STATUSES, "filters.status", N_("Any status"),
-               format_func=shown_value)
+               format_func=value_names())
         choose(N_("Channel"), CHANNELS, "filters.channel", N_("Any channel"),
-               format_func=shown_value)
+               format_func=value_names())
         choose(N_("Legal entity"), options.legal_entities, "filters.le", N_("Any legal entity"))
         choose(N_("Region"), options.regions, "filters.region", N_("Any region"))
         choose(N_("Store"), list(store_names), "filters.store", N_("Any store"),
@@ -322,6 +330,6 @@ def search_sort_bar() -> None:
               on_change=_apply_widgets, placeholder=_("Order ID, email or phone"), max_chars=200)
     with sort_col:
         _draw(st.selectbox, _("Sort by"), "orders.sort", "index", list(SORT_LABELS).index,
-              options=list(SORT_LABELS), format_func=_, on_change=_apply_widgets)
+              options=list(SORT_LABELS), format_func=words(), on_change=_apply_widgets)
     with desc_col:
         _draw(st.toggle, _("Descending"), "orders.desc", "value", bool, on_change=_apply_widgets)

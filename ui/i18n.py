@@ -28,6 +28,12 @@ def _(message: str) -> str:
     return i18n.translator(current_language())(message)
 
 
+def words() -> i18n.Translations:
+    """The session's language as a callable bound to it now: a widget's ``format_func`` (called
+    again outside the run, where the session's state is not at hand)."""
+    return i18n.translator(current_language())
+
+
 def pgettext(context: str, message: str) -> str:
     return i18n.translator(current_language()).pgettext(context, message)
 

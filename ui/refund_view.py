@@ -33,7 +33,7 @@ from ui.filters import (
     _pending,
     save_view,
 )
-from ui.i18n import _
+from ui.i18n import _, words
 
 VIEW, PAGE, URL_WRITTEN = "refunds.view", "refunds.page", "refunds.url"
 DRAWN_ON = "refunds.drawn_on"
@@ -119,7 +119,7 @@ def own_filters(refunders: tuple[str, ...]):
             (N_("Refunded by"), "refunds.by", refunders, N_("Anyone")),
         ):
             # Reasons are kept in English, shown in the user's language; user names as they are.
-            shown = _ if key == "refunds.reason" else str
+            shown = words() if key == "refunds.reason" else str
             _draw(st.multiselect, _(label), key, "default",
                   lambda chosen, choices=choices: [v for v in chosen if v in choices],
                   options=list(choices), on_change=_apply_widgets, placeholder=_(placeholder),
@@ -140,7 +140,7 @@ def search_sort_bar() -> None:
               max_chars=200)
     with sort_col:
         _draw(st.selectbox, _("Sort by"), "refunds.sort", "index", list(SORT_LABELS).index,
-              options=list(SORT_LABELS), format_func=_, on_change=_apply_widgets)
+              options=list(SORT_LABELS), format_func=words(), on_change=_apply_widgets)
     with desc_col:
         _draw(st.toggle, _("Descending"), "refunds.desc", "value", bool, on_change=_apply_widgets)
 
