@@ -16,7 +16,8 @@ from core.errors import DataUnavailable, OrderdeskError, UsersFileError
 from core.i18n import N_, normal_language
 from core.users import ROLES, authenticator_credentials
 from ui.context import current_user, get_settings, get_users
-from ui.i18n import LANGUAGE, _, adopt_language, forget_language, language_names
+from ui.filters import relabel_widgets
+from ui.i18n import LANGUAGE, _, adopt_language, choice_key, forget_language, language_names
 from ui.text import as_text
 from ui.signin import (NOTICE, RESTORED, SIGNED_IN_AT, WRONG_CREDENTIALS, build_authenticator,
                        request_client)
@@ -194,6 +195,7 @@ def _on_language_change() -> None:
     (a language is no right: the sessions stay)."""
     chosen = normal_language(st.session_state.get("app.language_choice"))
     st.session_state[LANGUAGE] = chosen
+    relabel_widgets()
     try:
         get_users().update(user.username, language=chosen)
     except (OrderdeskError, OSError):
@@ -205,9 +207,8 @@ with st.sidebar:
     st.markdown(f"**{as_text(user.name)}**  \n{_(ROLE_NAMES.get(user.role, user.role))} · "
                 f"{as_text(user.username)}")
     names = language_names()
-    st.selectbox(_("Language"), list(names), format_func=names.get,
-                 index=list(names).index(st.session_state[LANGUAGE]),
-                 key="app.language_choice", on_change=_on_language_change)
+    st.selectbox(_("Language"), list(names), format_func=names.get, key=choice_key(),
+                 on_change=_on_language_change)
     authenticator.logout(_("Logout"), location="sidebar", key="app.logout", callback=_on_logout)
 if not st.session_state.get("authentication_status"):
     _signed_out()

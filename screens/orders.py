@@ -21,7 +21,7 @@ from ui.context import (
 )
 from ui.filters import (PAGE, filter_sidebar, load_view, save_view, search_sort_bar, show_notices,
                         shown_value)
-from ui.i18n import _, count, money, ngettext, when
+from ui.i18n import _, count, current_language, money, ngettext, when
 
 user = require_user()
 settings = get_settings()
@@ -91,6 +91,10 @@ def _table(result, query, page: int) -> None:
         column_config={
             amount: st.column_config.TextColumn(alignment="right"),
             refunded: st.column_config.TextColumn(alignment="right"),
+            # A translated status ("Zrealizowane · częściowo zwrócone") is longer than the
+            # English words the automatic width was measured on.
+            **({status: st.column_config.TextColumn(width="medium")}
+               if current_language() != "en" else {}),
         },
     )
     selected = event.selection.rows if event else []

@@ -37,7 +37,7 @@ from core.query import (
 from core.db import ScopeOptions
 from core.status import CHANNELS, STATUSES
 from core.i18n import N_
-from ui.i18n import _, words
+from ui.i18n import _, current_language, words
 from ui.text import as_text
 
 QUERY, PAGE, URL_WRITTEN, NOTICES = "view.query", "view.page", "view.url", "view.notices"
@@ -128,6 +128,20 @@ def _push(key: str, value) -> None:
     """Set a widget's value from the app; it stays pending until a run has drawn the widget."""
     st.session_state[key] = value
     _pending()[key] = value
+
+
+# The widgets whose options are shown in the session's language (``format_func``).
+RELABELLED = ("filters.preset", "filters.status", "filters.channel", "orders.sort",
+              "refunds.sort", "refunds.reason")
+
+
+def relabel_widgets() -> None:
+    """After a change of language: send these widgets' values to the browser again. A widget
+    with a key keeps its identity when its options' labels change, and the browser went on
+    showing the old label ("Order date" in a Polish sort box) until the value was sent anew."""
+    for key in RELABELLED:
+        if key in st.session_state:
+            _push(key, st.session_state[key])
 
 
 def _forget_widgets(keys: tuple[str, ...] = _WIDGETS) -> None:
@@ -324,7 +338,9 @@ def search_sort_bar() -> None:
     for key, (field, _parse, to_widget) in _FIELDS.items():
         if key.startswith("orders."):
             _init_widget(key, to_widget(getattr(query, field)))
-    search_col, sort_col, desc_col = st.columns([5, 3, 1.4], vertical_alignment="bottom")
+    # "По убыванию" needs more room than "Descending".
+    search_col, sort_col, desc_col = st.columns(
+        [5, 3, 1.4] if current_language() == "en" else [4.4, 3, 2], vertical_alignment="bottom")
     with search_col:
         _draw(st.text_input, _("Search"), "orders.search", "value", str,
               on_change=_apply_widgets, placeholder=_("Order ID, email or phone"), max_chars=200)

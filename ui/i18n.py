@@ -17,6 +17,7 @@ from core.i18n import LANGUAGES, normal_language
 
 LANGUAGE = "app.language"  # the language of this session's runs
 LANGUAGE_OF = "app.language_of"  # whose record it was taken from (another sign-in: taken again)
+CHOICE = "app.language_choice"  # the sidebar's Language box
 
 
 def current_language() -> str:
@@ -47,13 +48,21 @@ def adopt_language(user) -> None:
     if st.session_state.get(LANGUAGE_OF) != user.username:
         st.session_state[LANGUAGE] = normal_language(user.language)
         st.session_state[LANGUAGE_OF] = user.username
+        st.session_state.pop(CHOICE, None)  # the box shows the record's language
+
+
+def choice_key() -> str:
+    """The sidebar's Language box's key, its value set from the session's language when the
+    box has none (a new sign-in, or a run that did not draw it)."""
+    if CHOICE not in st.session_state:
+        st.session_state[CHOICE] = current_language()
+    return CHOICE
 
 
 def forget_language() -> None:
     """Signed out: the next user of this browser starts from their own record."""
     st.session_state.pop(LANGUAGE, None)
     st.session_state.pop(LANGUAGE_OF, None)
-    st.session_state.pop("app.language_choice", None)
 
 
 def language_names() -> dict[str, str]:

@@ -33,7 +33,7 @@ from ui.filters import (
     _pending,
     save_view,
 )
-from ui.i18n import _, words
+from ui.i18n import _, current_language, words
 
 VIEW, PAGE, URL_WRITTEN = "refunds.view", "refunds.page", "refunds.url"
 DRAWN_ON = "refunds.drawn_on"
@@ -133,7 +133,9 @@ def search_sort_bar() -> None:
     query: RefundQuery = st.session_state[VIEW]
     for key in ("refunds.search", "refunds.sort", "refunds.desc"):
         _init(query, key)
-    search_col, sort_col, desc_col = st.columns([5, 3, 1.4], vertical_alignment="bottom")
+    # "По убыванию" needs more room than "Descending".
+    search_col, sort_col, desc_col = st.columns(
+        [5, 3, 1.4] if current_language() == "en" else [4.4, 3, 2], vertical_alignment="bottom")
     with search_col:
         _draw(st.text_input, _("Search"), "refunds.search", "value", str,
               on_change=_apply_widgets, placeholder=_("Order ID, refund ID, email or phone"),
