@@ -25,6 +25,8 @@ held. Driver errors are translated once, in ``core.db``. Anything that is not an
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 
 class OrderdeskError(Exception):
     """Base of every error whose message a user may read.
@@ -40,17 +42,24 @@ class OrderdeskError(Exception):
         self.values = values
         super().__init__(self._fill(self.template))
 
-    def _fill(self, template: str) -> str:
+    def _fill(self, template: str, lang: str = "en") -> str:
         if not self.values:
             return template
+        # An amount (a Decimal) is written the language's way: 1,234.50 / 1 234,50.
+        from core.i18n import format_money
+
+        values = {name: format_money(value, lang) if isinstance(value, Decimal) else value
+                  for name, value in self.values.items()}
         try:
-            return template.format(**self.values)
+            return template.format(**values)
         except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
-            return self.template.format(**self.values)
+            return self.template.format(**values)
 
     def translated(self, gettext) -> str:
         """The message in the language of ``gettext`` (a ``core.i18n.translator``)."""
-        return self._fill(gettext(self.template)) if self.template else str(self)
+        if not self.template:
+            return str(self)
+        return self._fill(gettext(self.template), getattr(gettext, "lang", "en"))
 
 
 class InvalidInput(OrderdeskError):

@@ -53,18 +53,19 @@ def check_refund_reason(reason: object, comment: object, *, manual: bool) -> tup
     ``InvalidInput`` saying what is missing."""
     if not isinstance(reason, str) or reason not in REASONS:
         if reason:
-            raise InvalidInput(f"“{str(reason)[:60]}” is not a refund reason: choose one of the "
-                               "list.")
-        raise InvalidInput("Choose a reason for the refund.")
+            raise InvalidInput(N_("“{reason}” is not a refund reason: choose one of the list."),
+                               reason=str(reason)[:60])
+        raise InvalidInput(N_("Choose a reason for the refund."))
     if comment is not None and not isinstance(comment, str):
-        raise InvalidInput("The comment must be text.")
+        raise InvalidInput(N_("The comment must be text."))
     text = (comment or "").strip()
     if len(text) > MAX_COMMENT_LENGTH:
-        raise InvalidInput(f"The comment is too long: at most {MAX_COMMENT_LENGTH} characters.")
+        raise InvalidInput(N_("The comment is too long: at most {limit} characters."),
+                           limit=MAX_COMMENT_LENGTH)
     if not text and comment_required(reason, manual=manual):
-        raise InvalidInput("Enter a comment: it is required for the reason “Other”."
+        raise InvalidInput(N_("Enter a comment: it is required for the reason “Other”.")
                            if reason == OTHER and not manual else
-                           "Enter a comment: it is required for an amount entered manually.")
+                           N_("Enter a comment: it is required for an amount entered manually."))
     return reason, text or None
 
 

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from core.errors import CancelNotAllowed, InvalidAmount, InvalidInput, RefundNotAllowed
 from core.i18n import N_
-from core.money import format_amount, parse_amount
+from core.money import parse_amount
 from core.status import ACTION_MOVES, CHANNELS, STATUSES, Action, Channel, Status, may_start
 
 CANCEL = Action.CANCEL
@@ -152,9 +152,8 @@ def check_refund_amount(text_or_amount: object, refundable: Decimal) -> Decimal:
     amount = parse_amount(text_or_amount)
     if amount > refundable:
         raise InvalidAmount(
-            f"The refund of {format_amount(amount)} is more than the refundable amount "
-            f"({format_amount(refundable)})."
-        )
+            N_("The refund of {amount} is more than the refundable amount ({refundable})."),
+            amount=amount, refundable=refundable)
     return amount
 
 
@@ -172,21 +171,22 @@ def check_item_quantities(
         line_no = _line_number(key)
         line = by_no.get(line_no) if line_no is not None else None
         if line is None:
-            raise InvalidInput(f"This order has no line {str(key)[:20]}.")
+            raise InvalidInput(N_("This order has no line {line}."), line=str(key)[:20])
         if isinstance(qty, bool) or not isinstance(qty, int):
-            raise InvalidInput(f"The quantity of “{line.name}” must be a whole number.")
+            raise InvalidInput(N_("The quantity of “{item}” must be a whole number."),
+                               item=line.name)
         if qty < 0:
-            raise InvalidInput(f"The quantity of “{line.name}” cannot be negative.")
+            raise InvalidInput(N_("The quantity of “{item}” cannot be negative."), item=line.name)
         left = line.quantity - line.refunded_quantity
         if qty > left:
             raise InvalidInput(
-                f"Only {left} of “{line.name}” (line {line.line_no}) can still be refunded; "
-                f"{qty} were chosen."
+                N_("Only {left} of “{item}” (line {line}) can still be refunded; {chosen} were "
+                   "chosen."), left=left, item=line.name, line=line.line_no, chosen=qty
             )
         if qty:
             chosen[line.line_no] = qty
     if require_one and not chosen:
-        raise InvalidInput("Choose at least one item to refund (a quantity above 0).")
+        raise InvalidInput(N_("Choose at least one item to refund (a quantity above 0)."))
     return chosen
 
 
@@ -209,18 +209,19 @@ def plan_item_refund(
     total = sum((by_no[no].unit_price * qty for no, qty in chosen.items()), Decimal("0.00"))
     amount = min(total, refundable)
     if amount <= 0:
-        raise InvalidAmount("The chosen items add up to 0.00: there is nothing to refund.")
+        raise InvalidAmount(N_("The chosen items add up to 0.00: there is nothing to refund."))
     return amount
 
 
 def check_reason(reason: object, *, required: bool) -> str | None:
     if reason is not None and not isinstance(reason, str):
-        raise InvalidInput("The reason must be text.")
+        raise InvalidInput(N_("The reason must be text."))
     text = (reason or "").strip()
     if len(text) > MAX_REASON_LENGTH:
-        raise InvalidInput(f"The reason is too long: at most {MAX_REASON_LENGTH} characters.")
+        raise InvalidInput(N_("The reason is too long: at most {limit} characters."),
+                           limit=MAX_REASON_LENGTH)
     if required and not text:
-        raise InvalidInput("Enter a reason for an amount entered manually.")
+        raise InvalidInput(N_("Enter a reason for an amount entered manually."))
     return text or None
 
 
@@ -269,13 +270,13 @@ def plan_refund(
     refundable = refundable_amount(order)
     manual = amount is not None
     if not lines and any(quantities.values() if quantities else ()):
-        raise InvalidInput("This order has no item lines; enter the refund amount instead.")
+        raise InvalidInput(N_("This order has no item lines; enter the refund amount instead."))
     chosen = check_item_quantities(lines, quantities, require_one=not manual and bool(lines))
     if manual:
         value = check_refund_amount(amount, refundable)
     else:
         if not lines:
-            raise InvalidAmount("Enter an amount.")
+            raise InvalidAmount(N_("Enter an amount."))
         value = plan_item_refund(lines, chosen, refundable)
     code = None
     if reason_code is None:

@@ -13,6 +13,7 @@ from google.protobuf.json_format import MessageToDict
 from core.i18n import format_money, load_catalog, translator
 from core.db import open_database
 from core.user_store import open_users
+from ui.text import as_text
 from tests.pages.conftest import edit_test_users, new_app, sign_in, target_of
 
 LANGS = ("pl", "ro", "ru")
@@ -132,6 +133,10 @@ def test_every_page_is_in_the_user_s_language(speaking, lang):
                for c in at.caption)
     left = english_left(at, lang)
     assert not left, f"the refund dialog in {lang}: English left: {left}"
+    # A refusal of core's, with its values, in the language too.
+    next(b for b in at.button if b.label == t("Complete a refund")).click().run()
+    assert [e.value for e in at.error] == [as_text(t("Choose at least one item to refund "
+                                                     "(a quantity above 0)."))]
     # A few landmarks, in the words of the trade.
     at = _open(at, "screens/orders.py")
     assert at.title[0].value == t("Orders")
