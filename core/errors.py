@@ -25,8 +25,6 @@ held. Driver errors are translated once, in ``core.db``. Anything that is not an
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 
 class OrderdeskError(Exception):
     """Base of every error whose message a user may read.
@@ -42,24 +40,20 @@ class OrderdeskError(Exception):
         self.values = values
         super().__init__(self._fill(self.template))
 
-    def _fill(self, template: str, lang: str = "en") -> str:
-        if not self.values:
-            return template
+    def _fill(self, template: str, t=None) -> str:
         # An amount (a Decimal) is written the language's way: 1,234.50 / 1 234,50.
-        from core.i18n import format_money
+        from core.i18n import fill
 
-        values = {name: format_money(value, lang) if isinstance(value, Decimal) else value
-                  for name, value in self.values.items()}
         try:
-            return template.format(**values)
+            return fill(template, self.values, t)
         except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
-            return self.template.format(**values)
+            return fill(self.template, self.values)
 
-    def translated(self, gettext) -> str:
-        """The message in the language of ``gettext`` (a ``core.i18n.translator``)."""
+    def translated(self, t) -> str:
+        """The message in the language of ``t`` (a ``core.i18n.translator``)."""
         if not self.template:
             return str(self)
-        return self._fill(gettext(self.template), getattr(gettext, "lang", "en"))
+        return self._fill(t(self.template), t)
 
 
 class InvalidInput(OrderdeskError):

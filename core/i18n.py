@@ -171,3 +171,40 @@ def translate_error(exc: Exception, lang: str | None) -> str:
     """An ``OrderdeskError``'s message in ``lang`` (its template translated, its values put in)."""
     translated = getattr(exc, "translated", None)
     return translated(translator(lang)) if translated else str(exc)
+
+
+def fill(template: str, values: dict, t: "Translations | None" = None) -> str:
+    """``template`` (already translated) with ``values`` put in, in the language of ``t``:
+    amounts (Decimals) in its format, a value that is itself a message (an error, a
+    ``Message``) translated too. Without ``t``: English."""
+    if not values:
+        return template
+    lang = t.lang if t is not None else DEFAULT_LANGUAGE
+    shown = {}
+    for name, value in values.items():
+        if isinstance(value, Decimal):
+            value = format_money(value, lang)
+        elif t is not None and hasattr(value, "translated"):
+            value = value.translated(t)
+        shown[name] = value
+    return template.format(**shown)
+
+
+class Message(str):
+    """A message for a user that is its English text (a ``str``: compared, joined and logged as
+    such) and keeps its template and values, to be shown in another language
+    (``translate_error``)."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, /, **values: object) -> "Message":
+        message = super().__new__(cls, fill(template, values))
+        message.template, message.values = template, values
+        return message
+
+    def translated(self, t: "Translations") -> str:
+        try:
+            return fill(t(self.template), self.values, t)
+        except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+            return str(self)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from core import columns
 from core.columns import BY_LABEL, Column
 from core.errors import InvalidQuery
-from core.i18n import N_
+from core.i18n import N_, Message
 from core.query_filters import Filter, InList, Period, Search
 from core.status import CHANNELS, STATUSES
 
@@ -175,11 +175,11 @@ def from_url_params(
     query = OrderQuery(
         start=start,
         end=end,
-        statuses=url.pick("status", "status", STATUSES),
-        channels=url.pick("channel", "channel", CHANNELS),
-        legal_entities=url.pick("le", "legal entity", legal_entities),
-        regions=url.pick("region", "region", regions),
-        stores=url.pick("store", "store", stores),
+        statuses=url.pick("status", STATUSES),
+        channels=url.pick("channel", CHANNELS),
+        legal_entities=url.pick("le", legal_entities),
+        regions=url.pick("region", regions),
+        stores=url.pick("store", stores),
         search=search,
         sort=sort,
         descending=url.one("desc") != "0",
@@ -187,8 +187,19 @@ def from_url_params(
     return query, url.page(), url.problems
 
 
+# Each list's notice, named in its words (a translator's sentence each).
+_NOT_CHOSEN = {
+    "status": N_("Ignored status “{value}”: not one of your choices."),
+    "channel": N_("Ignored channel “{value}”: not one of your choices."),
+    "le": N_("Ignored legal entity “{value}”: not one of your choices."),
+    "region": N_("Ignored region “{value}”: not one of your choices."),
+    "store": N_("Ignored store “{value}”: not one of your choices."),
+}
+
+
 class _UrlReader:
-    """URL parameters read one by one, each ignored value noted in ``problems``."""
+    """URL parameters read one by one, each ignored value noted in ``problems`` (English
+    ``core.i18n.Message``s, shown in the user's language)."""
 
     def __init__(self, params: dict[str, list[str]]) -> None:
         self.params = params
@@ -198,39 +209,45 @@ class _UrlReader:
         values = self.params.get(key) or []
         return values[-1] if values else ""
 
-    def pick(self, key: str, label: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    def pick(self, key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         chosen = []
         for value in dict.fromkeys(self.params.get(key) or []):
             if value in allowed:
                 chosen.append(value)
             else:
-                self.problems.append(f"Ignored {label} “{value[:60]}”: not one of your choices.")
+                self.problems.append(Message(_NOT_CHOSEN[key], value=value[:60]))
         return tuple(chosen)
 
-    def day(self, key: str, label: str) -> date | None:
+    def day(self, key: str) -> date | None:
         text = self.one(key)
         if not text:
             return None
+        start = key == "from"
         try:
             value = date.fromisoformat(text)
         except ValueError:
-            self.problems.append(
-                f"Ignored the period’s {label} “{text[:30]}”: not a date (YYYY-MM-DD).")
+            self.problems.append(Message(
+                N_("Ignored the period’s start “{text}”: not a date (YYYY-MM-DD).") if start
+                else N_("Ignored the period’s end “{text}”: not a date (YYYY-MM-DD)."),
+                text=text[:30]))
             return None
         kept = min(max(value, EARLIEST_DAY), LATEST_DAY)
         if kept != value:
-            self.problems.append(
-                f"The period’s {label} {value.isoformat()} is outside the dates orders can have "
-                f"({EARLIEST_DAY:%d.%m.%Y} – {LATEST_DAY:%d.%m.%Y}); using {kept:%d.%m.%Y}."
-            )
+            self.problems.append(Message(
+                N_("The period’s start {value} is outside the dates orders can have ({first} – "
+                   "{last}); using {kept}.") if start else
+                N_("The period’s end {value} is outside the dates orders can have ({first} – "
+                   "{last}); using {kept}."),
+                value=value.isoformat(), first=f"{EARLIEST_DAY:%d.%m.%Y}",
+                last=f"{LATEST_DAY:%d.%m.%Y}", kept=f"{kept:%d.%m.%Y}"))
         return kept
 
     def period(self) -> tuple[date | None, date | None]:
-        start, end = self.day("from", "start"), self.day("to", "end")
+        start, end = self.day("from"), self.day("to")
         if start and end and start > end:
-            self.problems.append(
-                f"Ignored the period: it starts ({start:%d.%m.%Y}) after it ends ({end:%d.%m.%Y})."
-            )
+            self.problems.append(Message(
+                N_("Ignored the period: it starts ({start}) after it ends ({end})."),
+                start=f"{start:%d.%m.%Y}", end=f"{end:%d.%m.%Y}"))
             return None, None
         return start, end
 
@@ -239,7 +256,7 @@ class _UrlReader:
         try:
             Search.parse(search)
         except InvalidQuery as exc:
-            self.problems.append(f"Ignored the search: {exc}")
+            self.problems.append(Message(N_("Ignored the search: {problem}"), problem=exc))
             return ""
         return search
 
@@ -247,7 +264,8 @@ class _UrlReader:
         """A column's label, as URLs have always named it (``core.columns``)."""
         sort = self.one("sort") or DEFAULT_SORT
         if sort not in BY_LABEL:
-            self.problems.append(f"Ignored the sort “{sort[:60]}”: not a column.")
+            self.problems.append(Message(N_("Ignored the sort “{sort}”: not a column."),
+                                         sort=sort[:60]))
             return DEFAULT_SORT
         return sort
 
@@ -255,6 +273,7 @@ class _UrlReader:
         page_text = self.one("page") or "1"
         page = int(page_text) if page_text.isdigit() and len(page_text) < 10 else 0
         if page < 1:
-            self.problems.append(f"Ignored the page “{page_text[:20]}”: not a page number.")
+            self.problems.append(Message(N_("Ignored the page “{page}”: not a page number."),
+                                         page=page_text[:20]))
             return 1
         return page

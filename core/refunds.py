@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.errors import InvalidInput, InvalidQuery
-from core.i18n import N_
+from core.i18n import N_, Message
 from core.query import DEFAULT_SORT as ORDERS_DEFAULT_SORT
 from core.query import OrderQuery
 from core.query_filters import InList, Period, Search
@@ -275,34 +275,37 @@ def from_url_params(params: dict[str, list[str]], view: OrderQuery,
         values = params.get(key) or []
         return values[-1] if values else ""
 
-    def pick(key: str, label: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    def pick(key: str, notice: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         chosen = []
         for value in dict.fromkeys(params.get(key) or []):
             if value in allowed:
                 chosen.append(value)
             else:
-                problems.append(f"Ignored {label} “{value[:60]}”: not one of your choices.")
+                problems.append(Message(notice, value=value[:60]))
         return tuple(chosen)
 
     search = one("rq")
     try:
         Search.parse(search)
     except InvalidQuery as exc:
-        problems.append(f"Ignored the search: {exc}")
+        problems.append(Message(N_("Ignored the search: {problem}"), problem=exc))
         search = ""
     sort = one("rsort") or DEFAULT_SORT
     if sort not in SORT_LABELS:
-        problems.append(f"Ignored the sort “{sort[:60]}”: not a column.")
+        problems.append(Message(N_("Ignored the sort “{sort}”: not a column."), sort=sort[:60]))
         sort = DEFAULT_SORT
     page_text = one("rpage") or "1"
     page = int(page_text) if page_text.isdigit() and len(page_text) < 10 else 0
     if page < 1:
-        problems.append(f"Ignored the page “{page_text[:20]}”: not a page number.")
+        problems.append(Message(N_("Ignored the page “{page}”: not a page number."),
+                                page=page_text[:20]))
         page = 1
     query = RefundQuery(
         view=view,
-        reasons=pick("reason", "reason", REGISTER_REASONS),
-        refunded_by=pick("by", "refunder", refunders),
+        reasons=pick("reason", N_("Ignored reason “{value}”: not one of your choices."),
+                     REGISTER_REASONS),
+        refunded_by=pick("by", N_("Ignored refunder “{value}”: not one of your choices."),
+                         refunders),
         search=search,
         sort=sort,
         descending=one("rdesc") != "0",

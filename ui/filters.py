@@ -213,7 +213,7 @@ def _shown_notice(message) -> str:
     """A notice (an ``OrderdeskError`` or its text) in the session's language."""
     from ui.i18n import error_text
 
-    return error_text(message) if isinstance(message, Exception) else _(str(message))
+    return error_text(message) if hasattr(message, "translated") else _(str(message))
 
 
 def _init_widget(key: str, value) -> None:

@@ -168,3 +168,12 @@ def test_the_language_box_applies_at_once_keeps_the_view_and_the_next_sign_in(wr
     assert again.title[0].value == "Zamówienia"
     again.selectbox(key="app.language_choice").set_value("en").run()
     assert again.title[0].value == "Orders"
+
+
+def test_a_link_s_ignored_values_are_told_in_the_user_s_language(speaking):
+    sign_in_in, _sample = speaking
+    sign_in_in("ru")
+    at = sign_in(new_app({"status": "Nope", "page": "x"}), "admin")
+    warnings = [w.value for w in at.warning]
+    assert as_text("Статус «Nope» пропущен: его нет среди ваших вариантов.") in warnings
+    assert as_text("Страница «x» пропущена: это не номер страницы.") in warnings
