@@ -1,8 +1,9 @@
 """The Refunds register (pure): its reason codes and their rules, its columns, and its query.
 
-A register row is one refund of an order in the user's scope (docs/design.md §9): a refund event,
-or the part of an order's refunded amount that no refund event covers (an import brought it),
-shown with the reason ``IMPORTED``. The reasons a user picks from are the fixed list ``REASONS``
+A register row is one refund of an order in the user's scope (docs/design.md §5a): a refund event
+(an import's own have the reason ``IMPORTED``, at the import's time), or the part of an order's
+refunded amount that no refund event covers (data loaded without its events), shown with the
+reason ``IMPORTED`` too. The reasons a user picks from are the fixed list ``REASONS``
 (as Stripe's refunds carry one of a fixed list); a refund stored before reasons were asked for
 reads ``NOT_RECORDED``, its free text the comment.
 
@@ -36,7 +37,7 @@ REASONS: tuple[str, ...] = (
     N_("Suspected fraud"),
     OTHER,
 )
-IMPORTED = N_("Imported")  # an order's refunded amount that no refund event covers
+IMPORTED = N_("Imported")  # a refund an import brought
 NOT_RECORDED = N_("Not recorded")  # a refund stored before reasons were asked for
 # What the register's "Reason" filter offers: every reason a row can have.
 REGISTER_REASONS: tuple[str, ...] = (*REASONS, IMPORTED, NOT_RECORDED)
@@ -197,13 +198,9 @@ class RefundQuery:
 
     @property
     def includes_imported(self) -> bool:
-        """Imported refunds have no reason code and nobody who refunded them."""
+        """Whether the register's imported differences (refunded amounts no event covers, which
+        have nobody who refunded them) may be rows of this query."""
         return not self.refunded_by and (not self.reasons or IMPORTED in self.reasons)
-
-    @property
-    def event_reasons(self) -> tuple[str, ...]:
-        """The chosen reasons refund events can have (empty: any)."""
-        return tuple(r for r in self.reasons if r != IMPORTED)
 
     # -- words ---------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ def postgres_cluster():
     folder = pgcluster.new_folder()
     cluster = pgcluster.start(folder)
     yield cluster
-    cluster.stop()
+    cluster.stop(at_once=True)
     shutil.rmtree(folder, ignore_errors=True)
 
 

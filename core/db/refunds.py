@@ -2,11 +2,11 @@
 offers, and the Overview's refunded amount by reason. Written once for both engines (DuckDB and
 PostgreSQL run the same statements: ``?`` placeholders, no engine-only functions).
 
-A register row is a refund event of an order the view selects, or, for an order whose refunded
-amount is more than its refund events add up to (an import brought it), one row "Imported" with
-the difference, dated with the order's date: an import carries no refund time, and meta's
-``last_import`` holds only the last import's, which would move every imported refund to the day
-of the latest import (docs/design.md §9). The order's conditions are the shared view's WHERE
+A register row is a refund event of an order the view selects (``python -m core import`` and
+the Data page write one for each rise of a refunded amount, with the reason "Imported", at the
+import's time), or, for an order whose refunded amount is more than its refund events add up to
+(data loaded without its events), one row "Imported" with the difference, dated with the order's
+date: no other time is known for it (docs/design.md §5a). The order's conditions are the shared view's WHERE
 clause over ``orders o`` (``Database.orders_where``: scope and store filters resolved, a search
 answered as on the Orders page); the view's period applies to the refund's date instead.
 
@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from core.db.moments import InvalidDate, read_moment
 from core.db.rows import read_stores
 from core.db.sql_text import sql_literal
+from core.importer.formats import IMPORT_USERNAME
 from core.query import END_READABLE, FIRST_READABLE, OrderQuery, clamp_page
 from core.refunds import IMPORTED, NOT_RECORDED, RefundQuery, items_text, reference
 from core.status import Action
@@ -38,7 +39,10 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 15
 _REFUND = sql_literal(str(Action.REFUND))
-_REASON = f"coalesce(e.reason_code, {sql_literal(NOT_RECORDED)})"
+# A refund event's reason: its code; one an import wrote before imports recorded theirs reads
+# "Imported", any other stored before reasons were asked for "Not recorded".
+_REASON = (f"coalesce(e.reason_code, CASE WHEN e.username = {sql_literal(IMPORT_USERNAME)} "
+           f"THEN {sql_literal(IMPORTED)} ELSE {sql_literal(NOT_RECORDED)} END)")
 # What an order's refund events add up to (a correlated subquery: DuckDB runs it as one join
 # limited to the orders at hand, PostgreSQL by the index on order_events.order_id).
 _EVENTS_SUM = (f"coalesce((SELECT sum(x.amount) FROM order_events x WHERE x.order_id = o.order_id "
@@ -137,11 +141,9 @@ def register_where(db: Database, scope: Scope, query: RefundQuery, tz: ZoneInfo)
     period, period_params = period_sql("e.created_at", query, tz)
     events.append(period)
     events_params.extend(period_params)
-    if reasons := query.event_reasons:
-        events.append(f"{_REASON} IN ({_marks(reasons)})")
-        events_params.extend(reasons)
-    elif query.reasons:  # "Imported" alone
-        events.append("FALSE")
+    if query.reasons:
+        events.append(f"{_REASON} IN ({_marks(query.reasons)})")
+        events_params.extend(query.reasons)
     if query.refunded_by:
         events.append(f"e.username IN ({_marks(query.refunded_by)})")
         events_params.extend(query.refunded_by)
@@ -377,8 +379,9 @@ def fetch_refunded_by_reason(db: Database, scope: Scope, query: OrderQuery,
 
 
 def fetch_event_reasons(db: Database, order_id: int) -> dict[int, str | None]:
-    """The reason code of each of an order's events (its history reads the rest)."""
+    """The reason of each of an order's refund events, as the register reads it (its history
+    reads the rest)."""
     with db.cursor() as cur:
-        rows = cur.execute("SELECT event_id, reason_code FROM order_events WHERE order_id = ?",
-                           [order_id]).fetchall()
+        rows = cur.execute(f"SELECT e.event_id, {_REASON} FROM order_events e "
+                           "WHERE e.order_id = ?", [order_id]).fetchall()
     return {int(event_id): code for event_id, code in rows}

@@ -11,7 +11,8 @@ It builds the database once with ``core.demo.build_demo`` (timed, in a child pro
 * orderdesk's code paths — ``Database.fetch_page`` (the count and a page of 15) for a user with 50
   stores over the last 12 months, per sort column, and the same for an admin over every store;
   searches by e-mail part, phone digits and exact order ID within the 50 stores; page 2,000; the
-  Overview's figures; exports of about 100,000 and 1,000,000 rows through
+  Overview's figures; the Refunds register's pages per sort column and an export of about
+  100,000 refunds (scripts/benchmark/register.py); exports of about 100,000 and 1,000,000 rows through
   ``Database.iter_export_rows`` and ``core.export.write_orders_xlsx`` (each in a child process, whose
   peak RSS is the export's); a signed-in rerun of the whole Orders page (AppTest, through the real
   sign-in form); the first Orders page of a freshly started ``streamlit run`` in Chromium;
@@ -37,12 +38,13 @@ from scripts.benchmark.database import child_build, default_db, ensure_db, ensur
 from scripts.benchmark.exports import EXPORT_ROWS, child_export, export_period
 from scripts.benchmark.pages import Workload, measure_pages, workload
 from scripts.benchmark.pandas_baseline import child_pandas, pandas_payload
+from scripts.benchmark.register import child_register_export, measure_register
 from scripts.benchmark.report import Line, markdown
 from scripts.benchmark.timing import ROOT, TZ_NAME, Timing, child, load_average, ms, peak_rss_mb
 
 # The works that run in a child process (``--child MODE PAYLOAD``), each printing its JSON.
 CHILDREN = {"build": child_build, "export": child_export, "pandas": child_pandas,
-            "apptest": child_apptest}
+            "apptest": child_apptest, "register-export": child_register_export}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -64,8 +66,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="build the database again")
     parser.add_argument("--baselines", default="plain,pandas",
                         help="comma-separated: plain, pandas, or none (default plain,pandas)")
-    parser.add_argument("--only", default="pages,export,app",
-                        help="comma-separated parts: pages, export, app (default all)")
+    parser.add_argument("--only", default="pages,export,register,app",
+                        help="comma-separated parts: pages, export, register (the Refunds "
+                        "register), app (default all)")
     parser.add_argument("--markdown", help="also write the Markdown table to this file")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -191,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         run_pages(args, db, w, lines, notes)
     if "export" in parts:
         run_exports(db, Path(args.db), orders, today, lines)
+    if "register" in parts:
+        measure_register(args, db, w, lines)
     if "app" in parts:
         run_app(args, db, w, lines)
     lines.append(build)

@@ -13,6 +13,10 @@ It reports per kind of interaction the median and p95 time from message to scrip
 and the server process's CPU and memory.
 
     python scripts/loadgen.py --serve --sessions 50 --active 20 --interval 2 --duration 120
+    python scripts/loadgen.py --serve --db postgresql://… --oracle-db orders.duckdb   # server mode
+
+On PostgreSQL the counts come from the DuckDB file the database's data was copied from, and the
+users from the database (load the demo users with ``python -m core users import FILE``).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from core.db.postgres import is_postgres_url
 from scripts.loadtest.analyst import MIX, MIX_KINDS, Session
 from scripts.loadtest.oracle import DEMO_PASSWORDS, Oracle, build_oracle, read_scopes
 from scripts.loadtest.refunds import Ledger, verify
@@ -125,9 +130,14 @@ def parse_args(argv: list[str] | None = None):
     target.add_argument("--url", help="a running server, e.g. http://127.0.0.1:8501")
     target.add_argument("--port", type=int, help="a running server on 127.0.0.1:PORT")
     target.add_argument("--serve", action="store_true",
-                        help="start `streamlit run app.py` on a copy of --db with a new cookie key")
-    parser.add_argument("--db", type=Path, default=Path(os.environ.get("ORDERDESK_DB", "data/orders.duckdb")),
-                        help="the database the counts are computed from (with --serve: copied)")
+                        help="start `streamlit run app.py` on a copy of --db with a new cookie key "
+                             "(a postgresql:// --db is served itself, not copied)")
+    parser.add_argument("--db", default=os.environ.get("ORDERDESK_DB", "data/orders.duckdb"),
+                        help="the database the counts are computed from (with --serve: copied), "
+                             "or a postgresql:// URL the server runs on")
+    parser.add_argument("--oracle-db", type=Path,
+                        help="with a postgresql:// --db: the DuckDB file holding the same data, "
+                             "which the counts are computed from (the one it was copied from)")
     parser.add_argument("--users-file", type=Path,
                         default=Path(os.environ.get("ORDERDESK_USERS", "data/users.yaml")))
     parser.add_argument("--pid", type=int, help="the server's process ID (found from the port if omitted)")
@@ -151,6 +161,14 @@ def parse_args(argv: list[str] | None = None):
     args = parser.parse_args(argv)
     if args.active is None:
         args.active = args.sessions
+    if is_postgres_url(args.db):
+        if args.oracle_db is None:
+            parser.error("a postgresql:// --db needs --oracle-db: the DuckDB file of its data")
+        if args.refunds:
+            parser.error("--refunds needs a DuckDB --db: refunds are made on a copy only")
+    else:
+        args.db = Path(args.db)
+        args.oracle_db = args.db
     if args.refunds and not args.serve:
         parser.error("--refunds needs --serve: refunds are made on a copy of the database only")
     if args.sessions < 1 or args.sessions > 500 or args.duration > 3600 or args.active > args.sessions:
@@ -176,12 +194,17 @@ def run(args) -> dict:
         raise SystemExit(f"not demo users of {args.users_file}: {', '.join(unknown)}")
     served = None
     workdir = None
-    db = args.db
+    db, oracle_db = args.db, args.oracle_db
     if args.serve:
         workdir = Path(tempfile.mkdtemp(prefix="orderdesk-load-"))
-        db, users_copy = prepare_copy(args.db, args.users_file, workdir)
+        if is_postgres_url(db):  # served itself: a database server has no file to copy
+            users_copy = workdir / "users.yaml"
+            shutil.copy2(args.users_file, users_copy)
+        else:
+            db, users_copy = prepare_copy(args.db, args.users_file, workdir)
+            oracle_db = db
     oracle_started = time.monotonic()
-    oracle = build_oracle(db, {u: scopes[u] for u in usernames}, args.seed)
+    oracle = build_oracle(oracle_db, {u: scopes[u] for u in usernames}, args.seed)
     oracle_s = time.monotonic() - oracle_started
     try:
         if args.serve:

@@ -234,3 +234,11 @@ def screenshot(page: Page, name: str) -> Path:
     page.wait_for_timeout(200)  # the fade-in of the last rerun's elements
     page.screenshot(path=str(path))
     return path
+
+
+def choose_reason(page: Page, form, reason: str = "Goods returned") -> None:
+    """Pick the refund dialog's "Reason" from its list."""
+    box = form.get_by_role("combobox", name="Reason")
+    box.click()
+    page.get_by_role("option", name=reason, exact=True).click()
+    expect(box).to_have_value(reason)

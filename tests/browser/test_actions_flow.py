@@ -18,7 +18,8 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import heading, query_db, scope_sql, screenshot, sign_in
+from tests.browser.conftest import (choose_reason, heading, query_db, scope_sql, screenshot,
+                                    sign_in)
 from tests.browser.test_orders_flow import GRID_HEADER_PX, GRID_ROW_PX
 
 pytestmark = pytest.mark.browser
@@ -97,14 +98,6 @@ def _open_order(page: Page, order_id: int) -> None:
     lookup.fill(str(order_id))
     lookup.press("Enter")
     expect(heading(page, f"Order {order_id}")).to_be_visible()
-
-
-def choose_reason(page: Page, form, reason: str = "Goods returned") -> None:
-    """Pick the refund dialog's "Reason" from its list."""
-    box = form.get_by_role("combobox", name="Reason")
-    box.click()
-    page.get_by_role("option", name=reason, exact=True).click()
-    expect(box).to_have_value(reason)
 
 
 def _expect_success(page: Page, amount: str, status: str, reference: str) -> None:

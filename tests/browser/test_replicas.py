@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from scripts import serve_replicas
 from scripts.serve_replicas import Proxy, Replica
-from tests.browser.conftest import caption_counts, heading, sign_in
+from tests.browser.conftest import caption_counts, choose_reason, heading, sign_in
 from tests.replicas import (TZ, add_users, app_env, password, refundable_orders, seed_sample,
                             stored_order)
 
@@ -112,9 +112,8 @@ def refund_in_dialog(page: Page, amount: Decimal) -> None:
     """The open order's refund dialog with a manual amount (an order without item lines)."""
     page.get_by_role("button", name="Process a refund").click()
     page.get_by_role("textbox", name="Refund amount").fill(str(amount))
-    reason = page.get_by_role("textbox", name="Reason")
-    if reason.count():
-        reason.fill("replicas test")
+    choose_reason(page, page.get_by_role("dialog", name="Process a refund"), "Other")
+    page.get_by_role("textbox", name="Comment").fill("replicas test")
     page.wait_for_timeout(300)  # the inputs registered before the click
     page.get_by_role("button", name="Complete a refund").click()
     expect(page.get_by_text(re.compile(r"Refund of .* completed"))).to_be_visible(timeout=20_000)

@@ -100,8 +100,10 @@ class Desk(Client):
         await self.click("refund form", "Process a refund")
         if self.model.widget("checkbox", "Enter manually") is not None:
             await self.must(self.set_widget("refund form", "checkbox", "Enter manually", True))
-        for label, text in (("Refund amount", str(amount)), ("Reason", REASON)):
-            box = self.model.widget("text_input", label)
+        for kind, label, text in (("text_input", "Refund amount", str(amount)),
+                                  ("selectbox", "Reason", "Other"),
+                                  ("text_input", "Comment", REASON)):
+            box = self.model.widget(kind, label)
             assert box is not None, f"no {label!r}: {self.model.texts()}"
             self.model.values[box.id] = ("string_value", text)
         if submit:

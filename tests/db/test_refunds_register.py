@@ -8,13 +8,14 @@ Runs on a DuckDB file and on PostgreSQL.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from core import actions
+from core.db import open_database
 from core.db import refunds as register
 from core.query import OrderQuery
 from core.refunds import IMPORTED, NOT_RECORDED, REASONS, SORT_LABELS, RefundQuery
@@ -23,6 +24,7 @@ from tests.backends import BACKENDS, new_target
 from tests.sample_data import sample_database
 
 WARSAW = ZoneInfo("Europe/Warsaw")
+UTC = ZoneInfo("UTC")
 ZERO = Decimal("0.00")
 SCOPES = {
     "admin": Scope.everything(),
@@ -241,3 +243,38 @@ def test_the_overview_by_reason_adds_up_to_the_refunded_amount(register_db):
             params).fetchone()
     assert sum((amount for _, _, amount in by_reason), ZERO) == refunded
     assert len({reason for reason, _, _ in by_reason}) == len(by_reason)
+
+
+def test_a_refund_an_import_brings_is_imported_at_the_imports_time(database_target, tmp_path):
+    """A status sync that refunds an order: its row reads "Imported", refunded by "import", dated
+    when the import ran; found by the reason filter, and an older import's event (stored before
+    imports recorded a reason) reads "Imported" too."""
+    from core.importer import import_files
+    from tests.db.import_fixtures import order_row, store_row, write_files
+
+    with open_database(database_target) as database:
+        import_files(database, **write_files(tmp_path, stores=[store_row("S1")],
+                                             orders=[order_row(i, amount="40.00")
+                                                     for i in (11, 12)]))
+        before = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        sync = tmp_path / "sync"
+        sync.mkdir()
+        import_files(database, **write_files(sync, orders=[
+            order_row(11, amount="40.00", refunded_amount="15.00"),
+            order_row(12, amount="40.00", status="Return")]))
+        with database.transaction() as cur:  # as an import of an older version stored it
+            cur.execute("UPDATE order_events SET reason_code = NULL WHERE order_id = 12")
+        admin = Scope.everything()
+        page = register.fetch_refund_page(database, admin, RefundQuery(), UTC, 1)
+        assert sorted((r.order_id, r.amount, r.reason, r.username) for r in page.rows) == [
+            (11, Decimal("15.00"), IMPORTED, "import"), (12, Decimal("40.00"), IMPORTED, "import")]
+        for row in page.rows:
+            assert row.refund_id is not None
+            moment = row.refunded_at.astimezone(timezone.utc).replace(tzinfo=None)
+            assert before - timedelta(seconds=1) <= moment <= datetime.now(timezone.utc).replace(
+                tzinfo=None)
+        only = register.fetch_refund_page(database, admin, RefundQuery(reasons=(IMPORTED,)),
+                                          UTC, 1)
+        assert only.total == 2 and only.total_amount == Decimal("55.00")
+        assert register.fetch_refund_page(database, admin, RefundQuery(reasons=("Other",)),
+                                          UTC, 1).total == 0

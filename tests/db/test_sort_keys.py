@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from core.query import OrderQuery
-from core.db.schema import DDL, sort_key
+from core.db.schema import DDL, SCHEMA_VERSION, sort_key
 from core.db import Database
 from tests.sample_data import sample_database
 from tests.db.test_orders_store import SCOPES, TZ, all_pages, oracle_sorted
@@ -83,7 +83,7 @@ def test_a_schema_1_database_gets_its_keys_when_the_server_opens_it(tmp_path, so
                 f"OR email_sort IS DISTINCT FROM {sort_key('email')}").fetchone()[0]
             version = cur.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-        assert (wrong, version) == (0, "2")
+        assert (wrong, version) == (0, str(SCHEMA_VERSION))
         query = OrderQuery(sort=sort, descending=descending)
         assert all_pages(database, SCOPES["admin"], query) == oracle_sorted(
             sample, sample.orders, sort, descending)

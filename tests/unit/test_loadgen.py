@@ -434,3 +434,20 @@ def test_an_address_the_session_goes_to_is_kept_for_the_next_runs():
     model.client_state(query_string="id=1600001", page_script_hash="order-hash")
     later = model.client_state()
     assert (later.query_string, later.page_script_hash) == ("id=1600001", "order-hash")
+
+
+def test_a_postgresql_database_is_loaded_with_the_counts_of_its_duckdb_source(tmp_path, capsys):
+    from scripts.loadtest.cli import parse_args
+
+    url = "postgresql://orderdesk:pw@127.0.0.1:5432/orders"
+    args = parse_args(["--port", "8501", "--db", url, "--oracle-db", str(tmp_path / "o.duckdb")])
+    assert (args.db, args.oracle_db) == (url, tmp_path / "o.duckdb")
+    for argv, message in (
+            (["--port", "8501", "--db", url], "needs --oracle-db"),
+            (["--serve", "--db", url, "--oracle-db", "o.duckdb", "--refunds"],
+             "--refunds needs a DuckDB --db")):
+        with pytest.raises(SystemExit):
+            parse_args(argv)
+        assert message in capsys.readouterr().err
+    args = parse_args(["--port", "8501", "--db", str(tmp_path / "o.duckdb")])
+    assert args.db == args.oracle_db == tmp_path / "o.duckdb"

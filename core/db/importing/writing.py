@@ -18,6 +18,7 @@ from core.db.sql_text import phone_digits_sql, sql_in, sql_literal
 from core.db.written import rows_written
 from core.importer.formats import IMPORT_USERNAME, STORE_COLUMNS
 from core.importer.report import ImportReport
+from core.refunds import IMPORTED
 from core.status import ALL_REFUNDED, Status
 
 _ORDER_VALUE_COLUMNS = (
@@ -126,16 +127,17 @@ def _plan_orders(cur) -> None:
 
 
 def _write_events(cur, report: ImportReport, orders_file: str | None, now: dt.datetime) -> None:
-    """A refund event for each rise of a refunded amount, a cancel event for each new Cancel."""
+    """A refund event for each rise of a refunded amount (its reason "Imported", at the
+    import's time), a cancel event for each new Cancel."""
     reason = f"Imported from {orders_file}"
     # gen_random_uuid(): DuckDB's uuid() under the name PostgreSQL knows too.
     cur.execute("""
         INSERT INTO order_events (order_id, kind, amount, reason, username, created_at,
-                                  idempotency_key)
+                                  idempotency_key, reason_code)
         SELECT order_id, 'refund', refunded_amount - coalesce(old_refunded_amount, 0), ?, ?, ?,
-               'import-' || CAST(gen_random_uuid() AS VARCHAR)
+               'import-' || CAST(gen_random_uuid() AS VARCHAR), ?
         FROM w_orders WHERE refunded_amount > coalesce(old_refunded_amount, 0)""",
-                [reason, IMPORT_USERNAME, now])
+                [reason, IMPORT_USERNAME, now, IMPORTED])
     refunds = rows_written(cur)
     cancel = sql_literal(Status.CANCEL)
     cur.execute(f"""
