@@ -91,9 +91,10 @@ def _table(result, query, page: int) -> None:
         column_config={
             amount: st.column_config.TextColumn(alignment="right"),
             refunded: st.column_config.TextColumn(alignment="right"),
-            # A translated status ("Zrealizowane · częściowo zwrócone") is longer than the
-            # English words the automatic width was measured on.
-            **({status: st.column_config.TextColumn(width="medium")}
+            # A translated status ("Zrealizowane") is longer than the English words the
+            # automatic width was measured on: as wide as its longest text on the page.
+            **({status: st.column_config.TextColumn(
+                width=min(260, 24 + 7 * max(map(len, [status, *table[status]]))))}
                if current_language() != "en" else {}),
         },
     )
