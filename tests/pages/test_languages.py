@@ -141,6 +141,9 @@ def test_every_page_is_in_the_user_s_language(speaking, lang):
     at = _open(at, "screens/orders.py")
     assert at.title[0].value == t("Orders")
     assert any(button.label == t("Export to xlsx") for button in at.button)
+    headers = at.checkbox(key="export.headers.orders")
+    assert headers.label == t("Column headers in {language}").format(
+        language={"pl": "Polski", "ro": "Română", "ru": "Русский"}[lang])
     total = sum(o["amount"] for o in sample.orders)
     assert format_money(total, lang) in at.caption[-2].value or any(
         format_money(total, lang) in c.value for c in at.caption)
@@ -150,6 +153,7 @@ def test_the_language_box_applies_at_once_keeps_the_view_and_the_next_sign_in(wr
     folder, _sample = writable
     at = sign_in(new_app(), "viewer")
     assert at.title[0].value == "Orders"
+    assert "export.headers.orders" not in [box.key for box in at.checkbox]  # English: none
     # The check above finds English where it is: on the English page, many messages.
     assert {"Clear filters", "Export to xlsx", "Quick period"} <= set(english_left(at, "pl"))
     at.multiselect(key="filters.status").set_value(["Completed"]).run()
