@@ -39,7 +39,7 @@ import rustpy_xlsxwriter as xlsx
 
 from core import columns, refunds
 from core.errors import ExportTooLarge
-from core.i18n import N_, format_count, format_money, translator
+from core.i18n import N_, Count, format_count, format_money, translator
 from core.money import MAX_AMOUNT
 from core.query import END_READABLE, FIRST_READABLE
 
@@ -160,10 +160,12 @@ def check_export_size(row_count: int, noun: str = "orders") -> None:
     """Refuse an export that does not fit on one sheet, before any work is done."""
     if row_count > MAX_EXPORT_ROWS:
         raise ExportTooLarge(
-            f"The export would have {row_count:,} {noun}, more than the {MAX_EXPORT_ROWS:,} "
-            "rows one Excel sheet holds. Narrow the filters (for example a shorter period) "
-            "and export again."
-        )
+            N_("The export would have {count} orders, more than the {limit} rows one Excel "
+               "sheet holds. Narrow the filters (for example a shorter period) and export again.")
+            if noun == "orders" else
+            N_("The export would have {count} refunds, more than the {limit} rows one Excel "
+               "sheet holds. Narrow the filters (for example a shorter period) and export again."),
+            count=Count(row_count), limit=Count(MAX_EXPORT_ROWS))
 
 
 @dataclass(frozen=True)
@@ -321,14 +323,13 @@ def _order_records(
 def _too_many_rows(limit: int, noun: str = "orders") -> ExportTooLarge:
     if limit >= MAX_EXPORT_ROWS:
         return ExportTooLarge(
-            f"The export has more than the {MAX_EXPORT_ROWS:,} rows one Excel sheet holds. "
-            "Narrow the filters and export again."
-        )
+            N_("The export has more than the {limit} rows one Excel sheet holds. Narrow the "
+               "filters and export again."), limit=Count(MAX_EXPORT_ROWS))
     return ExportTooLarge(
-        f"{noun.capitalize()} were added while exporting: there are now more than the {limit:,} "
-        "counted. "
-        "Export again."
-    )
+        N_("Orders were added while exporting: there are now more than the {limit} counted. "
+           "Export again.") if noun == "orders" else
+        N_("Refunds were added while exporting: there are now more than the {limit} counted. "
+           "Export again."), limit=Count(limit))
 
 
 def _info_records(info: ExportInfo, tally: _Tally,

@@ -184,10 +184,17 @@ def fill(template: str, values: dict, t: "Translations | None" = None) -> str:
     for name, value in values.items():
         if isinstance(value, Decimal):
             value = format_money(value, lang)
+        elif isinstance(value, Count):
+            value = format_count(value, lang)
         elif t is not None and hasattr(value, "translated"):
             value = value.translated(t)
         shown[name] = value
     return template.format(**shown)
+
+
+class Count(int):
+    """A number a message writes with the language's grouping (``1,048,575`` / ``1 048 575``);
+    a plain ``int`` (an order ID, a line number) is written as it is."""
 
 
 class Message(str):

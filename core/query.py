@@ -63,15 +63,15 @@ class OrderQuery:
 
     def __post_init__(self) -> None:
         if self.start and self.end and self.start > self.end:
-            raise InvalidQuery(
-                f"The period starts ({self.start:%d.%m.%Y}) after it ends ({self.end:%d.%m.%Y})."
-            )
+            raise InvalidQuery(N_("The period starts ({start}) after it ends ({end})."),
+                               start=f"{self.start:%d.%m.%Y}", end=f"{self.end:%d.%m.%Y}")
         if unknown := set(self.statuses) - set(STATUSES):
-            raise InvalidQuery(f"Unknown status: {', '.join(sorted(unknown))}.")
+            raise InvalidQuery(N_("Unknown status: {values}."), values=", ".join(sorted(unknown)))
         if unknown := set(self.channels) - set(CHANNELS):
-            raise InvalidQuery(f"Unknown channel: {', '.join(sorted(unknown))}.")
+            raise InvalidQuery(N_("Unknown channel: {values}."),
+                               values=", ".join(sorted(unknown)))
         if self.sort not in BY_LABEL:
-            raise InvalidQuery(f"Orders cannot be sorted by “{self.sort[:60]}”.")
+            raise InvalidQuery(N_("Orders cannot be sorted by “{sort}”."), sort=self.sort[:60])
         Search.parse(self.search)  # refuses an over-long search early
 
     def with_changes(self, **changes) -> "OrderQuery":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.errors import InvalidQuery
-from core.i18n import N_
+from core.i18n import N_, Count
 from core.users import Scope
 
 MAX_SEARCH_LENGTH = 200
@@ -97,9 +97,8 @@ class Search(Filter):
             return cls("", "")
         if len(text) > MAX_SEARCH_LENGTH:
             raise InvalidQuery(
-                f"The search is too long ({len(text):,} characters); "
-                f"use at most {MAX_SEARCH_LENGTH}."
-            )
+                N_("The search is too long ({length} characters); use at most {limit}."),
+                length=Count(len(text)), limit=MAX_SEARCH_LENGTH)
         if "@" in text:
             return cls("email", text.lower())
         digits = _SEARCH_DIGIT_NOISE.sub("", text)

@@ -166,9 +166,9 @@ class RefundQuery:
 
     def __post_init__(self) -> None:
         if unknown := set(self.reasons) - set(REGISTER_REASONS):
-            raise InvalidQuery(f"Unknown reason: {', '.join(sorted(unknown))}.")
+            raise InvalidQuery(N_("Unknown reason: {values}."), values=", ".join(sorted(unknown)))
         if self.sort not in SORT_LABELS:
-            raise InvalidQuery(f"Refunds cannot be sorted by “{self.sort[:60]}”.")
+            raise InvalidQuery(N_("Refunds cannot be sorted by “{sort}”."), sort=self.sort[:60])
         Search.parse(self.search)
 
     def with_changes(self, **changes) -> "RefundQuery":

@@ -74,3 +74,22 @@ def test_errors_are_shown_in_the_language_with_their_values():
                                                    "en, pl, ro, ru.")
     assert translate_error(OrderNotFound(5), "ru") == "Заказ не найден"
     assert translate_error(InvalidAmount("Untranslated {x}"), "ro") == "Untranslated {x}"
+
+
+def test_an_error_s_counts_and_amounts_follow_the_language():
+    from core.errors import ExportTooLarge
+    from core.export import check_export_size
+    from core.rules import check_refund_amount
+
+    with pytest.raises(ExportTooLarge) as too_large:
+        check_export_size(2_000_000)
+    assert str(too_large.value).startswith("The export would have 2,000,000 orders, more than "
+                                           "the 1,048,575 rows")
+    assert translate_error(too_large.value, "ru").startswith(
+        f"В экспорте было бы заказов: 2{NBSP}000{NBSP}000 — больше, чем 1{NBSP}048{NBSP}575")
+    with pytest.raises(InvalidAmount) as too_much:
+        check_refund_amount("1500,5", Decimal("1234.56"))
+    assert str(too_much.value) == ("The refund of 1,500.50 is more than the refundable amount "
+                                   "(1,234.56).")
+    assert translate_error(too_much.value, "ro") == ("Rambursarea de 1.500,50 depășește suma care "
+                                                     "se poate rambursa (1.234,56).")
