@@ -206,7 +206,9 @@ if overview.previous_kpis is not None:
             period=overview.period.describe(), previous=overview.previous_period.describe(),
             days=_count(overview.period.days)))
 else:
-    note_col, button_col = st.columns([5, 1.6], vertical_alignment="center")
+    # The button's words are longer in the other languages ("Сравнить последние 30 дней").
+    note_col, button_col = st.columns([5, 1.6] if current_language() == "en" else [4.4, 2.2],
+                                      vertical_alignment="center")
     note_col.caption(_(
         "No comparison: the view has no period, so there is no previous period of equal length."
         " Choose a period to see the changes."

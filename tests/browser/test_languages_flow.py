@@ -49,6 +49,12 @@ def test_orders_and_order_pages_in_polish_and_russian(page: Page, server, oracle
     expect(page.get_by_text(format_money(oracle["amount"], lang)).first).to_be_visible()
     screenshot(page, f"order-{lang}")
 
+    # The Overview's tiles and charts, for a look.
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=t("Overview"), exact=True).click()
+    expect(heading(page, t("Overview"))).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name=t("Orders by status"))).to_be_visible(timeout=20_000)
+    screenshot(page, f"overview-{lang}")
+
     # Back to English for the next sign-in of the module's admin.
     _choose_language(page, "en", t("Language"))
-    expect(heading(page, f"Order {oracle['order_id']}")).to_be_visible(timeout=15_000)
+    expect(heading(page, "Overview")).to_be_visible(timeout=15_000)
