@@ -13,8 +13,11 @@ import streamlit_authenticator as stauth
 
 from core import signin
 from core.errors import DataUnavailable, OrderdeskError, UsersFileError
+from core.i18n import N_, normal_language
 from core.users import ROLES, authenticator_credentials
 from ui.context import current_user, get_settings, get_users
+from ui.filters import relabel_widgets
+from ui.i18n import LANGUAGE, _, adopt_language, choice_key, forget_language, language_names
 from ui.text import as_text
 from ui.signin import (NOTICE, RESTORED, SIGNED_IN_AT, WRONG_CREDENTIALS, build_authenticator,
                        request_client)
@@ -61,7 +64,7 @@ def _on_logout(details: dict) -> None:
 
 def _sign_in_form() -> None:
     """The only thing a signed-out visitor gets, whatever page the URL names."""
-    _, middle, _ = st.columns([1, 1.3, 1])
+    _left, middle, _right = st.columns([1, 1.3, 1])
     with middle:
         st.title("orderdesk")
         st.caption("Orders desk of the merchant cabinet. Sign in to continue.")
@@ -75,11 +78,11 @@ VIEW_KEY_PREFIXES = {"view", "filters", "orders", "order", "overview", "data", "
 
 PAGES = (
     # (file, title, icon, url path, roles that may open it)
-    ("screens/orders.py", "Orders", ":material/list_alt:", "orders", ROLES),
-    ("screens/refunds.py", "Refunds", ":material/currency_exchange:", "refunds", ROLES),
-    ("screens/overview.py", "Overview", ":material/monitoring:", "overview", ROLES),
-    ("screens/order.py", "Order", ":material/receipt:", "order", ROLES),
-    ("screens/data.py", "Data", ":material/upload_file:", "data", ("admin",)),
+    ("screens/orders.py", N_("Orders"), ":material/list_alt:", "orders", ROLES),
+    ("screens/refunds.py", N_("Refunds"), ":material/currency_exchange:", "refunds", ROLES),
+    ("screens/overview.py", N_("Overview"), ":material/monitoring:", "overview", ROLES),
+    ("screens/order.py", N_("Order"), ":material/receipt:", "order", ROLES),
+    ("screens/data.py", N_("Data"), ":material/upload_file:", "data", ("admin",)),
 )
 
 
@@ -87,7 +90,7 @@ PAGES = (
 # to "/orders" (typed, or kept from before) raised a "Page not found" pop-up over the page, and
 # over the sign-in form, which then took no input. A hidden page keeps that name and forwards to
 # "/" with the link's query parameters.
-DEFAULT_PATH, _, _, DEFAULT_URL_PATH, _ = PAGES[0]
+DEFAULT_PATH, DEFAULT_URL_PATH = PAGES[0][0], PAGES[0][3]
 
 
 def _forward_to_default() -> None:
@@ -98,12 +101,12 @@ def _forward_to_default() -> None:
 def _pages(role: str) -> list[st.Page]:
     """The pages a role may open."""
     pages = [
-        st.Page(path, title=title, icon=icon, url_path="" if index == 0 else url_path,
+        st.Page(path, title=_(title), icon=icon, url_path="" if index == 0 else url_path,
                 default=index == 0)
         for index, (path, title, icon, url_path, roles) in enumerate(PAGES)
         if role in roles
     ]
-    return pages + [st.Page(_forward_to_default, title=PAGES[0][1], url_path=DEFAULT_URL_PATH,
+    return pages + [st.Page(_forward_to_default, title=_(PAGES[0][1]), url_path=DEFAULT_URL_PATH,
                             visibility="hidden")]
 
 
@@ -119,7 +122,7 @@ def _signed_out_pages() -> list[st.Page]:
         return sign_in
 
     addresses = [("" if index == 0 else url_path, title)
-                 for index, (_, title, _, url_path, _) in enumerate(PAGES)]
+                 for index, (_path, title, _icon, url_path, _roles) in enumerate(PAGES)]
     addresses.append((DEFAULT_URL_PATH, PAGES[0][1]))  # the default page under its own name
     return [
         st.Page(stand_in(url_path), title=title, url_path=url_path, default=index == 0)
@@ -133,7 +136,8 @@ def _signed_out() -> None:
     for key in [k for k in st.session_state if str(k).split(".")[0] in VIEW_KEY_PREFIXES]:
         del st.session_state[key]
     st.session_state.pop(SIGNED_IN_AT, None)
-    st.info("You have been signed out.")
+    st.info(_("You have been signed out."))
+    forget_language()
     st.stop()
 
 
@@ -181,11 +185,31 @@ if user is None:
                  request_client(get_settings()))
     authenticator.logout(location="unrendered")
     _signed_out()
+adopt_language(user)
 navigation = st.navigation(_pages(user.role))
+ROLE_NAMES = {"viewer": N_("Viewer"), "refunder": N_("Refunder"), "admin": N_("Admin")}
+
+
+def _on_language_change() -> None:
+    """The sidebar's Language: applies to this run at once and is saved to the user's record
+    (a language is no right: the sessions stay)."""
+    chosen = normal_language(st.session_state.get("app.language_choice"))
+    st.session_state[LANGUAGE] = chosen
+    relabel_widgets()
+    try:
+        get_users().update(user.username, language=chosen)
+    except (OrderdeskError, OSError):
+        # This session keeps the choice; only the next sign-in will not.
+        log.exception("the language of %r was not saved", user.username)
+
 
 with st.sidebar:
-    st.markdown(f"**{as_text(user.name)}**  \n{user.role.capitalize()} · {as_text(user.username)}")
-    authenticator.logout("Logout", location="sidebar", key="app.logout", callback=_on_logout)
+    st.markdown(f"**{as_text(user.name)}**  \n{_(ROLE_NAMES.get(user.role, user.role))} · "
+                f"{as_text(user.username)}")
+    names = language_names()
+    st.selectbox(_("Language"), list(names), format_func=names.get, key=choice_key(),
+                 on_change=_on_language_change)
+    authenticator.logout(_("Logout"), location="sidebar", key="app.logout", callback=_on_logout)
 if not st.session_state.get("authentication_status"):
     _signed_out()
 

@@ -36,6 +36,7 @@ from core.errors import (
     RefundNotAllowed,
     WriteConflict,
 )
+from core.i18n import N_
 from core.users import User
 
 log = logging.getLogger(__name__)
@@ -120,9 +121,9 @@ def refund_order(
             # An item refund is capped at what is refundable now; if that moved under us, the
             # amount the user saw is no longer the amount we would refund.
             raise RefundNotAllowed(
-                "The order changed while the refund was being made; refundable now is "
-                f"{rules.refundable_amount(order):,.2f}. Check the amounts and try again."
-            )
+                N_("The order changed while the refund was being made; refundable now is "
+                   "{refundable}. Check the amounts and try again."),
+                refundable=rules.refundable_amount(order))
         event = EventRow(order.order_id, rules.REFUND, plan.amount,
                          plan.items(lines) if plan.quantities else None, plan.reason,
                          user.username, key, reason_code=plan.reason_code)
@@ -198,8 +199,8 @@ def _stored_result(database: Database, key: str, order: OrderDetails,
     if stored is None:
         return None
     if stored.order_id != order.order_id or stored.kind != kind:
-        raise InvalidInput("This form was already used for another action; close it and open "
-                           "it again.")
+        raise InvalidInput(N_("This form was already used for another action; close it and "
+                              "open it again."))
     return ActionResult.of(stored, already_processed=True)
 
 
@@ -214,16 +215,16 @@ def _stored_or_failed(database: Database, key: str, order: OrderDetails, kind: s
         log.exception("re-reading idempotency key after a failed %s", kind)
     if stored:
         return stored
-    what = "refund" if kind == rules.REFUND else "cancel"
-    unchanged = "nothing was refunded" if kind == rules.REFUND else "the order was not cancelled"
     raise ActionFailed(
-        f"The {what} failed and {unchanged}; the order is unchanged. Please try again."
-    ) from exc
+        N_("The refund failed and nothing was refunded; the order is unchanged. Please try again.")
+        if kind == rules.REFUND else
+        N_("The cancel failed and the order was not cancelled; the order is unchanged. Please "
+           "try again.")) from exc
 
 
 def _check_key(key: object) -> str:
     if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput("This form has expired; close it and open it again.")
+        raise InvalidInput(N_("This form has expired; close it and open it again."))
     return key
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from core import users as users_file
 from core.db.opening import open_database
 from core.errors import DatabaseBusy, DataUnavailable, InvalidInput
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, check_language
 from core.settings import Settings
 from core.user_store import UserStore, open_users, users_in_database
 
@@ -42,6 +43,9 @@ def users_command(commands, epilog: str) -> None:
     add.add_argument("--role", required=True, choices=users_file.ROLES)
     add.add_argument("--name", help="display name (default: the username)")
     add.add_argument("--email", default="")
+    add.add_argument("--language", default=DEFAULT_LANGUAGE, type=_language,
+                     help=f"the desk's language for the user: {', '.join(LANGUAGES)} "
+                          f"(default {DEFAULT_LANGUAGE})")
     _scope_arguments(add)
     add.set_defaults(run=_users_add)
 
@@ -58,6 +62,8 @@ def users_command(commands, epilog: str) -> None:
     change.add_argument("--role", choices=users_file.ROLES)
     change.add_argument("--name")
     change.add_argument("--email")
+    change.add_argument("--language", type=_language,
+                        help=f"the desk's language: {', '.join(LANGUAGES)} (keeps the sessions)")
     _scope_arguments(change)
     change.add_argument("--clear-scope", action="store_true",
                         help="remove every granted legal entity and store")
@@ -78,6 +84,14 @@ def users_command(commands, epilog: str) -> None:
     )
     imp.add_argument("file", metavar="FILE")
     imp.set_defaults(run=_users_import)
+
+
+def _language(value: str) -> str:
+    """``--language``: one of the desk's languages, or argparse's error with the choices."""
+    try:
+        return check_language(value)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _scope_arguments(parser: argparse.ArgumentParser) -> None:
@@ -185,6 +199,7 @@ def _users_add(args: argparse.Namespace, settings: Settings) -> int:
         role=args.role,
         legal_entities=legal_entities,
         stores=stores,
+        language=args.language,
     )
     with _users(settings) as store:
         store.add(user)
@@ -199,13 +214,15 @@ def _users_list(args: argparse.Namespace, settings: Settings) -> int:
     if not users:
         print(f"No users in {store.where}.")
         return 0
-    rows = [("USERNAME", "NAME", "ROLE", "SCOPE")] + [
-        (u.username, u.name, u.role, _scope_text(u))
+    # The LANGUAGE column appears once a user has another language than English.
+    languages = any(u.language != DEFAULT_LANGUAGE for u in users.values())
+    rows = [("USERNAME", "NAME", "ROLE", *(("LANGUAGE",) if languages else ()), "SCOPE")] + [
+        (u.username, u.name, u.role, *((u.language,) if languages else ()), _scope_text(u))
         for u in sorted(users.values(), key=lambda u: u.username)
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
     return 0
 
 
@@ -217,6 +234,8 @@ def _users_set(args: argparse.Namespace, settings: Settings) -> int:
         changes["name"] = args.name
     if args.email is not None:
         changes["email"] = users_file.check_email(args.email)
+    if args.language is not None:
+        changes["language"] = args.language
     if args.clear_scope:
         changes["legal_entities"] = ()
         changes["stores"] = ()
@@ -226,8 +245,8 @@ def _users_set(args: argparse.Namespace, settings: Settings) -> int:
         changes["stores"] = _unique(args.stores)
     if not changes and not args.password:
         raise InvalidInput(
-            "Nothing to change: give --role, --name, --email, --legal-entity, --store, "
-            "--clear-scope or --password."
+            "Nothing to change: give --role, --name, --email, --language, --legal-entity, "
+            "--store, --clear-scope or --password."
         )
     with _users(settings) as store:
         if args.username not in store.load():

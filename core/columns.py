@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.i18n import N_
+
 
 @dataclass(frozen=True)
 class Column:
@@ -32,26 +34,26 @@ class Column:
 
 
 _ALL = (
-    Column("created_at", "Order date", "o", "created_at", time_ordered=True),
-    Column("order_id", "Order ID", "o", "order_id", time_ordered=True),
-    Column("merchant_order_id", "Offline Barcode / Online order ID", "o", "merchant_order_id",
+    Column("created_at", N_("Order date"), "o", "created_at", time_ordered=True),
+    Column("order_id", N_("Order ID"), "o", "order_id", time_ordered=True),
+    Column("merchant_order_id", N_("Offline Barcode / Online order ID"), "o", "merchant_order_id",
            time_ordered=True),
-    Column("status", "Status", "o", "status", few_values=True),
-    Column("amount", "Captured amount", "o", "amount"),
-    Column("refunded_amount", "Refunded amount", "o", "refunded_amount"),
-    Column("channel", "Customer registration kind", "o", "channel", few_values=True),
-    Column("email", "Customer email", "o", "email", sort_key="email_sort"),
-    Column("phone", "Customer phone", "o", "phone", sort_key="phone_sort"),
-    Column("store_name", "Store name", "s", "store_name", few_values=True),
-    Column("merchant_store_id", "Store ID", "s", "merchant_store_id", few_values=True),
-    Column("region", "Region", "s", "region", few_values=True),
-    Column("legal_entity", "Legal entity", "s", "legal_entity", few_values=True),
-    Column("zone", "Zone", "s", "zone", few_values=True),
+    Column("status", N_("Status"), "o", "status", few_values=True),
+    Column("amount", N_("Captured amount"), "o", "amount"),
+    Column("refunded_amount", N_("Refunded amount"), "o", "refunded_amount"),
+    Column("channel", N_("Customer registration kind"), "o", "channel", few_values=True),
+    Column("email", N_("Customer email"), "o", "email", sort_key="email_sort"),
+    Column("phone", N_("Customer phone"), "o", "phone", sort_key="phone_sort"),
+    Column("store_name", N_("Store name"), "s", "store_name", few_values=True),
+    Column("merchant_store_id", N_("Store ID"), "s", "merchant_store_id", few_values=True),
+    Column("region", N_("Region"), "s", "region", few_values=True),
+    Column("legal_entity", N_("Legal entity"), "s", "legal_entity", few_values=True),
+    Column("zone", N_("Zone"), "s", "zone", few_values=True),
     # In the export and the order's page only.
-    Column("store_address", "Store address", "s", "store_address"),
-    Column("brand", "Merchant brand", "s", "brand"),
-    Column("salesperson_id", "Sales person ID", "o", "salesperson_id"),
-    Column("salesperson_name", "Sales person name", "o", "salesperson_name"),
+    Column("store_address", N_("Store address"), "s", "store_address"),
+    Column("brand", N_("Merchant brand"), "s", "brand"),
+    Column("salesperson_id", N_("Sales person ID"), "o", "salesperson_id"),
+    Column("salesperson_name", N_("Sales person name"), "o", "salesperson_name"),
 )
 BY_KEY: dict[str, Column] = {column.key: column for column in _ALL}
 

@@ -27,7 +27,33 @@ from __future__ import annotations
 
 
 class OrderdeskError(Exception):
-    """Base of every error whose message a user may read."""
+    """Base of every error whose message a user may read.
+
+    ``OrderdeskError(template, **values)``: the message is ``template.format(**values)`` in
+    English (``str(exc)``); the page shows it translated (``core.i18n.translate_error``), the
+    template looked up in the user's catalogue and the values put in. Without values the
+    template is the message as is (no ``format``: braces in it stay).
+    """
+
+    def __init__(self, message: object = "", /, **values: object) -> None:
+        self.template = str(message) if not isinstance(message, str) else message
+        self.values = values
+        super().__init__(self._fill(self.template))
+
+    def _fill(self, template: str, t=None) -> str:
+        # An amount (a Decimal) is written the language's way: 1,234.50 / 1 234,50.
+        from core.i18n import fill
+
+        try:
+            return fill(template, self.values, t)
+        except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+            return fill(self.template, self.values)
+
+    def translated(self, t) -> str:
+        """The message in the language of ``t`` (a ``core.i18n.translator``)."""
+        if not self.template:
+            return str(self)
+        return self._fill(t(self.template), t)
 
 
 class InvalidInput(OrderdeskError):
@@ -69,8 +95,8 @@ class ExportTooLarge(OrderdeskError):
 
 
 class ImportRejected(OrderdeskError):
-    def __init__(self, message: str, problems: list | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, problems: list | None = None, **values: object) -> None:
+        super().__init__(message, **values)
         self.problems = list(problems or [])
 
 

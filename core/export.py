@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +39,8 @@ import rustpy_xlsxwriter as xlsx
 
 from core import columns, refunds
 from core.errors import ExportTooLarge
-from core.money import MAX_AMOUNT, format_amount
+from core.i18n import N_, Count, format_count, format_money, translator
+from core.money import MAX_AMOUNT
 from core.query import END_READABLE, FIRST_READABLE
 
 # The headers, from the one list of the export's columns (``core.columns``), which the database
@@ -56,17 +57,17 @@ PROGRESS_EVERY = 10_000
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell; the writer refuses longer text
 
 ORDERS_SHEET = "Orders"
-INFO_SHEET = "Export info"
-INFO_HEADER = ("Field", "Value")
+INFO_SHEET = N_("Export info")
+INFO_HEADER = (N_("Field"), N_("Value"))
 INFO_LABELS = (
-    "Exported at",
-    "Exported by",
-    "Filters",
-    "Search",
-    "Sort",
-    "Time zone",
-    "Rows",
-    "Total captured amount",
+    N_("Exported at"),
+    N_("Exported by"),
+    N_("Filters"),
+    N_("Search"),
+    N_("Sort"),
+    N_("Time zone"),
+    N_("Rows"),
+    N_("Total captured amount"),
 )
 
 # Removed from text: C0 controls but tab and newline, DEL, the two non-characters that make the
@@ -136,7 +137,16 @@ REFUNDS_LAYOUT = SheetLayout(
     REFUNDS_SHEET, tuple(column.label for column in refunds.COLUMNS),
     (19, 12, 13, 33, 15, 22, 36, 36, 16, 28, 28, 13),
     _REFUND_KEYS.index("refunded_at"), "dd.mm.yyyy hh:mm:ss", _REFUND_KEYS.index("order_id"),
-    _REFUND_KEYS.index("amount"), None, "Total refunded amount", "refunds")
+    _REFUND_KEYS.index("amount"), None, N_("Total refunded amount"), "refunds")
+
+
+def localized(layout: SheetLayout, lang: str | None, headers: bool) -> SheetLayout:
+    """``layout`` with its sheet's name and column headers in ``lang`` (``headers``), or as
+    DESIGN §6 names them (other systems read them: the default)."""
+    if not headers:
+        return layout
+    t = translator(lang)
+    return replace(layout, name=t(layout.name), headers=tuple(t(h) for h in layout.headers))
 
 
 def write_refunds_xlsx(out: BinaryIO | str | os.PathLike, rows: Iterable[tuple], info: ExportInfo,
@@ -150,10 +160,12 @@ def check_export_size(row_count: int, noun: str = "orders") -> None:
     """Refuse an export that does not fit on one sheet, before any work is done."""
     if row_count > MAX_EXPORT_ROWS:
         raise ExportTooLarge(
-            f"The export would have {row_count:,} {noun}, more than the {MAX_EXPORT_ROWS:,} "
-            "rows one Excel sheet holds. Narrow the filters (for example a shorter period) "
-            "and export again."
-        )
+            N_("The export would have {count} orders, more than the {limit} rows one Excel "
+               "sheet holds. Narrow the filters (for example a shorter period) and export again.")
+            if noun == "orders" else
+            N_("The export would have {count} refunds, more than the {limit} rows one Excel "
+               "sheet holds. Narrow the filters (for example a shorter period) and export again."),
+            count=Count(row_count), limit=Count(MAX_EXPORT_ROWS))
 
 
 @dataclass(frozen=True)
@@ -170,6 +182,10 @@ class ExportInfo:
     # total, which are the same unless orders changed in between.
     row_count: int  # checked against MAX_EXPORT_ROWS; more rows than this are refused
     total_captured_amount: Decimal
+    # The language of the "Export info" sheet (``core.i18n.LANGUAGES``), and whether the main
+    # sheet's headers are in it too (by default they stay English, as DESIGN §6 names them).
+    lang: str = "en"
+    translated_headers: bool = False
 
 
 @dataclass
@@ -216,6 +232,8 @@ def write_xlsx(
     the count and the export.
     """
     check_export_size(info.row_count, layout.noun)
+    layout = localized(layout, info.lang, info.translated_headers)
+    info_sheet = translator(info.lang)(INFO_SHEET)
     tally = _Tally()
     records = _order_records(rows, min(info.row_count, MAX_EXPORT_ROWS), tally, progress, layout)
     first = next(records, None)
@@ -224,7 +242,7 @@ def write_xlsx(
         orders = pa.table({name: pa.array([], pa.string()) for name in layout.headers})
     else:
         orders = itertools.chain((first,), records)
-    sheets = [(layout.name, orders), (INFO_SHEET, _info_records(info, tally, layout))]
+    sheets = [(layout.name, orders), (info_sheet, _info_records(info, tally, layout))]
 
     if isinstance(out, (str, os.PathLike)):
         _write(sheets, out, layout)
@@ -249,7 +267,7 @@ def _write(sheets: list, target: str | os.PathLike, layout: SheetLayout) -> None
         bold_headers=True,
         freeze_panes={layout.name: {"row": 1, "col": 0}},
         autofilter={layout.name: True},
-        column_widths={layout.name: list(layout.widths), INFO_SHEET: [24, 80]},
+        column_widths={layout.name: list(layout.widths), sheets[1][0]: [24, 80]},
         column_formats={
             layout.name: {
                 layout.headers[layout.date_at]: date_format,
@@ -259,7 +277,7 @@ def _write(sheets: list, target: str | os.PathLike, layout: SheetLayout) -> None
         },
         # Sheet rows are 0-based and the info sheet's header is row 0.
         row_formats={
-            INFO_SHEET: {
+            sheets[1][0]: {
                 INFO_LABELS.index("Rows") + 1: xlsx.Format().set_num_format("#,##0"),
                 INFO_LABELS.index("Total captured amount") + 1: amount_format,
             }
@@ -305,47 +323,63 @@ def _order_records(
 def _too_many_rows(limit: int, noun: str = "orders") -> ExportTooLarge:
     if limit >= MAX_EXPORT_ROWS:
         return ExportTooLarge(
-            f"The export has more than the {MAX_EXPORT_ROWS:,} rows one Excel sheet holds. "
-            "Narrow the filters and export again."
-        )
+            N_("The export has more than the {limit} rows one Excel sheet holds. Narrow the "
+               "filters and export again."), limit=Count(MAX_EXPORT_ROWS))
     return ExportTooLarge(
-        f"{noun.capitalize()} were added while exporting: there are now more than the {limit:,} "
-        "counted. "
-        "Export again."
-    )
+        N_("Orders were added while exporting: there are now more than the {limit} counted. "
+           "Export again.") if noun == "orders" else
+        N_("Refunds were added while exporting: there are now more than the {limit} counted. "
+           "Export again."), limit=Count(limit))
 
 
 def _info_records(info: ExportInfo, tally: _Tally,
                   layout: SheetLayout = ORDERS_LAYOUT) -> Iterator[dict]:
     # A generator: the writer reads it only after the Orders sheet, when the tally is final.
     exported_at = info.exported_at.astimezone(ZoneInfo(info.time_zone))
+    t = translator(info.lang)
+    header = tuple(map(t, INFO_HEADER))
     values = (
         f"{exported_at:%d.%m.%Y %H:%M:%S} {info.time_zone}",
         sanitize_text(info.exported_by),
-        sanitize_text(info.filters or "No filters"),
+        sanitize_text(info.filters or t("No filters")),
         sanitize_text(info.search) or None,
         sanitize_text(info.sort),
         sanitize_text(info.time_zone),
         tally.rows,
         _amount_cell(tally.total_captured_amount),
     )
-    for pair in zip(layout.info_labels, values):
-        yield dict(zip(INFO_HEADER, pair))
+    for label, value in zip(layout.info_labels, values):
+        yield dict(zip(header, (t(label), value)))
     # Only when they apply, after the fixed rows (whose number formats go by position).
     total_as_text = isinstance(values[-1], str)
     if tally.amounts_as_text or total_as_text:
-        what = [f"{tally.amounts_as_text:,} amount{'s' * (tally.amounts_as_text != 1)}"] * bool(
-            tally.amounts_as_text) + ["the total"] * total_as_text
-        yield dict(zip(INFO_HEADER, (
-            "Amounts as text",
-            f"{' and '.join(what)} above {format_amount(MAX_AMOUNT)} written as text, exact "
-            "to the cent: a spreadsheet number keeps only 15 significant digits.",
-        )))
+        yield dict(zip(header, (t("Amounts as text"), _amounts_note(tally, total_as_text,
+                                                                    info.lang))))
     if tally.dates_not_read:
-        count = tally.dates_not_read
-        yield dict(zip(INFO_HEADER, (
-            "Dates not read",
-            f"{count:,} {layout.noun[:-1]}{' has' if count == 1 else 's have'} a stored time "
-            f"that is no date (before {FIRST_READABLE.year} or from {END_READABLE.year} on, "
-            f"UTC); its {layout.headers[layout.date_at]} cell says what is stored.",
-        )))
+        yield dict(zip(header, (t("Dates not read"), _dates_note(tally.dates_not_read, layout,
+                                                                 info.lang))))
+
+
+def _amounts_note(tally: _Tally, total_as_text: bool, lang: str) -> str:
+    t, count = translator(lang), tally.amounts_as_text
+    what = [t.ngettext("{count} amount", "{count} amounts", count).format(
+        count=format_count(count, lang))] * bool(count) + [t("the total")] * total_as_text
+    return t("{what} above {limit} written as text, exact to the cent: a spreadsheet number "
+             "keeps only 15 significant digits.").format(
+        what=t(" and ").join(what), limit=format_money(MAX_AMOUNT, lang))
+
+
+def _dates_note(count: int, layout: SheetLayout, lang: str) -> str:
+    t = translator(lang)
+    template = (t.ngettext("{count} order has a stored time that is no date (before {first} or "
+                           "from {end} on, UTC); its {column} cell says what is stored.",
+                           "{count} orders have a stored time that is no date (before {first} "
+                           "or from {end} on, UTC); its {column} cell says what is stored.",
+                           count) if layout.noun == "orders" else
+                t.ngettext("{count} refund has a stored time that is no date (before {first} or "
+                           "from {end} on, UTC); its {column} cell says what is stored.",
+                           "{count} refunds have a stored time that is no date (before {first} "
+                           "or from {end} on, UTC); its {column} cell says what is stored.",
+                           count))
+    return template.format(count=format_count(count, lang), first=FIRST_READABLE.year,
+                           end=END_READABLE.year, column=layout.headers[layout.date_at])

@@ -8,6 +8,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from core.errors import InvalidAmount
+from core.i18n import N_
 
 CENT = Decimal("0.01")
 # The largest amount orderdesk accepts: 14 significant digits. A spreadsheet number is a binary
@@ -32,26 +33,26 @@ def parse_amount(text: object) -> Decimal:
     if isinstance(text, Decimal):
         text = format(text, "f")
     if not isinstance(text, str):
-        raise InvalidAmount("Enter the amount as text, for example 339.99.")
+        raise InvalidAmount(N_("Enter the amount as text, for example 339.99."))
     cleaned = text.strip()
     if not cleaned:
-        raise InvalidAmount("Enter an amount.")
+        raise InvalidAmount(N_("Enter an amount."))
     if cleaned.startswith("-"):
-        raise InvalidAmount("The amount must be greater than zero.")
+        raise InvalidAmount(N_("The amount must be greater than zero."))
     if not _AMOUNT_TEXT.match(cleaned):
         if re.match(r"^\d+[.,]\d{3,}$", cleaned):
-            raise InvalidAmount("The amount can have at most 2 decimal places.")
+            raise InvalidAmount(N_("The amount can have at most 2 decimal places."))
         raise InvalidAmount(
-            f"“{cleaned[:40]}” is not an amount: use digits with at most 2 decimals, e.g. 339.99."
-        )
+            N_("“{text}” is not an amount: use digits with at most 2 decimals, e.g. 339.99."),
+            text=cleaned[:40])
     try:
         amount = Decimal(cleaned.replace(",", "."))
     except InvalidOperation as exc:  # unreachable after the pattern, kept as a backstop
-        raise InvalidAmount("That is not an amount.") from exc
+        raise InvalidAmount(N_("That is not an amount.")) from exc
     if amount <= 0:
-        raise InvalidAmount("The amount must be greater than zero.")
+        raise InvalidAmount(N_("The amount must be greater than zero."))
     if amount > MAX_AMOUNT:
-        raise InvalidAmount("The amount is too large.")
+        raise InvalidAmount(N_("The amount is too large."))
     return quantize_amount(amount)
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from core import columns
 from core.columns import BY_LABEL, Column
 from core.errors import InvalidQuery
+from core.i18n import N_, Message
 from core.query_filters import Filter, InList, Period, Search
 from core.status import CHANNELS, STATUSES
 
@@ -37,11 +38,11 @@ SORT_LABELS: tuple[str, ...] = tuple(column.label for column in columns.PAGE_COL
 DEFAULT_SORT = columns.DEFAULT_SORT.label
 # The filters that choose among values: (label, OrderQuery field, table, column).
 LIST_FILTERS = (
-    ("Status", "statuses", "o", "status"),
-    ("Channel", "channels", "o", "channel"),
-    ("Legal entity", "legal_entities", "s", "legal_entity"),
-    ("Region", "regions", "s", "region"),
-    ("Store", "stores", "s", "store_id"),
+    (N_("Status"), "statuses", "o", "status"),
+    (N_("Channel"), "channels", "o", "channel"),
+    (N_("Legal entity"), "legal_entities", "s", "legal_entity"),
+    (N_("Region"), "regions", "s", "region"),
+    (N_("Store"), "stores", "s", "store_id"),
 )
 
 
@@ -62,15 +63,15 @@ class OrderQuery:
 
     def __post_init__(self) -> None:
         if self.start and self.end and self.start > self.end:
-            raise InvalidQuery(
-                f"The period starts ({self.start:%d.%m.%Y}) after it ends ({self.end:%d.%m.%Y})."
-            )
+            raise InvalidQuery(N_("The period starts ({start}) after it ends ({end})."),
+                               start=f"{self.start:%d.%m.%Y}", end=f"{self.end:%d.%m.%Y}")
         if unknown := set(self.statuses) - set(STATUSES):
-            raise InvalidQuery(f"Unknown status: {', '.join(sorted(unknown))}.")
+            raise InvalidQuery(N_("Unknown status: {values}."), values=", ".join(sorted(unknown)))
         if unknown := set(self.channels) - set(CHANNELS):
-            raise InvalidQuery(f"Unknown channel: {', '.join(sorted(unknown))}.")
+            raise InvalidQuery(N_("Unknown channel: {values}."),
+                               values=", ".join(sorted(unknown)))
         if self.sort not in BY_LABEL:
-            raise InvalidQuery(f"Orders cannot be sorted by “{self.sort[:60]}”.")
+            raise InvalidQuery(N_("Orders cannot be sorted by “{sort}”."), sort=self.sort[:60])
         Search.parse(self.search)  # refuses an over-long search early
 
     def with_changes(self, **changes) -> "OrderQuery":
@@ -94,17 +95,19 @@ class OrderQuery:
 
     # -- words -----------------------------------------------------------------------------------
 
-    def describe_filters(self) -> str:
-        words = [f.words() for f in self.filters() if not isinstance(f, Search)]
-        return "; ".join(w for w in words if w) or "No filters"
+    # The words take ``t``, a ``core.i18n.translator``: English by default.
+    def describe_filters(self, t=N_) -> str:
+        words = [f.words(t) for f in self.filters() if not isinstance(f, Search)]
+        return "; ".join(w for w in words if w) or t("No filters")
 
-    def describe_search(self) -> str:
-        return Search.parse(self.search).describe()
+    def describe_search(self, t=N_) -> str:
+        return Search.parse(self.search).describe(t)
 
-    def describe_sort(self) -> str:
+    def describe_sort(self, t=N_) -> str:
         if self.sort_column is columns.DEFAULT_SORT:
-            return "Order date, " + ("newest first" if self.descending else "oldest first")
-        return f"{self.sort}, " + ("descending" if self.descending else "ascending")
+            return t("Order date") + ", " + (t("newest first") if self.descending
+                                             else t("oldest first"))
+        return f"{t(self.sort)}, " + (t("descending") if self.descending else t("ascending"))
 
     @property
     def is_filtered(self) -> bool:
@@ -172,11 +175,11 @@ def from_url_params(
     query = OrderQuery(
         start=start,
         end=end,
-        statuses=url.pick("status", "status", STATUSES),
-        channels=url.pick("channel", "channel", CHANNELS),
-        legal_entities=url.pick("le", "legal entity", legal_entities),
-        regions=url.pick("region", "region", regions),
-        stores=url.pick("store", "store", stores),
+        statuses=url.pick("status", STATUSES),
+        channels=url.pick("channel", CHANNELS),
+        legal_entities=url.pick("le", legal_entities),
+        regions=url.pick("region", regions),
+        stores=url.pick("store", stores),
         search=search,
         sort=sort,
         descending=url.one("desc") != "0",
@@ -184,8 +187,19 @@ def from_url_params(
     return query, url.page(), url.problems
 
 
+# Each list's notice, named in its words (a translator's sentence each).
+_NOT_CHOSEN = {
+    "status": N_("Ignored status “{value}”: not one of your choices."),
+    "channel": N_("Ignored channel “{value}”: not one of your choices."),
+    "le": N_("Ignored legal entity “{value}”: not one of your choices."),
+    "region": N_("Ignored region “{value}”: not one of your choices."),
+    "store": N_("Ignored store “{value}”: not one of your choices."),
+}
+
+
 class _UrlReader:
-    """URL parameters read one by one, each ignored value noted in ``problems``."""
+    """URL parameters read one by one, each ignored value noted in ``problems`` (English
+    ``core.i18n.Message``s, shown in the user's language)."""
 
     def __init__(self, params: dict[str, list[str]]) -> None:
         self.params = params
@@ -195,39 +209,45 @@ class _UrlReader:
         values = self.params.get(key) or []
         return values[-1] if values else ""
 
-    def pick(self, key: str, label: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    def pick(self, key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         chosen = []
         for value in dict.fromkeys(self.params.get(key) or []):
             if value in allowed:
                 chosen.append(value)
             else:
-                self.problems.append(f"Ignored {label} “{value[:60]}”: not one of your choices.")
+                self.problems.append(Message(_NOT_CHOSEN[key], value=value[:60]))
         return tuple(chosen)
 
-    def day(self, key: str, label: str) -> date | None:
+    def day(self, key: str) -> date | None:
         text = self.one(key)
         if not text:
             return None
+        start = key == "from"
         try:
             value = date.fromisoformat(text)
         except ValueError:
-            self.problems.append(
-                f"Ignored the period’s {label} “{text[:30]}”: not a date (YYYY-MM-DD).")
+            self.problems.append(Message(
+                N_("Ignored the period’s start “{text}”: not a date (YYYY-MM-DD).") if start
+                else N_("Ignored the period’s end “{text}”: not a date (YYYY-MM-DD)."),
+                text=text[:30]))
             return None
         kept = min(max(value, EARLIEST_DAY), LATEST_DAY)
         if kept != value:
-            self.problems.append(
-                f"The period’s {label} {value.isoformat()} is outside the dates orders can have "
-                f"({EARLIEST_DAY:%d.%m.%Y} – {LATEST_DAY:%d.%m.%Y}); using {kept:%d.%m.%Y}."
-            )
+            self.problems.append(Message(
+                N_("The period’s start {value} is outside the dates orders can have ({first} – "
+                   "{last}); using {kept}.") if start else
+                N_("The period’s end {value} is outside the dates orders can have ({first} – "
+                   "{last}); using {kept}."),
+                value=value.isoformat(), first=f"{EARLIEST_DAY:%d.%m.%Y}",
+                last=f"{LATEST_DAY:%d.%m.%Y}", kept=f"{kept:%d.%m.%Y}"))
         return kept
 
     def period(self) -> tuple[date | None, date | None]:
-        start, end = self.day("from", "start"), self.day("to", "end")
+        start, end = self.day("from"), self.day("to")
         if start and end and start > end:
-            self.problems.append(
-                f"Ignored the period: it starts ({start:%d.%m.%Y}) after it ends ({end:%d.%m.%Y})."
-            )
+            self.problems.append(Message(
+                N_("Ignored the period: it starts ({start}) after it ends ({end})."),
+                start=f"{start:%d.%m.%Y}", end=f"{end:%d.%m.%Y}"))
             return None, None
         return start, end
 
@@ -236,7 +256,7 @@ class _UrlReader:
         try:
             Search.parse(search)
         except InvalidQuery as exc:
-            self.problems.append(f"Ignored the search: {exc}")
+            self.problems.append(Message(N_("Ignored the search: {problem}"), problem=exc))
             return ""
         return search
 
@@ -244,7 +264,8 @@ class _UrlReader:
         """A column's label, as URLs have always named it (``core.columns``)."""
         sort = self.one("sort") or DEFAULT_SORT
         if sort not in BY_LABEL:
-            self.problems.append(f"Ignored the sort “{sort[:60]}”: not a column.")
+            self.problems.append(Message(N_("Ignored the sort “{sort}”: not a column."),
+                                         sort=sort[:60]))
             return DEFAULT_SORT
         return sort
 
@@ -252,6 +273,7 @@ class _UrlReader:
         page_text = self.one("page") or "1"
         page = int(page_text) if page_text.isdigit() and len(page_text) < 10 else 0
         if page < 1:
-            self.problems.append(f"Ignored the page “{page_text[:20]}”: not a page number.")
+            self.problems.append(Message(N_("Ignored the page “{page}”: not a page number."),
+                                         page=page_text[:20]))
             return 1
         return page

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.errors import InvalidQuery
+from core.i18n import N_, Count
 from core.users import Scope
 
 MAX_SEARCH_LENGTH = 200
@@ -20,11 +21,12 @@ _SEARCH_DIGIT_NOISE = re.compile(r"[\s+\-()]")
 
 
 class Filter:
-    """One condition of a query."""
+    """One condition of a query. Its ``words(t)`` are English, or in the language of ``t`` (a
+    ``core.i18n.translator``)."""
 
     about_stores = False  # decided by the order's store alone
 
-    def words(self) -> str | None:
+    def words(self, t=N_) -> str | None:
         """The condition as the captions and the export's info sheet say it."""
         return None
 
@@ -42,8 +44,12 @@ class InList(Filter):
     def about_stores(self) -> bool:
         return self.table == "s" or self.column == "store_id"
 
-    def words(self) -> str | None:
-        return f"{self.label}: {', '.join(self.values)}" if self.values else None
+    def words(self, t=N_) -> str | None:
+        if not self.values:
+            return None
+        # Statuses and channels are words of the desk; other values (names) stay as they are.
+        values = [t(v) if self.column in ("status", "channel") else v for v in self.values]
+        return t("{label}: {values}").format(label=t(self.label), values=", ".join(values))
 
 
 @dataclass(frozen=True)
@@ -61,12 +67,20 @@ class Period(Filter):
     start: date | None
     end: date | None
 
-    def words(self) -> str | None:
+    def words(self, t=N_) -> str | None:
         if not (self.start or self.end):
             return None
-        start = f"{self.start:%d.%m.%Y}" if self.start else "the first order"
-        end = f"{self.end:%d.%m.%Y}" if self.end else "today"
-        return f"Period {start} – {end}"
+        start = f"{self.start:%d.%m.%Y}" if self.start else t("the first order")
+        end = f"{self.end:%d.%m.%Y}" if self.end else t("today")
+        return t("Period {start} – {end}").format(start=start, end=end)
+
+    def dates(self, t=N_) -> str | None:
+        """The period's dates alone (``01.12.2026 – today``)."""
+        if not (self.start or self.end):
+            return None
+        start = f"{self.start:%d.%m.%Y}" if self.start else t("the first order")
+        end = f"{self.end:%d.%m.%Y}" if self.end else t("today")
+        return f"{start} – {end}"
 
 
 @dataclass(frozen=True)
@@ -83,9 +97,8 @@ class Search(Filter):
             return cls("", "")
         if len(text) > MAX_SEARCH_LENGTH:
             raise InvalidQuery(
-                f"The search is too long ({len(text):,} characters); "
-                f"use at most {MAX_SEARCH_LENGTH}."
-            )
+                N_("The search is too long ({length} characters); use at most {limit}."),
+                length=Count(len(text)), limit=MAX_SEARCH_LENGTH)
         if "@" in text:
             return cls("email", text.lower())
         digits = _SEARCH_DIGIT_NOISE.sub("", text)
@@ -93,12 +106,13 @@ class Search(Filter):
             return cls("digits", digits)
         return cls("text", text)
 
-    def words(self) -> str | None:
-        return {
-            "email": "e-mail contains “{}”",
-            "digits": "order ID or merchant order ID is {0}, or phone contains {0}",
-            "text": "merchant order ID is “{0}” or e-mail contains “{0}”",
-        }.get(self.kind, "").format(self.value) or None
+    def words(self, t=N_) -> str | None:
+        template = {
+            "email": N_("e-mail contains “{value}”"),
+            "digits": N_("order ID or merchant order ID is {value}, or phone contains {value}"),
+            "text": N_("merchant order ID is “{value}” or e-mail contains “{value}”"),
+        }.get(self.kind)
+        return t(template).format(value=self.value) if template else None
 
-    def describe(self) -> str:
-        return self.words() or ""
+    def describe(self, t=N_) -> str:
+        return self.words(t) or ""

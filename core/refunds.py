@@ -19,25 +19,26 @@ from datetime import date
 from decimal import Decimal
 
 from core.errors import InvalidInput, InvalidQuery
+from core.i18n import N_, Message
 from core.query import DEFAULT_SORT as ORDERS_DEFAULT_SORT
 from core.query import OrderQuery
 from core.query_filters import InList, Period, Search
 
 # -- reasons -----------------------------------------------------------------------------------------
 
-OTHER = "Other"
+OTHER = N_("Other")
 # The refund dialog's "Reason" choices, in this order; stored as written here.
 REASONS: tuple[str, ...] = (
-    "Goods returned",
-    "Goods not delivered",
-    "Damaged or defective",
-    "Duplicate order",
-    "Price adjustment",
-    "Suspected fraud",
+    N_("Goods returned"),
+    N_("Goods not delivered"),
+    N_("Damaged or defective"),
+    N_("Duplicate order"),
+    N_("Price adjustment"),
+    N_("Suspected fraud"),
     OTHER,
 )
-IMPORTED = "Imported"  # a refund an import brought
-NOT_RECORDED = "Not recorded"  # a refund stored before reasons were asked for
+IMPORTED = N_("Imported")  # a refund an import brought
+NOT_RECORDED = N_("Not recorded")  # a refund stored before reasons were asked for
 # What the register's "Reason" filter offers: every reason a row can have.
 REGISTER_REASONS: tuple[str, ...] = (*REASONS, IMPORTED, NOT_RECORDED)
 MAX_COMMENT_LENGTH = 500
@@ -53,18 +54,19 @@ def check_refund_reason(reason: object, comment: object, *, manual: bool) -> tup
     ``InvalidInput`` saying what is missing."""
     if not isinstance(reason, str) or reason not in REASONS:
         if reason:
-            raise InvalidInput(f"“{str(reason)[:60]}” is not a refund reason: choose one of the "
-                               "list.")
-        raise InvalidInput("Choose a reason for the refund.")
+            raise InvalidInput(N_("“{reason}” is not a refund reason: choose one of the list."),
+                               reason=str(reason)[:60])
+        raise InvalidInput(N_("Choose a reason for the refund."))
     if comment is not None and not isinstance(comment, str):
-        raise InvalidInput("The comment must be text.")
+        raise InvalidInput(N_("The comment must be text."))
     text = (comment or "").strip()
     if len(text) > MAX_COMMENT_LENGTH:
-        raise InvalidInput(f"The comment is too long: at most {MAX_COMMENT_LENGTH} characters.")
+        raise InvalidInput(N_("The comment is too long: at most {limit} characters."),
+                           limit=MAX_COMMENT_LENGTH)
     if not text and comment_required(reason, manual=manual):
-        raise InvalidInput("Enter a comment: it is required for the reason “Other”."
+        raise InvalidInput(N_("Enter a comment: it is required for the reason “Other”.")
                            if reason == OTHER and not manual else
-                           "Enter a comment: it is required for an amount entered manually.")
+                           N_("Enter a comment: it is required for an amount entered manually."))
     return reason, text or None
 
 
@@ -100,20 +102,20 @@ class RefundColumn:
 
 
 COLUMNS: tuple[RefundColumn, ...] = (
-    RefundColumn("refunded_at", "Refund date"),
-    RefundColumn("refund_id", "Refund ID"),
-    RefundColumn("order_id", "Order ID"),
-    RefundColumn("merchant_order_id", "Offline Barcode / Online order ID"),
-    RefundColumn("amount", "Refund amount"),
-    RefundColumn("reason", "Reason"),
-    RefundColumn("comment", "Comment"),
+    RefundColumn("refunded_at", N_("Refund date")),
+    RefundColumn("refund_id", N_("Refund ID")),
+    RefundColumn("order_id", N_("Order ID")),
+    RefundColumn("merchant_order_id", N_("Offline Barcode / Online order ID")),
+    RefundColumn("amount", N_("Refund amount")),
+    RefundColumn("reason", N_("Reason")),
+    RefundColumn("comment", N_("Comment")),
     # The item list is JSON text in the database, and neither engine turns it into these words
     # in the same SQL: the column is shown and exported, not sorted.
-    RefundColumn("items", "Items", sortable=False),
-    RefundColumn("username", "Refunded by"),
-    RefundColumn("store_name", "Store name"),
-    RefundColumn("legal_entity", "Legal entity"),
-    RefundColumn("status", "Order status"),
+    RefundColumn("items", N_("Items"), sortable=False),
+    RefundColumn("username", N_("Refunded by")),
+    RefundColumn("store_name", N_("Store name")),
+    RefundColumn("legal_entity", N_("Legal entity")),
+    RefundColumn("status", N_("Order status")),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 BY_LABEL = {column.label: column for column in COLUMNS}
@@ -164,9 +166,9 @@ class RefundQuery:
 
     def __post_init__(self) -> None:
         if unknown := set(self.reasons) - set(REGISTER_REASONS):
-            raise InvalidQuery(f"Unknown reason: {', '.join(sorted(unknown))}.")
+            raise InvalidQuery(N_("Unknown reason: {values}."), values=", ".join(sorted(unknown)))
         if self.sort not in SORT_LABELS:
-            raise InvalidQuery(f"Refunds cannot be sorted by “{self.sort[:60]}”.")
+            raise InvalidQuery(N_("Refunds cannot be sorted by “{sort}”."), sort=self.sort[:60])
         Search.parse(self.search)
 
     def with_changes(self, **changes) -> "RefundQuery":
@@ -202,30 +204,34 @@ class RefundQuery:
 
     # -- words ---------------------------------------------------------------------------------
 
-    def describe_filters(self) -> str:
+    # The words take ``t``, a ``core.i18n.translator``: English by default.
+    def describe_filters(self, t=N_) -> str:
         view = self.view
         words = []
-        period = Period(view.start, view.end).words()
+        period = Period(view.start, view.end).dates(t)
         if period:
-            words.append("Refund date" + period.removeprefix("Period"))
+            words.append(t("Refund date {dates}").format(dates=period))
         for condition in view.filters():
-            if isinstance(condition, InList) and condition.words():
-                words.append(condition.words())
-        for label, values in (("Reason", self.reasons), ("Refunded by", self.refunded_by)):
+            if isinstance(condition, InList) and condition.words(t):
+                words.append(condition.words(t))
+        for label, values in ((N_("Reason"), tuple(map(t, self.reasons))),
+                              (N_("Refunded by"), self.refunded_by)):
             if values:
-                words.append(f"{label}: {', '.join(values)}")
-        return "; ".join(words) or "No filters"
+                words.append(t("{label}: {values}").format(label=t(label),
+                                                           values=", ".join(values)))
+        return "; ".join(words) or t("No filters")
 
-    def describe_search(self) -> str:
-        words = Search.parse(self.search).describe()
+    def describe_search(self, t=N_) -> str:
+        words = Search.parse(self.search).describe(t)
         if words and self.refund_id is not None:
-            words += f", or refund ID is R-{self.refund_id}"
+            words += t(", or refund ID is R-{refund_id}").format(refund_id=self.refund_id)
         return words
 
-    def describe_sort(self) -> str:
+    def describe_sort(self, t=N_) -> str:
         if self.sort == DEFAULT_SORT:
-            return "Refund date, " + ("newest first" if self.descending else "oldest first")
-        return f"{self.sort}, " + ("descending" if self.descending else "ascending")
+            return t("Refund date") + ", " + (t("newest first") if self.descending
+                                              else t("oldest first"))
+        return f"{t(self.sort)}, " + (t("descending") if self.descending else t("ascending"))
 
     @property
     def is_filtered(self) -> bool:
@@ -266,34 +272,37 @@ def from_url_params(params: dict[str, list[str]], view: OrderQuery,
         values = params.get(key) or []
         return values[-1] if values else ""
 
-    def pick(key: str, label: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    def pick(key: str, notice: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         chosen = []
         for value in dict.fromkeys(params.get(key) or []):
             if value in allowed:
                 chosen.append(value)
             else:
-                problems.append(f"Ignored {label} “{value[:60]}”: not one of your choices.")
+                problems.append(Message(notice, value=value[:60]))
         return tuple(chosen)
 
     search = one("rq")
     try:
         Search.parse(search)
     except InvalidQuery as exc:
-        problems.append(f"Ignored the search: {exc}")
+        problems.append(Message(N_("Ignored the search: {problem}"), problem=exc))
         search = ""
     sort = one("rsort") or DEFAULT_SORT
     if sort not in SORT_LABELS:
-        problems.append(f"Ignored the sort “{sort[:60]}”: not a column.")
+        problems.append(Message(N_("Ignored the sort “{sort}”: not a column."), sort=sort[:60]))
         sort = DEFAULT_SORT
     page_text = one("rpage") or "1"
     page = int(page_text) if page_text.isdigit() and len(page_text) < 10 else 0
     if page < 1:
-        problems.append(f"Ignored the page “{page_text[:20]}”: not a page number.")
+        problems.append(Message(N_("Ignored the page “{page}”: not a page number."),
+                                page=page_text[:20]))
         page = 1
     query = RefundQuery(
         view=view,
-        reasons=pick("reason", "reason", REGISTER_REASONS),
-        refunded_by=pick("by", "refunder", refunders),
+        reasons=pick("reason", N_("Ignored reason “{value}”: not one of your choices."),
+                     REGISTER_REASONS),
+        refunded_by=pick("by", N_("Ignored refunder “{value}”: not one of your choices."),
+                         refunders),
         search=search,
         sort=sort,
         descending=one("rdesc") != "0",

@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from core.errors import CancelNotAllowed, InvalidAmount, InvalidInput, RefundNotAllowed
-from core.money import format_amount, parse_amount
+from core.i18n import N_
+from core.money import parse_amount
 from core.status import ACTION_MOVES, CHANNELS, STATUSES, Action, Channel, Status, may_start
 
 CANCEL = Action.CANCEL
@@ -58,19 +59,19 @@ TRANSITIONS: dict[tuple[Status, Action], tuple[Status, ...]] = {
 }
 # The sentences name the statuses as the user reads them; the keys are the machine's.
 REFUSALS: dict[tuple[Status, Action], str] = {
-    (Status.COMPLETED, CANCEL): "Completed orders cannot be cancelled; refund them instead.",
-    (Status.CANCEL, CANCEL): "The order is already cancelled: Cancel is a final status.",
-    (Status.RETURN, CANCEL): "Return orders cannot be cancelled: the order is fully refunded and "
-                             "Return is a final status.",
-    (Status.PENDING, REFUND): "Pending orders cannot be refunded: only Completed orders can be. "
-                              "Cancel it instead.",
-    (Status.CANCEL, REFUND): "Cancelled orders cannot be refunded: Cancel is a final status.",
-    (Status.RETURN, REFUND): "The order is fully refunded: Return is a final status, "
-                             "nothing is left to refund.",
+    (Status.COMPLETED, CANCEL): N_("Completed orders cannot be cancelled; refund them instead."),
+    (Status.CANCEL, CANCEL): N_("The order is already cancelled: Cancel is a final status."),
+    (Status.RETURN, CANCEL): N_("Return orders cannot be cancelled: the order is fully refunded and "
+                             "Return is a final status."),
+    (Status.PENDING, REFUND): N_("Pending orders cannot be refunded: only Completed orders can be. "
+                              "Cancel it instead."),
+    (Status.CANCEL, REFUND): N_("Cancelled orders cannot be refunded: Cancel is a final status."),
+    (Status.RETURN, REFUND): N_("The order is fully refunded: Return is a final status, "
+                             "nothing is left to refund."),
 }
 ROLE_REFUSALS = {
-    CANCEL: "Your role ({role}) does not allow cancelling orders; ask a refunder or an admin.",
-    REFUND: "Your role ({role}) does not allow refunds; ask a refunder or an admin.",
+    CANCEL: N_("Your role ({role}) does not allow cancelling orders; ask a refunder or an admin."),
+    REFUND: N_("Your role ({role}) does not allow refunds; ask a refunder or an admin."),
 }
 ACTING_ROLES = ("refunder", "admin")
 
@@ -132,7 +133,7 @@ def can_cancel(order: OrderFigures, user: Actor) -> str | None:
     # A Cancel order has nothing refunded (``core.status.NOTHING_REFUNDED``); the schema forbids
     # it too, this says so plainly should data ever drift.
     if order.refunded_amount != 0:
-        return "An order with refunds cannot be cancelled."
+        return N_("An order with refunds cannot be cancelled.")
     return None
 
 
@@ -142,7 +143,7 @@ def can_refund(order: OrderFigures, user: Actor) -> str | None:
     if refusal:
         return refusal
     if refundable_amount(order) <= 0:
-        return "Nothing is left to refund on this order."
+        return N_("Nothing is left to refund on this order.")
     return None
 
 
@@ -151,9 +152,8 @@ def check_refund_amount(text_or_amount: object, refundable: Decimal) -> Decimal:
     amount = parse_amount(text_or_amount)
     if amount > refundable:
         raise InvalidAmount(
-            f"The refund of {format_amount(amount)} is more than the refundable amount "
-            f"({format_amount(refundable)})."
-        )
+            N_("The refund of {amount} is more than the refundable amount ({refundable})."),
+            amount=amount, refundable=refundable)
     return amount
 
 
@@ -171,21 +171,22 @@ def check_item_quantities(
         line_no = _line_number(key)
         line = by_no.get(line_no) if line_no is not None else None
         if line is None:
-            raise InvalidInput(f"This order has no line {str(key)[:20]}.")
+            raise InvalidInput(N_("This order has no line {line}."), line=str(key)[:20])
         if isinstance(qty, bool) or not isinstance(qty, int):
-            raise InvalidInput(f"The quantity of “{line.name}” must be a whole number.")
+            raise InvalidInput(N_("The quantity of “{item}” must be a whole number."),
+                               item=line.name)
         if qty < 0:
-            raise InvalidInput(f"The quantity of “{line.name}” cannot be negative.")
+            raise InvalidInput(N_("The quantity of “{item}” cannot be negative."), item=line.name)
         left = line.quantity - line.refunded_quantity
         if qty > left:
             raise InvalidInput(
-                f"Only {left} of “{line.name}” (line {line.line_no}) can still be refunded; "
-                f"{qty} were chosen."
+                N_("Only {left} of “{item}” (line {line}) can still be refunded; {chosen} were "
+                   "chosen."), left=left, item=line.name, line=line.line_no, chosen=qty
             )
         if qty:
             chosen[line.line_no] = qty
     if require_one and not chosen:
-        raise InvalidInput("Choose at least one item to refund (a quantity above 0).")
+        raise InvalidInput(N_("Choose at least one item to refund (a quantity above 0)."))
     return chosen
 
 
@@ -208,18 +209,19 @@ def plan_item_refund(
     total = sum((by_no[no].unit_price * qty for no, qty in chosen.items()), Decimal("0.00"))
     amount = min(total, refundable)
     if amount <= 0:
-        raise InvalidAmount("The chosen items add up to 0.00: there is nothing to refund.")
+        raise InvalidAmount(N_("The chosen items add up to 0.00: there is nothing to refund."))
     return amount
 
 
 def check_reason(reason: object, *, required: bool) -> str | None:
     if reason is not None and not isinstance(reason, str):
-        raise InvalidInput("The reason must be text.")
+        raise InvalidInput(N_("The reason must be text."))
     text = (reason or "").strip()
     if len(text) > MAX_REASON_LENGTH:
-        raise InvalidInput(f"The reason is too long: at most {MAX_REASON_LENGTH} characters.")
+        raise InvalidInput(N_("The reason is too long: at most {limit} characters."),
+                           limit=MAX_REASON_LENGTH)
     if required and not text:
-        raise InvalidInput("Enter a reason for an amount entered manually.")
+        raise InvalidInput(N_("Enter a reason for an amount entered manually."))
     return text or None
 
 
@@ -268,13 +270,13 @@ def plan_refund(
     refundable = refundable_amount(order)
     manual = amount is not None
     if not lines and any(quantities.values() if quantities else ()):
-        raise InvalidInput("This order has no item lines; enter the refund amount instead.")
+        raise InvalidInput(N_("This order has no item lines; enter the refund amount instead."))
     chosen = check_item_quantities(lines, quantities, require_one=not manual and bool(lines))
     if manual:
         value = check_refund_amount(amount, refundable)
     else:
         if not lines:
-            raise InvalidAmount("Enter an amount.")
+            raise InvalidAmount(N_("Enter an amount."))
         value = plan_item_refund(lines, chosen, refundable)
     code = None
     if reason_code is None:

@@ -39,6 +39,7 @@ import bcrypt
 import yaml
 
 from core.errors import InvalidInput, UsersFileError
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, check_language
 from core.rules import ACTING_ROLES
 
 ROLES = ("viewer", "refunder", "admin")
@@ -71,6 +72,7 @@ class User:
     legal_entities: tuple[str, ...] = ()
     stores: tuple[str, ...] = ()
     sessions_valid_from: datetime | None = None
+    language: str = DEFAULT_LANGUAGE  # core.i18n.LANGUAGES; not a right, so no sign-out on change
 
     @property
     def scope(self) -> Scope:
@@ -149,6 +151,15 @@ def _valid_from(value: object, username: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def _language(value: object, username: str) -> str:
+    if value is None or value == "":
+        return DEFAULT_LANGUAGE
+    if value not in LANGUAGES:
+        raise UsersFileError(f"User {username!r}: unknown language {value!r}; use one of "
+                             f"{', '.join(LANGUAGES)}.")
+    return str(value)
+
+
 def _parse(data: object) -> dict[str, User]:
     if not isinstance(data, dict):
         raise UsersFileError("The users file must hold a 'credentials: usernames:' mapping.")
@@ -177,6 +188,7 @@ def _parse(data: object) -> dict[str, User]:
             legal_entities=_as_list(entry.get("legal_entities"), "legal_entities", username),
             stores=_as_list(entry.get("stores"), "stores", username),
             sessions_valid_from=_valid_from(entry.get("sessions_valid_from"), username),
+            language=_language(entry.get("language"), username),
         )
     return users
 
@@ -194,6 +206,8 @@ def _serialise(users: dict[str, User]) -> dict:
                     "stores": list(u.stores),
                     **({"sessions_valid_from": u.sessions_valid_from.isoformat()}
                        if u.sessions_valid_from else {}),
+                    # Written only when chosen: a file of English users reads as before.
+                    **({"language": u.language} if u.language != DEFAULT_LANGUAGE else {}),
                 }
                 for u in sorted(users.values(), key=lambda u: u.username)
             }
@@ -326,6 +340,7 @@ def new_user(user: User, now: datetime | None = None) -> User:
     check_username(user.username)
     check_role(user.role)
     check_email(user.email)
+    check_language(user.language)
     return replace(user, sessions_valid_from=now or _now())
 
 
@@ -334,6 +349,8 @@ def check_changes(changes: dict) -> None:
         check_role(str(changes["role"]))
     if "email" in changes:
         check_email(str(changes["email"]))
+    if "language" in changes:
+        check_language(changes["language"])
 
 
 def changed_user(old: User, changes: dict, now: datetime | None = None) -> User:

@@ -15,12 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from core import actions, refunds, rules
-from core.db import ItemLine, OrderDetails, format_moment
+from core.db import ItemLine, OrderDetails
 from core.db.refunds import fetch_event_reasons
 from core.errors import OrderdeskError, OrderNotFound
-from core.money import format_amount
+from core.i18n import N_
 from core.status import Status, is_partially_refunded
 from ui.context import get_settings, get_database, refresh_data, require_user, show_error
+from ui.filters import shown_value
+from ui.i18n import _, money as format_amount, pgettext, when, words
 from ui.text import as_text
 
 user = require_user()
@@ -36,14 +38,14 @@ def _open_order() -> None:
 
 order_id = st.query_params.get("id", "")
 back_col, lookup_col = st.columns([1, 3], vertical_alignment="bottom")
-if back_col.button("Back to orders", icon=":material/arrow_back:"):
+if back_col.button(_("Back to orders"), icon=":material/arrow_back:"):
     st.switch_page("screens/orders.py")
-lookup_col.text_input("Order ID", key="order.lookup", on_change=_open_order,
-                      placeholder="Type an order ID and press Enter", max_chars=30)
+lookup_col.text_input(_("Order ID"), key="order.lookup", on_change=_open_order,
+                      placeholder=_("Type an order ID and press Enter"), max_chars=30)
 
 if not order_id:
-    st.title("Order")
-    st.info("Enter an order ID above, or pick an order on the Orders page.")
+    st.title(_("Order"))
+    st.info(_("Enter an order ID above, or pick an order on the Orders page."))
     st.stop()
 
 try:
@@ -52,59 +54,62 @@ try:
     history = database.fetch_history(order, settings.tz)
     reason_codes = fetch_event_reasons(database, order.order_id) if history else {}
 except OrderNotFound:
-    st.title("Order")
-    st.error("Order not found")
+    st.title(_("Order"))
+    st.error(_("Order not found"))
     st.stop()
 except Exception as exc:  # noqa: BLE001 - shown by its kind, logged when a bug
     show_error(exc)
     st.stop()
 
-st.title(f"Order {order.order_id}")
-status_note = " · Partially refunded" if is_partially_refunded(order.status,
-                                                                order.refunded_amount) else ""
-st.markdown(f"**{order.status}**{status_note} · {order.channel} · "
-            f"{format_moment(order.created_at, '%d.%m.%Y %H:%M')} ({settings.tz_name})")
+st.title(_("Order {order_id}").format(order_id=order.order_id))
+status_note = _(" · Partially refunded") if is_partially_refunded(order.status,
+                                                                   order.refunded_amount) else ""
+st.markdown(f"**{shown_value(order.status)}**{status_note} · {shown_value(order.channel)} · "
+            f"{when(order.created_at)} ({settings.tz_name})")
 
 captured, refunded, refundable = st.columns(3)
-captured.metric("Captured amount", format_amount(order.captured_amount))
-refunded.metric("Refunded amount", format_amount(order.refunded_amount))
-refundable.metric("Refundable now", format_amount(rules.refundable_amount(order)))
+captured.metric(_("Captured amount"), format_amount(order.captured_amount))
+refunded.metric(_("Refunded amount"), format_amount(order.refunded_amount))
+refundable.metric(_("Refundable now"), format_amount(rules.refundable_amount(order)))
 
 
 def _facts(title: str, facts: list[tuple[str, str | None]]) -> None:
     """A card of labelled facts; values are escaped, so customer data never becomes markup."""
-    lines = [f"**{title}**"] + [
-        f"{label}: {as_text(value) if value else '—'}" for label, value in facts
+    lines = [f"**{_(title)}**"] + [
+        f"{_(label)}: {as_text(value) if value else '—'}" for label, value in facts
     ]
     st.markdown("  \n".join(lines))
 
 
 customer, shop, sale = st.columns(3)
 with customer.container(border=True):
-    _facts("Customer", [("E-mail", order.email), ("Phone", order.phone),
-                        ("Merchant order ID", order.merchant_order_id)])
+    _facts(N_("Customer"), [(N_("E-mail"), order.email), (N_("Phone"), order.phone),
+                            (N_("Merchant order ID"), order.merchant_order_id)])
 with shop.container(border=True):
-    _facts("Store", [("Name", f"{order.store_name} ({order.store_id})"),
-                     ("Address", order.store_address),
-                     ("Region", f"{order.region} · zone {order.zone}"),
-                     ("Legal entity", order.legal_entity), ("Brand", order.brand),
-                     ("Store ID (merchant)", order.merchant_store_id)])
+    _facts(N_("Store"), [(N_("Name"), f"{order.store_name} ({order.store_id})"),
+                         (N_("Address"), order.store_address),
+                         (N_("Region"), _("{region} · zone {zone}").format(region=order.region,
+                                                                          zone=order.zone)),
+                         (N_("Legal entity"), order.legal_entity), (N_("Brand"), order.brand),
+                         (N_("Store ID (merchant)"), order.merchant_store_id)])
 with sale.container(border=True):
-    _facts("Sale", [("Channel", order.channel), ("Sales person", order.salesperson_name),
-                    ("Sales person ID", order.salesperson_id)])
+    _facts(N_("Sale"), [(N_("Channel"), shown_value(order.channel)),
+                        (N_("Sales person"), order.salesperson_name),
+                        (N_("Sales person ID"), order.salesperson_id)])
 
-st.subheader("Contents of the order")
+st.subheader(_("Contents of the order"))
 if items:
+    unit_price, line_total = _("Unit price"), _("Line total")
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "Line": line.line_no,
-                    "Item": line.name,
-                    "Quantity": line.quantity,
-                    "Unit price": format_amount(line.unit_price),
-                    "Line total": format_amount(line.unit_price * line.quantity),
-                    "Refunded quantity": line.refunded_quantity,
+                    _("Line"): line.line_no,
+                    _("Item"): line.name,
+                    _("Quantity"): line.quantity,
+                    unit_price: format_amount(line.unit_price),
+                    line_total: format_amount(line.unit_price * line.quantity),
+                    _("Refunded quantity"): line.refunded_quantity,
                 }
                 for line in items
             ]
@@ -112,12 +117,12 @@ if items:
         hide_index=True,
         width="stretch",
         column_config={
-            "Unit price": st.column_config.TextColumn(alignment="right"),
-            "Line total": st.column_config.TextColumn(alignment="right"),
+            unit_price: st.column_config.TextColumn(alignment="right"),
+            line_total: st.column_config.TextColumn(alignment="right"),
         },
     )
 else:
-    st.caption("The store does not provide item lines for its orders.")
+    st.caption(_("The store does not provide item lines for its orders."))
 
 # -- actions ---------------------------------------------------------------------------------------
 
@@ -125,8 +130,11 @@ else:
 # "result"}.
 DIALOG = "order.dialog"
 SUCCESS = "success"
-# How the history names an action (the word for a cancel is the action's, not the status's).
-ACTION_LABELS = {rules.REFUND: "Refund", rules.CANCEL: "Cancel"}
+# How the history names an action (the word for a cancel is the action's, not the status's: the
+# languages say them apart, hence the context).
+def _action_label(kind: str) -> str:
+    return (pgettext("history action", "Refund") if kind == rules.REFUND
+            else pgettext("history action", "Cancel"))
 
 
 def _open_dialog(kind: str, order_id: int) -> None:
@@ -154,47 +162,56 @@ def _form_key(key: str, name: str) -> str:
     return f"order.form.{key}.{name}"
 
 
-@st.dialog("Process a refund", width="medium", on_dismiss=_close_dialog)
 def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None:
+    # The dialog's title is given when it opens, in the session's language.
+    st.dialog(_("Process a refund"), width="medium", on_dismiss=_close_dialog)(
+        _refund_form)(order, lines, key)
+
+
+def _refund_form(order: OrderDetails, lines: list[ItemLine], key: str) -> None:
     refundable = rules.refundable_amount(order)
-    st.caption(f"Order {order.order_id} · captured {format_amount(order.captured_amount)} · "
-               f"refunded so far {format_amount(order.refunded_amount)}")
+    st.caption(_("Order {order_id} · captured {captured} · refunded so far {refunded}").format(
+        order_id=order.order_id, captured=format_amount(order.captured_amount),
+        refunded=format_amount(order.refunded_amount)))
     quantities: dict[int, int] = {}
     manual = not lines
     if lines:
-        st.markdown("**Choose the items and the quantity of each to refund**")
+        st.markdown("**" + _("Choose the items and the quantity of each to refund") + "**")
         for line in lines:
             left = line.refundable_quantity
             quantities[line.line_no] = st.number_input(
-                f"{as_text(line.name)} · {format_amount(line.unit_price)} each · {left} of "
-                f"{line.quantity} left", min_value=0, max_value=left, value=0, step=1,
+                _("{item} · {price} each · {left} of {quantity} left").format(
+                    item=as_text(line.name), price=format_amount(line.unit_price), left=left,
+                    quantity=line.quantity), min_value=0, max_value=left, value=0, step=1,
                 key=_form_key(key, f"qty.{line.line_no}"), disabled=left == 0,
-                help=f"Line {line.line_no}: how many to refund (at most {left}).",
+                help=_("Line {line}: how many to refund (at most {left}).").format(
+                    line=line.line_no, left=left),
             )
         try:
             computed = rules.plan_item_refund(lines, quantities, refundable)
         except OrderdeskError:
             computed = Decimal("0.00")
-        manual = st.checkbox("Enter manually", key=_form_key(key, "manual"),
-                             help="Refund another amount than the items' total; a comment is "
-                                  "then required.")
+        manual = st.checkbox(_("Enter manually"), key=_form_key(key, "manual"),
+                             help=_("Refund another amount than the items' total; a comment is "
+                                    "then required."))
         computed_col, refundable_col = st.columns(2)
         if not manual:
-            computed_col.metric("Amount of the chosen items", format_amount(computed))
-        refundable_col.metric("Refundable now", format_amount(refundable))
+            computed_col.metric(_("Amount of the chosen items"), format_amount(computed))
+        refundable_col.metric(_("Refundable now"), format_amount(refundable))
     else:
-        st.metric("Refundable now", format_amount(refundable))
+        st.metric(_("Refundable now"), format_amount(refundable))
     amount_text = None
     if manual:  # text, never st.number_input: its floats cannot carry money exactly
-        amount_text = st.text_input("Refund amount", key=_form_key(key, "amount"),
-                                    placeholder="e.g. 339,99", max_chars=25)
-    reason_code = st.selectbox("Reason", refunds.REASONS, index=None,
-                               key=_form_key(key, "reason_code"), placeholder="Choose a reason")
+        amount_text = st.text_input(_("Refund amount"), key=_form_key(key, "amount"),
+                                    placeholder=_("e.g. 339,99"), max_chars=25)
+    reason_code = st.selectbox(_("Reason"), refunds.REASONS, index=None, format_func=words(),
+                               key=_form_key(key, "reason_code"),
+                               placeholder=_("Choose a reason"))
     required = refunds.comment_required(reason_code or "", manual=manual and bool(lines))
-    comment = st.text_input("Comment", key=_form_key(key, "reason"),
+    comment = st.text_input(_("Comment"), key=_form_key(key, "reason"),
                             max_chars=refunds.MAX_COMMENT_LENGTH,
-                            placeholder="Required" if required else "Optional")
-    if st.button("Complete a refund", type="primary", key=_form_key(key, "complete")):
+                            placeholder=_("Required") if required else _("Optional"))
+    if st.button(_("Complete a refund"), type="primary", key=_form_key(key, "complete")):
         try:
             result = actions.refund_order(
                 database, _acting_user(), order.order_id, idempotency_key=key,
@@ -208,17 +225,22 @@ def _refund_dialog(order: OrderDetails, lines: list[ItemLine], key: str) -> None
             _succeeded(order.order_id, result)
 
 
-@st.dialog("Cancel order", on_dismiss=_close_dialog)
 def _cancel_dialog(order: OrderDetails, key: str) -> None:
-    st.markdown(f"Cancel order **{order.order_id}** of {format_amount(order.captured_amount)}? "
-                f"Its status becomes **{Status.CANCEL}**, which cannot be undone.")
-    reason = st.text_input("Reason", key=_form_key(key, "reason"), placeholder="Optional",
+    st.dialog(_("Cancel order"), on_dismiss=_close_dialog)(_cancel_form)(order, key)
+
+
+def _cancel_form(order: OrderDetails, key: str) -> None:
+    st.markdown(_("Cancel order **{order_id}** of {amount}? Its status becomes **{status}**, "
+                  "which cannot be undone.").format(order_id=order.order_id,
+                                                     amount=format_amount(order.captured_amount),
+                                                     status=shown_value(Status.CANCEL)))
+    reason = st.text_input(_("Reason"), key=_form_key(key, "reason"), placeholder=_("Optional"),
                            max_chars=rules.MAX_REASON_LENGTH)
     confirm_col, keep_col = st.columns(2)
-    if keep_col.button("Keep the order", key=_form_key(key, "keep")):
+    if keep_col.button(_("Keep the order"), key=_form_key(key, "keep")):
         _close_dialog()
         st.rerun()
-    if confirm_col.button("Yes, cancel the order", type="primary", key=_form_key(key, "confirm")):
+    if confirm_col.button(_("Yes, cancel the order"), type="primary", key=_form_key(key, "confirm")):
         try:
             result = actions.cancel_order(database, _acting_user(), order.order_id,
                                           idempotency_key=key, reason=reason, tz=settings.tz)
@@ -228,19 +250,23 @@ def _cancel_dialog(order: OrderDetails, key: str) -> None:
             _succeeded(order.order_id, result)
 
 
-@st.dialog("Success", on_dismiss=_close_dialog)
 def _success_dialog(result: actions.ActionResult) -> None:
+    st.dialog(_("Success"), on_dismiss=_close_dialog)(_success_form)(result)
+
+
+def _success_form(result: actions.ActionResult) -> None:
     if result.kind == rules.REFUND:
-        st.markdown(f"Refund of **{format_amount(result.amount)}** completed.")
-        st.markdown(f"Refund ID: **{result.reference}**")
+        st.markdown(_("Refund of **{amount}** completed.").format(
+            amount=format_amount(result.amount)))
+        st.markdown(_("Refund ID: **{reference}**").format(reference=result.reference))
     else:
-        st.markdown("The order is cancelled.")
-        st.markdown(f"Cancel ID: **{result.reference}**")
-    st.markdown(f"New status: **{result.new_status}** · refunded in total "
-                f"{format_amount(result.refunded_amount)}")
+        st.markdown(_("The order is cancelled."))
+        st.markdown(_("Cancel ID: **{reference}**").format(reference=result.reference))
+    st.markdown(_("New status: **{status}** · refunded in total {amount}").format(
+        status=shown_value(result.new_status), amount=format_amount(result.refunded_amount)))
     if result.already_processed:
-        st.info("This form was already processed; nothing was done twice.")
-    if st.button("Close", key="order.success.close"):
+        st.info(_("This form was already processed; nothing was done twice."))
+    if st.button(_("Close"), key="order.success.close"):
         _close_dialog()
         st.rerun()
 
@@ -249,16 +275,18 @@ if user.can_act:
     cancel_refusal = rules.can_cancel(order, user)
     refund_refusal = rules.can_refund(order, user)
     cancel_col, refund_col = st.columns(2)
-    cancel_col.button("Cancel order", key="order.cancel", icon=":material/block:",
+    cancel_refusal = cancel_refusal and _(cancel_refusal)
+    refund_refusal = refund_refusal and _(refund_refusal)
+    cancel_col.button(_("Cancel order"), key="order.cancel", icon=":material/block:",
                       disabled=cancel_refusal is not None, on_click=_open_dialog,
                       args=(rules.CANCEL, order.order_id),
-                      help=cancel_refusal or "Cancel this Pending order (asks to confirm).")
+                      help=cancel_refusal or _("Cancel this Pending order (asks to confirm)."))
     if cancel_refusal:
         cancel_col.caption(cancel_refusal)
-    refund_col.button("Process a refund", key="order.refund", type="primary",
+    refund_col.button(_("Process a refund"), key="order.refund", type="primary",
                       icon=":material/currency_exchange:", disabled=refund_refusal is not None,
                       on_click=_open_dialog, args=(rules.REFUND, order.order_id),
-                      help=refund_refusal or "Refund items or an amount of this order.")
+                      help=refund_refusal or _("Refund items or an amount of this order."))
     if refund_refusal:
         refund_col.caption(refund_refusal)
 
@@ -273,29 +301,31 @@ elif dialog and user.can_act:
     elif dialog["kind"] == rules.CANCEL:
         _cancel_dialog(order, dialog["key"])
 
-st.subheader("History")
+st.subheader(_("History"))
 if history:
+    amount_label = _("Amount")
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "When": format_moment(event.created_at, "%d.%m.%Y %H:%M:%S"),
-                    "Action": ACTION_LABELS[event.kind],
-                    "Reference": actions.reference(event.kind, event.event_id),
-                    "Amount": format_amount(event.amount) if event.kind == rules.REFUND else "",
-                    "Items": ", ".join(f"{i['name']} × {i['quantity']}" for i in event.items),
+                    _("When"): when(event.created_at, seconds=True),
+                    _("Action"): _action_label(event.kind),
+                    _("Reference"): actions.reference(event.kind, event.event_id),
+                    amount_label: format_amount(event.amount)
+                    if event.kind == rules.REFUND else "",
+                    _("Items"): ", ".join(f"{i['name']} × {i['quantity']}" for i in event.items),
                     # A refund's reason code and its comment; a cancel's reason is its text.
-                    "Reason": (refunds.shown_reason(reason_codes.get(event.event_id))
-                               if event.kind == rules.REFUND else event.reason or ""),
-                    "Comment": (event.reason or "") if event.kind == rules.REFUND else "",
-                    "By": event.username,
+                    _("Reason"): (_(refunds.shown_reason(reason_codes.get(event.event_id)))
+                                  if event.kind == rules.REFUND else event.reason or ""),
+                    _("Comment"): (event.reason or "") if event.kind == rules.REFUND else "",
+                    _("By"): event.username,
                 }
                 for event in history
             ]
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Amount": st.column_config.TextColumn(alignment="right")},
+        column_config={amount_label: st.column_config.TextColumn(alignment="right")},
     )
 else:
-    st.caption("No cancels or refunds.")
+    st.caption(_("No cancels or refunds."))

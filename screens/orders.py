@@ -7,8 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from core.columns import BY_KEY, PAGE_COLUMNS
-from core.db import format_moment
-from core.money import format_amount
 from core.query import PAGE_SIZE, page_count
 from core.status import is_partially_refunded
 from ui import exporting
@@ -21,7 +19,9 @@ from ui.context import (
     require_user,
     show_error,
 )
-from ui.filters import PAGE, filter_sidebar, load_view, save_view, search_sort_bar, show_notices
+from ui.filters import (PAGE, filter_sidebar, load_view, save_view, search_sort_bar, show_notices,
+                        shown_value)
+from ui.i18n import _, count, current_language, money, ngettext, when
 
 user = require_user()
 settings = get_settings()
@@ -36,11 +36,12 @@ query, page = load_view(options)
 filter_sidebar(options, settings.tz, settings.tz_name)
 
 title_col, refresh_col = st.columns([6, 1.2], vertical_alignment="bottom")
-title_col.title("Orders")
+title_col.title(_("Orders"))
 # A callback runs before the page does: the whole run, sidebar choices included, reads afresh.
-refresh_col.button("Refresh", icon=":material/refresh:", width="stretch",
-                   help="Re-read the database", on_click=refresh_data)
-st.caption(f"Data as of {data_as_of():%H:%M:%S} ({settings.tz_name})")
+refresh_col.button(_("Refresh"), icon=":material/refresh:", width="stretch",
+                   help=_("Re-read the database"), on_click=refresh_data)
+st.caption(_("Data as of {time} ({zone})").format(time=f"{data_as_of():%H:%M:%S}",
+                                                   zone=settings.tz_name))
 
 search_sort_bar()
 show_notices()
@@ -59,20 +60,23 @@ def _table(result, query, page: int) -> None:
     # One column per ``core.columns.PAGE_COLUMNS``, headed by its label, in the page's words.
     table = pd.DataFrame(
         [[getattr(row, column.key) for column in PAGE_COLUMNS] for row in result.rows],
-        columns=[column.label for column in PAGE_COLUMNS],
+        columns=[_(column.label) for column in PAGE_COLUMNS],
     ).astype(object).where(lambda f: f.notna(), "")
-    date, order_id, status, amount, refunded = (BY_KEY[key].label for key in (
-        "created_at", "order_id", "status", "amount", "refunded_amount"))
+    date, order_id, status, amount, refunded, channel = (_(BY_KEY[key].label) for key in (
+        "created_at", "order_id", "status", "amount", "refunded_amount", "channel"))
+    # Statuses and channels are shown in the user's language (stored and filtered in English).
+    table[channel] = [shown_value(row.channel) for row in result.rows]
     # A partial refund leaves the order Completed; say so where the status is read.
     table[status] = [
-        f"{row.status} · partially refunded"
-        if is_partially_refunded(row.status, row.refunded_amount) else row.status
+        _("{status} · partially refunded").format(status=shown_value(row.status))
+        if is_partially_refunded(row.status, row.refunded_amount) else shown_value(row.status)
         for row in result.rows
     ]
     for column in (amount, refunded):
-        table[column] = table[column].map(format_amount)
-    table[refunded] = ["" if shown == "0.00" else shown for shown in table[refunded]]
-    table[date] = table[date].map(lambda m: format_moment(m, "%d.%m.%Y %H:%M"))
+        table[column] = table[column].map(money)
+    table[refunded] = ["" if not row.refunded_amount else shown
+                       for row, shown in zip(result.rows, table[refunded])]
+    table[date] = table[date].map(when)
     table[order_id] = table[order_id].astype(str)
     # The table's toolbar shows above its frame on hover: without a gap it covered "Descending".
     st.space("small")
@@ -87,6 +91,11 @@ def _table(result, query, page: int) -> None:
         column_config={
             amount: st.column_config.TextColumn(alignment="right"),
             refunded: st.column_config.TextColumn(alignment="right"),
+            # A translated status ("Zrealizowane") is longer than the English words the
+            # automatic width was measured on: as wide as its longest text on the page.
+            **({status: st.column_config.TextColumn(
+                width=min(260, 24 + 7 * max(map(len, [status, *table[status]]))))}
+               if current_language() != "en" else {}),
         },
     )
     selected = event.selection.rows if event else []
@@ -101,16 +110,20 @@ def _pager(result, page: int, pages: int) -> None:
     prev_col, page_col, next_col, caption_col = st.columns(
         [1, 1.1, 1, 5], vertical_alignment="bottom"
     )
-    prev_col.button("Previous", on_click=_go_to, args=(page - 1, pages), disabled=page <= 1,
+    prev_col.button(_("Previous"), on_click=_go_to, args=(page - 1, pages), disabled=page <= 1,
                     width="stretch")
     st.session_state["orders.page_input"] = page
-    page_col.number_input("Page", min_value=1, max_value=pages, step=1, key="orders.page_input",
+    page_col.number_input(_("Page"), min_value=1, max_value=pages, step=1, key="orders.page_input",
                           on_change=_on_page_input, args=(pages,))
-    next_col.button("Next", on_click=_go_to, args=(page + 1, pages), disabled=page >= pages,
+    next_col.button(_("Next"), on_click=_go_to, args=(page + 1, pages), disabled=page >= pages,
                     width="stretch")
     caption_col.caption(
-        f"{first:,}–{last:,} of {result.total:,} orders · page {page:,} of {pages:,}"
-        f" · captured {format_amount(result.total_amount)}"
+        # English keeps its one form (the screens read so before); the catalogues have all forms.
+        ngettext("{first}–{last} of {total} orders · page {page} of {pages} · captured {amount}",
+                 "{first}–{last} of {total} orders · page {page} of {pages} · captured {amount}",
+                 result.total).format(first=count(first), last=count(last),
+                                      total=count(result.total), page=count(page),
+                                      pages=count(pages), amount=money(result.total_amount))
     )
 
 
@@ -127,13 +140,14 @@ def order_list() -> None:
         return
     if result.page != page:
         if page > 1:
-            st.info(f"Page {page:,} is past the last page; showing page {result.page:,}.")
+            st.info(_("Page {page} is past the last page; showing page {shown}.").format(
+                page=count(page), shown=count(result.page)))
         page = result.page
     save_view(query, page)
     pages = page_count(result.total)
     if result.total == 0:
-        st.info("No orders match these filters and search." if query.is_filtered
-                else "There are no orders in your scope yet.")
+        st.info(_("No orders match these filters and search.") if query.is_filtered
+                else _("There are no orders in your scope yet."))
     else:
         _table(result, query, page)
     _pager(result, page, pages)

@@ -9,8 +9,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from core.db import format_moment
-from core.money import format_amount
+from core.i18n import N_
 from core.query import page_count
 from core.refunds import COLUMNS
 from ui import exporting
@@ -22,7 +21,8 @@ from ui.context import (
     require_user,
     show_error,
 )
-from ui.filters import filter_sidebar, load_view, show_notices
+from ui.filters import filter_sidebar, load_view, show_notices, shown_value
+from ui.i18n import _, count, money as format_amount, ngettext, when
 from ui.refund_view import (
     PAGE,
     VIEW,
@@ -37,7 +37,6 @@ from ui.refund_view import (
 )
 
 PAGE_SIZE = 15
-LABELS = {column.key: column.label for column in COLUMNS}
 
 user = require_user()
 settings = get_settings()
@@ -50,20 +49,22 @@ except Exception as exc:  # noqa: BLE001 - shown to the user by its kind, logged
     st.stop()
 
 arrived = arrived_here()
-view, _ = load_view(options)
+view, _page = load_view(options)
 query, page = load_refund_view(view, refunders, arrived)
 filter_sidebar(options, settings.tz, settings.tz_name, extra=own_filters(refunders),
                extra_filtered=bool(query.reasons or query.refunded_by or query.search),
                on_clear=clear_own_filters,
-               period_help="Inclusive dates of the refund, in the display time zone.")
+               period_help=N_("Inclusive dates of the refund, in the display time zone."))
+LABELS = {column.key: _(column.label) for column in COLUMNS}
 
 title_col, refresh_col = st.columns([6, 1.2], vertical_alignment="bottom")
-title_col.title("Refunds")
-if refresh_col.button("Refresh", icon=":material/refresh:", width="stretch",
-                      help="Re-read the database", key="refunds.refresh"):
+title_col.title(_("Refunds"))
+if refresh_col.button(_("Refresh"), icon=":material/refresh:", width="stretch",
+                      help=_("Re-read the database"), key="refunds.refresh"):
     refresh_data()
-st.caption(f"Data as of {data_as_of():%H:%M:%S} ({settings.tz_name}) · The period filters the "
-           "refund's date; the other filters apply to the refunded order.")
+st.caption(_("Data as of {time} ({zone}) · The period filters the refund's date; the other "
+             "filters apply to the refunded order.").format(time=f"{data_as_of():%H:%M:%S}",
+                                                            zone=settings.tz_name))
 
 search_sort_bar()
 show_notices()
@@ -81,10 +82,12 @@ def _table(result) -> None:
     """The page's rows; a click on one opens its order."""
     table = pd.DataFrame(
         [[getattr(row, column.key) for column in COLUMNS] for row in result.rows],
-        columns=[column.label for column in COLUMNS],
+        columns=[LABELS[column.key] for column in COLUMNS],
     ).astype(object).where(lambda f: f.notna(), "")
     table[LABELS["refunded_at"]] = table[LABELS["refunded_at"]].map(
-        lambda m: format_moment(m, "%d.%m.%Y %H:%M:%S"))
+        lambda m: when(m, seconds=True))
+    table[LABELS["reason"]] = [_(row.reason) if row.reason else "" for row in result.rows]
+    table[LABELS["status"]] = [shown_value(row.status) for row in result.rows]
     table[LABELS["amount"]] = [format_amount(row.amount) for row in result.rows]
     table[LABELS["order_id"]] = table[LABELS["order_id"]].astype(str)
     st.space("small")
@@ -104,16 +107,20 @@ def _pager(result, page: int, pages: int) -> None:
     last = min(page * PAGE_SIZE, result.total)
     prev_col, page_col, next_col, caption_col = st.columns(
         [1, 1.1, 1, 5], vertical_alignment="bottom")
-    prev_col.button("Previous", on_click=_go_to, args=(page - 1, pages), disabled=page <= 1,
+    prev_col.button(_("Previous"), on_click=_go_to, args=(page - 1, pages), disabled=page <= 1,
                     width="stretch", key="refunds.previous")
     st.session_state["refunds.page_input"] = page
-    page_col.number_input("Page", min_value=1, max_value=pages, step=1,
+    page_col.number_input(_("Page"), min_value=1, max_value=pages, step=1,
                           key="refunds.page_input", on_change=_on_page_input, args=(pages,))
-    next_col.button("Next", on_click=_go_to, args=(page + 1, pages), disabled=page >= pages,
+    next_col.button(_("Next"), on_click=_go_to, args=(page + 1, pages), disabled=page >= pages,
                     width="stretch", key="refunds.next")
     caption_col.caption(
-        f"{first:,}–{last:,} of {result.total:,} refunds · page {page:,} of {pages:,}"
-        f" · refunded {format_amount(result.total_amount)}")
+        # English keeps its one form (the screens read so before); the catalogues have all forms.
+        ngettext("{first}–{last} of {total} refunds · page {page} of {pages} · refunded {amount}",
+                 "{first}–{last} of {total} refunds · page {page} of {pages} · refunded {amount}",
+                 result.total).format(first=count(first), last=count(last),
+                                      total=count(result.total), page=count(page),
+                                      pages=count(pages), amount=format_amount(result.total_amount)))
 
 
 # A fragment, as the Orders list: a page turn, a row click or an export reruns the list alone.
@@ -127,13 +134,14 @@ def refund_list() -> None:
         return
     if result.page != page:
         if page > 1:
-            st.info(f"Page {page:,} is past the last page; showing page {result.page:,}.")
+            st.info(_("Page {page} is past the last page; showing page {shown}.").format(
+                page=count(page), shown=count(result.page)))
         page = result.page
     save_refund_view(query, page)
     pages = page_count(result.total)
     if result.total == 0:
-        st.info("No refunds match these filters and search." if query.is_filtered
-                else "There are no refunds in your scope yet.")
+        st.info(_("No refunds match these filters and search.") if query.is_filtered
+                else _("There are no refunds in your scope yet."))
     else:
         _table(result)
     _pager(result, page, pages)

@@ -23,6 +23,7 @@ from core.signin import session_still_valid
 from core.user_store import UserStore, open_users
 from core.users import Scope, User
 from ui.signin import SIGNED_IN_AT
+from ui.i18n import _, error_text
 from ui.text import as_text
 
 log = logging.getLogger("orderdesk")
@@ -77,10 +78,10 @@ def require_user(*, admin: bool = False) -> User:
     """The signed-in user, or stop the page: nothing of the app is shown before sign-in."""
     user = current_user()
     if user is None:  # app.py runs a page only after sign-in; a page file run on its own
-        st.info("Please sign in to see orders.")
+        st.info(_("Please sign in to see orders."))
         st.stop()
     if admin and not user.is_admin:
-        st.error("This page is for administrators.")
+        st.error(_("This page is for administrators."))
         st.stop()
     return user
 
@@ -88,10 +89,11 @@ def require_user(*, admin: bool = False) -> User:
 def show_error(exc: Exception) -> None:
     """A user-facing error as its message; anything else is a bug: logged, and a generic line."""
     if isinstance(exc, OrderdeskError):
-        st.error(as_text(exc))  # a message may quote a value from a URL, a file or the database
+        st.error(as_text(error_text(exc)))  # a message may quote a value from a URL, a file or the database
     else:
         log.exception("unexpected error", exc_info=exc)
-        st.error("Something went wrong on our side. It has been logged; please try again.")
+        st.error(_("Something went wrong on our side. It has been logged; "
+                   "please try again."))
 
 
 @st.cache_resource

@@ -36,23 +36,42 @@ from core.query import (
 )
 from core.db import ScopeOptions
 from core.status import CHANNELS, STATUSES
+from core.i18n import N_
+from ui.i18n import _, current_language, words
 from ui.text import as_text
 
 QUERY, PAGE, URL_WRITTEN, NOTICES = "view.query", "view.page", "view.url", "view.notices"
 PENDING = "view.pending"  # widget key -> a value the app set that no run has drawn yet
 
+# The values kept in session state are the English names; the box shows them translated.
 PRESETS = (
-    "Any time",
-    "Today",
-    "Last 7 days",
-    "Last 30 days",
-    "Last 90 days",
-    "This month",
-    "Last month",
-    "This year",
-    "Last 12 months",
-    "Custom",
+    N_("Any time"),
+    N_("Today"),
+    N_("Last 7 days"),
+    N_("Last 30 days"),
+    N_("Last 90 days"),
+    N_("This month"),
+    N_("Last month"),
+    N_("This year"),
+    N_("Last 12 months"),
+    N_("Custom"),
 )
+# Data values (statuses, channels) are stored and filtered by their English keys, shown translated.
+VALUE_NAMES = {"Pending": N_("Pending"), "Completed": N_("Completed"), "Cancel": N_("Cancel"),
+               "Return": N_("Return"), "online": N_("online"), "offline": N_("offline")}
+
+
+def shown_value(value: object, t=None) -> str:
+    """A status or a channel in the session's language, or that of ``t`` (any other value as
+    it is)."""
+    t = t or _
+    return t(VALUE_NAMES[value]) if value in VALUE_NAMES else str(value)
+
+
+def value_names():
+    """``shown_value`` bound to the session's language now (a widget's ``format_func``)."""
+    t = words()
+    return lambda value: shown_value(value, t)
 
 # widget key → (OrderQuery field, widget value → field value, field value → widget value)
 _FIELDS = {
@@ -109,6 +128,20 @@ def _push(key: str, value) -> None:
     """Set a widget's value from the app; it stays pending until a run has drawn the widget."""
     st.session_state[key] = value
     _pending()[key] = value
+
+
+# The widgets whose options are shown in the session's language (``format_func``).
+RELABELLED = ("filters.preset", "filters.status", "filters.channel", "orders.sort",
+              "refunds.sort", "refunds.reason")
+
+
+def relabel_widgets() -> None:
+    """After a change of language: send these widgets' values to the browser again. A widget
+    with a key keeps its identity when its options' labels change, and the browser went on
+    showing the old label ("Order date" in a Polish sort box) until the value was sent anew."""
+    for key in RELABELLED:
+        if key in st.session_state:
+            _push(key, st.session_state[key])
 
 
 def _forget_widgets(keys: tuple[str, ...] = _WIDGETS) -> None:
@@ -171,9 +204,16 @@ def save_view(query: OrderQuery, page: int, *, own: dict | None = None,
 def show_notices() -> None:
     # The messages quote what the URL or a widget held: shown as text, never as markup.
     for message in st.session_state.pop(NOTICES, []) or []:
-        st.warning(as_text(message))
+        st.warning(as_text(_shown_notice(message)))
     if error := st.session_state.pop("view.error", None):
-        st.error(as_text(error))
+        st.error(as_text(_shown_notice(error)))
+
+
+def _shown_notice(message) -> str:
+    """A notice (an ``OrderdeskError`` or its text) in the session's language."""
+    from ui.i18n import error_text
+
+    return error_text(message) if hasattr(message, "translated") else _(str(message))
 
 
 def _init_widget(key: str, value) -> None:
@@ -209,7 +249,7 @@ def _apply_widgets() -> None:
     try:
         st.session_state[QUERY] = query.with_changes(**changes)
     except InvalidQuery as exc:
-        st.session_state["view.error"] = str(exc)
+        st.session_state["view.error"] = exc
         return
     st.session_state[PAGE] = 1
 
@@ -244,39 +284,41 @@ def set_view(query: OrderQuery) -> None:
 
 def filter_sidebar(options: ScopeOptions, tz, tz_name: str, *, extra=None,
                    extra_filtered: bool = False, on_clear=None,
-                   period_help: str = "Inclusive dates in the display time zone.") -> None:
+                   period_help: str = N_("Inclusive dates in the display time zone.")) -> None:
     """The sidebar filters: Period, Status, Channel, Legal entity, Region, Store; a page's own
     filters (``extra()``, drawn after Store), which "Clear filters" clears too (``on_clear``)."""
     query: OrderQuery = st.session_state[QUERY]
     period = tuple(d for d in (query.start, query.end) if d)
     _init_widget("filters.period", period)
     _init_widget("filters.preset", _matching_preset(period, tz))
-    for key, (field, _, to_widget) in _FIELDS.items():
+    for key, (field, _parse, to_widget) in _FIELDS.items():
         if key.startswith("filters."):
             _init_widget(key, to_widget(getattr(query, field)))
     store_names = dict(options.stores)
 
     def choose(label: str, choices, key: str, placeholder: str, **more) -> None:
-        _draw(st.multiselect, label, key, "default",
+        _draw(st.multiselect, _(label), key, "default",
               lambda chosen: [value for value in chosen if value in choices],
-              options=choices, on_change=_apply_widgets, placeholder=placeholder, **more)
+              options=choices, on_change=_apply_widgets, placeholder=_(placeholder), **more)
 
     with st.sidebar:
-        st.subheader("Filters")
-        _draw(st.selectbox, "Quick period", "filters.preset", "index", PRESETS.index,
-              options=PRESETS, on_change=_on_preset_change, args=(tz,))
-        _draw(st.date_input, "Period", "filters.period", "value", tuple, format="DD.MM.YYYY",
-              on_change=_on_period_change, help=period_help)
-        st.caption(f"Time zone: {as_text(tz_name)}")
-        choose("Status", STATUSES, "filters.status", "Any status")
-        choose("Channel", CHANNELS, "filters.channel", "Any channel")
-        choose("Legal entity", options.legal_entities, "filters.le", "Any legal entity")
-        choose("Region", options.regions, "filters.region", "Any region")
-        choose("Store", list(store_names), "filters.store", "Any store",
+        st.subheader(_("Filters"))
+        _draw(st.selectbox, _("Quick period"), "filters.preset", "index", PRESETS.index,
+              options=PRESETS, format_func=words(), on_change=_on_preset_change, args=(tz,))
+        _draw(st.date_input, _("Period"), "filters.period", "value", tuple, format="DD.MM.YYYY",
+              on_change=_on_period_change, help=_(period_help))
+        st.caption(_("Time zone: {zone}").format(zone=as_text(tz_name)))
+        choose(N_("Status"), STATUSES, "filters.status", N_("Any status"),
+               format_func=value_names())
+        choose(N_("Channel"), CHANNELS, "filters.channel", N_("Any channel"),
+               format_func=value_names())
+        choose(N_("Legal entity"), options.legal_entities, "filters.le", N_("Any legal entity"))
+        choose(N_("Region"), options.regions, "filters.region", N_("Any region"))
+        choose(N_("Store"), list(store_names), "filters.store", N_("Any store"),
                format_func=lambda sid: f"{store_names.get(sid, sid)} ({sid})")
         if extra is not None:
             extra()
-        st.button("Clear filters", on_click=_clear_filters, args=(on_clear,),
+        st.button(_("Clear filters"), on_click=_clear_filters, args=(on_clear,),
                   disabled=not (query.is_filtered or extra_filtered), width="stretch")
 
 
@@ -293,15 +335,17 @@ def _matching_preset(period: tuple, tz) -> str:
 def search_sort_bar() -> None:
     """Search, Sort by and Descending, laid out in one row of the Orders page."""
     query: OrderQuery = st.session_state[QUERY]
-    for key, (field, _, to_widget) in _FIELDS.items():
+    for key, (field, _parse, to_widget) in _FIELDS.items():
         if key.startswith("orders."):
             _init_widget(key, to_widget(getattr(query, field)))
-    search_col, sort_col, desc_col = st.columns([5, 3, 1.4], vertical_alignment="bottom")
+    # "По убыванию" needs more room than "Descending".
+    search_col, sort_col, desc_col = st.columns(
+        [5, 3, 1.4] if current_language() == "en" else [4.4, 3, 2], vertical_alignment="bottom")
     with search_col:
-        _draw(st.text_input, "Search", "orders.search", "value", str, on_change=_apply_widgets,
-              placeholder="Order ID, email or phone", max_chars=200)
+        _draw(st.text_input, _("Search"), "orders.search", "value", str,
+              on_change=_apply_widgets, placeholder=_("Order ID, email or phone"), max_chars=200)
     with sort_col:
-        _draw(st.selectbox, "Sort by", "orders.sort", "index", list(SORT_LABELS).index,
-              options=list(SORT_LABELS), on_change=_apply_widgets)
+        _draw(st.selectbox, _("Sort by"), "orders.sort", "index", list(SORT_LABELS).index,
+              options=list(SORT_LABELS), format_func=words(), on_change=_apply_widgets)
     with desc_col:
-        _draw(st.toggle, "Descending", "orders.desc", "value", bool, on_change=_apply_widgets)
+        _draw(st.toggle, _("Descending"), "orders.desc", "value", bool, on_change=_apply_widgets)

@@ -21,6 +21,7 @@ from core.refunds import (
     from_url_params,
     to_url_params,
 )
+from core.i18n import N_
 from core.users import Scope
 from ui.context import get_database, get_settings
 from ui.filters import (
@@ -32,6 +33,7 @@ from ui.filters import (
     _pending,
     save_view,
 )
+from ui.i18n import _, current_language, words
 
 VIEW, PAGE, URL_WRITTEN = "refunds.view", "refunds.page", "refunds.url"
 DRAWN_ON = "refunds.drawn_on"
@@ -86,7 +88,7 @@ def save_refund_view(query: RefundQuery, page: int) -> None:
 def _apply_widgets() -> None:
     query = st.session_state[VIEW]
     changes = {field: to_field(st.session_state[key])
-               for key, (field, to_field, _) in _FIELDS.items() if key in st.session_state}
+               for key, (field, to_field, _back) in _FIELDS.items() if key in st.session_state}
     st.session_state[VIEW] = query.with_changes(**changes)
     st.session_state[PAGE] = 1
 
@@ -100,7 +102,7 @@ def clear_own_filters() -> None:
 
 
 def _init(query: RefundQuery, prefix: str) -> None:
-    for key, (field, _, to_widget) in _FIELDS.items():
+    for key, (field, _parse, to_widget) in _FIELDS.items():
         if key.startswith(prefix):
             _init_widget(key, to_widget(getattr(query, field)))
 
@@ -113,12 +115,15 @@ def own_filters(refunders: tuple[str, ...]):
         _init(query, "refunds.reason")
         _init(query, "refunds.by")
         for label, key, choices, placeholder in (
-            ("Reason", "refunds.reason", REGISTER_REASONS, "Any reason"),
-            ("Refunded by", "refunds.by", refunders, "Anyone"),
+            (N_("Reason"), "refunds.reason", REGISTER_REASONS, N_("Any reason")),
+            (N_("Refunded by"), "refunds.by", refunders, N_("Anyone")),
         ):
-            _draw(st.multiselect, label, key, "default",
+            # Reasons are kept in English, shown in the user's language; user names as they are.
+            shown = words() if key == "refunds.reason" else str
+            _draw(st.multiselect, _(label), key, "default",
                   lambda chosen, choices=choices: [v for v in chosen if v in choices],
-                  options=list(choices), on_change=_apply_widgets, placeholder=placeholder)
+                  options=list(choices), on_change=_apply_widgets, placeholder=_(placeholder),
+                  format_func=shown)
 
     return draw
 
@@ -128,15 +133,18 @@ def search_sort_bar() -> None:
     query: RefundQuery = st.session_state[VIEW]
     for key in ("refunds.search", "refunds.sort", "refunds.desc"):
         _init(query, key)
-    search_col, sort_col, desc_col = st.columns([5, 3, 1.4], vertical_alignment="bottom")
+    # "По убыванию" needs more room than "Descending".
+    search_col, sort_col, desc_col = st.columns(
+        [5, 3, 1.4] if current_language() == "en" else [4.4, 3, 2], vertical_alignment="bottom")
     with search_col:
-        _draw(st.text_input, "Search", "refunds.search", "value", str, on_change=_apply_widgets,
-              placeholder="Order ID, refund ID, email or phone", max_chars=200)
+        _draw(st.text_input, _("Search"), "refunds.search", "value", str,
+              on_change=_apply_widgets, placeholder=_("Order ID, refund ID, email or phone"),
+              max_chars=200)
     with sort_col:
-        _draw(st.selectbox, "Sort by", "refunds.sort", "index", list(SORT_LABELS).index,
-              options=list(SORT_LABELS), on_change=_apply_widgets)
+        _draw(st.selectbox, _("Sort by"), "refunds.sort", "index", list(SORT_LABELS).index,
+              options=list(SORT_LABELS), format_func=words(), on_change=_apply_widgets)
     with desc_col:
-        _draw(st.toggle, "Descending", "refunds.desc", "value", bool, on_change=_apply_widgets)
+        _draw(st.toggle, _("Descending"), "refunds.desc", "value", bool, on_change=_apply_widgets)
 
 
 # -- cached reads, keyed by scope like ui.context's -------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.errors import ImportRejected
+from core.i18n import format_count, translator
 
 TABLES = ("stores", "orders", "order_items", "order_events")
 
@@ -46,25 +47,31 @@ class ImportReport:
     refund_events: int = 0
     cancel_events: int = 0
 
-    def lines(self) -> list[str]:
-        out = [f"Imported {', '.join(self.files)}:"]
+    def lines(self, lang: str | None = None) -> list[str]:
+        """The report's lines, in English or in ``lang`` (``core.i18n.LANGUAGES``); the tables'
+        names are the file kinds' and stay as they are."""
+        t = translator(lang)
+
+        def n(count: int) -> str:
+            return f"{format_count(count, lang):>9}"
+
+        out = [t("Imported {files}:").format(files=", ".join(self.files))]
         for table in TABLES[:3]:
-            out.append(
-                f"  {table:<12} {self.added[table]:>9,} added  {self.updated[table]:>9,} updated"
-                f"  {self.unchanged[table]:>9,} unchanged"
-            )
-        out.append(
-            f"  {'order_events':<12} {self.added['order_events']:>9,} added "
-            f"({_plural(self.refund_events, 'refund')}, {_plural(self.cancel_events, 'cancel')})"
-        )
+            out.append(f"  {table:<12} " + t("{added} added  {updated} updated  {unchanged} "
+                                             "unchanged").format(
+                added=n(self.added[table]), updated=n(self.updated[table]),
+                unchanged=n(self.unchanged[table])))
+        events = t("{added} added ({refunds}, {cancels})").format(
+            added=n(self.added["order_events"]),
+            refunds=t.ngettext("{count} refund", "{count} refunds", self.refund_events).format(
+                count=format_count(self.refund_events, lang)),
+            cancels=t.ngettext("{count} cancel", "{count} cancels", self.cancel_events).format(
+                count=format_count(self.cancel_events, lang)))
+        out.append(f"  {'order_events':<12} {events}")
         return out
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def rejected(problems: list[ImportProblem], files: Sequence[str],

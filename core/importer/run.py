@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from core.i18n import N_
 from core.db.importing.checks import run_checks
 from core.db.importing.files import StagedFile
 from core.db.importing.frame import import_saved, mark_import
@@ -73,7 +74,7 @@ def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tup
     batch = str(uuid.uuid4())
     now = utc_now()
     with import_transaction(database, reader, scratch) as session:
-        step(0.4, "Checking every row")
+        step(0.4, N_("Checking every row"))
         stage_files(session.checks, staged, now)
         session.load()  # the database's rows of the imported orders, locked until the commit
         stage_refunded(session.checks)
@@ -83,7 +84,7 @@ def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tup
                         for kind, row, column, reason in found]
             columns = [(staged[kind].name, COLUMNS[kind]) for kind in KINDS if kind in staged]
             raise rejected(problems, list(names), columns)
-        step(0.7, "Writing")
+        step(0.7, N_("Writing"))
         plan(session.checks, report)
         session.publish()
         apply(session.target, report, staged["orders"].name if "orders" in staged else None, now)
@@ -93,5 +94,5 @@ def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tup
             "The import was not saved: the database changed at the same time. Nothing was "
             "written; try again."
         )
-    step(1.0, "Done")
+    step(1.0, N_("Done"))
     return report

@@ -469,3 +469,29 @@ def test_on_postgresql_an_import_runs_while_another_process_reads(loaded_db, tmp
         holder.wait()
     # The reader's snapshot kept its moment; its next read (a Refresh) sees the import.
     assert out.split() == ["2", "2", "3"]
+
+
+# --- a user's language ----------------------------------------------------------------------------
+
+def test_users_language_is_set_listed_kept_and_checked(users_env, monkeypatch, capsys):
+    stdin(monkeypatch, "password-1\n")
+    assert main(["users", "add", "ola", "--role", "viewer", "--language", "pl"]) == 0
+    stdin(monkeypatch, "password-1\n")
+    assert main(["users", "add", "ed", "--role", "admin"]) == 0
+    assert {name: user.language for name, user in stored_users().items()} == {"ola": "pl",
+                                                                              "ed": "en"}
+    before = stored_users()["ola"].sessions_valid_from
+    assert main(["users", "set", "ola", "--language", "ru"]) == 0
+    ola = stored_users()["ola"]
+    assert ola.language == "ru" and ola.sessions_valid_from == before  # no sign-out
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["USERNAME", "NAME", "ROLE", "LANGUAGE", "SCOPE"]
+    assert lines[1].split()[:4] == ["ed", "ed", "admin", "en"]
+    assert lines[2].split()[:4] == ["ola", "ola", "viewer", "ru"]
+    with pytest.raises(SystemExit) as refused:
+        main(["users", "set", "ola", "--language", "de"])
+    assert refused.value.code == 2
+    assert "Unknown language 'de': choose one of en, pl, ro, ru." in capsys.readouterr().err
+    assert stored_users()["ola"].language == "ru"

@@ -11,9 +11,12 @@ from core.db.postgres import summary
 from core.db.schema import check_constraints, sql_list
 from core.money import MAX_AMOUNT
 from core.status import Action
+from core.i18n import LANGUAGES
 from core.users import ROLES
 
-SCHEMA_VERSION = 3  # of the PostgreSQL schema (2: reason codes, 3: month, store-trigram indexes)
+# Of the PostgreSQL schema (2: reason codes; 3: the month and store-trigram indexes; 4: the users'
+# language); the DuckDB file counts its own.
+SCHEMA_VERSION = 4
 # The advisory lock every process takes to create or upgrade the schema (any fixed number).
 SCHEMA_LOCK = 7_201_101
 
@@ -102,6 +105,9 @@ CREATE TABLE IF NOT EXISTS users (
     stores              VARCHAR[] NOT NULL DEFAULT '{{}}',
     sessions_valid_from TIMESTAMPTZ
 );
+-- Added in schema 4: the user's language (core.i18n.LANGUAGES).
+ALTER TABLE users ADD COLUMN IF NOT EXISTS language VARCHAR NOT NULL DEFAULT 'en'
+    CHECK (language IN {sql_list(LANGUAGES)});
 
 CREATE TABLE IF NOT EXISTS users_version (
     id      INTEGER PRIMARY KEY CHECK (id = 1),

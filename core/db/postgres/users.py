@@ -22,12 +22,13 @@ from core.users import (User, changed_user, check_changes, new_user, no_such_use
                         user_exists)
 
 _COLUMNS = ("username, name, email, password_hash, role, legal_entities, stores, "
-            "sessions_valid_from")
+            "sessions_valid_from, language")
 _SELECT_USERS = f"SELECT {_COLUMNS} FROM users ORDER BY username"
 _SELECT_FOR_UPDATE = f"SELECT {_COLUMNS} FROM users WHERE username = ? FOR UPDATE"
-_INSERT = f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT = f"INSERT INTO users ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _UPDATE = ("UPDATE users SET name = ?, email = ?, password_hash = ?, role = ?, "
-           "legal_entities = ?, stores = ?, sessions_valid_from = ? WHERE username = ?")
+           "legal_entities = ?, stores = ?, sessions_valid_from = ?, language = ? "
+           "WHERE username = ?")
 _VERSION = "SELECT version FROM users_version WHERE id = 1"
 _BUMP = "UPDATE users_version SET version = version + 1 WHERE id = 1"
 
@@ -38,12 +39,13 @@ def _user(row) -> User:
         valid_from = valid_from.replace(tzinfo=timezone.utc)
     return User(username=row[0], name=row[1], email=row[2], password_hash=row[3], role=row[4],
                 legal_entities=tuple(row[5] or ()), stores=tuple(row[6] or ()),
-                sessions_valid_from=valid_from)
+                sessions_valid_from=valid_from, language=row[8] or "en")
 
 
 def _params(user: User) -> list:
     return [user.username, user.name, user.email, user.password_hash, user.role,
-            list(user.legal_entities), list(user.stores), user.sessions_valid_from]
+            list(user.legal_entities), list(user.stores), user.sessions_valid_from,
+            user.language]
 
 
 class DatabaseUsers:
