@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from core.db.postgres import summary
 from core.db.schema import check_constraints, sql_list
+from core.i18n import LANGUAGES
 from core.money import MAX_AMOUNT
 from core.status import Action
-from core.i18n import LANGUAGES
 from core.users import ROLES
 
 # Of the PostgreSQL schema (2: reason codes; 3: the month and store-trigram indexes; 4: the users'
