@@ -20,7 +20,8 @@ from core.db.refunds import fetch_event_reasons
 from core.errors import OrderdeskError, OrderNotFound
 from core.i18n import N_
 from core.status import Status, is_partially_refunded
-from ui.context import get_settings, get_database, refresh_data, require_user, show_error
+from ui.context import (OPENED_FROM, get_settings, get_database, refresh_data, require_user,
+                        show_error)
 from ui.filters import shown_value
 from ui.i18n import _, money as format_amount, pgettext, when, words
 from ui.text import as_text
@@ -38,7 +39,11 @@ def _open_order() -> None:
 
 order_id = st.query_params.get("id", "")
 back_col, lookup_col = st.columns([1, 3], vertical_alignment="bottom")
-if back_col.button(_("Back to orders"), icon=":material/arrow_back:"):
+# Back to the list the order was opened from: the Refunds register, or the Orders list.
+if st.session_state.get(OPENED_FROM) == "refunds":
+    if back_col.button(_("Back to refunds"), icon=":material/arrow_back:"):
+        st.switch_page("screens/refunds.py")
+elif back_col.button(_("Back to orders"), icon=":material/arrow_back:"):
     st.switch_page("screens/orders.py")
 lookup_col.text_input(_("Order ID"), key="order.lookup", on_change=_open_order,
                       placeholder=_("Type an order ID and press Enter"), max_chars=30)

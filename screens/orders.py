@@ -11,6 +11,7 @@ from core.query import PAGE_SIZE, page_count
 from core.status import is_partially_refunded
 from ui import exporting
 from ui.context import (
+    OPENED_FROM,
     data_as_of,
     fetch_page,
     fetch_scope_options,
@@ -100,6 +101,7 @@ def _table(result, query, page: int) -> None:
     )
     selected = event.selection.rows if event else []
     if selected:
+        st.session_state.pop(OPENED_FROM, None)
         st.switch_page("screens/order.py",
                        query_params={"id": str(result.rows[selected[0]].order_id)})
 

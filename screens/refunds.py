@@ -14,6 +14,7 @@ from core.query import page_count
 from core.refunds import COLUMNS
 from ui import exporting
 from ui.context import (
+    OPENED_FROM,
     data_as_of,
     fetch_scope_options,
     get_settings,
@@ -98,6 +99,7 @@ def _table(result) -> None:
     )
     selected = event.selection.rows if event else []
     if selected:
+        st.session_state[OPENED_FROM] = "refunds"
         st.switch_page("screens/order.py",
                        query_params={"id": str(result.rows[selected[0]].order_id)})
 

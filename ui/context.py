@@ -29,6 +29,8 @@ from ui.text import as_text
 log = logging.getLogger("orderdesk")
 
 AUTH_KEYS = ("authentication_status", "username", "name", "roles")
+# The list the Order page was opened from ("refunds": the Refunds register; else the Orders list).
+OPENED_FROM = "order.opened_from"
 
 
 @st.cache_resource

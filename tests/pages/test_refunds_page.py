@@ -165,6 +165,23 @@ def test_row_click_opens_the_order(app_env):
     at.session_state["refunds.table"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     assert at.title[0].value == f"Order {first['order_id']}"
+    # The way back leads to the register it came from, not to the Orders list.
+    assert "Back to orders" not in [b.label for b in at.button]
+    next(b for b in at.button if b.label == "Back to refunds").click().run()
+    assert at.title[0].value == "Refunds"
+
+
+def test_an_order_opened_from_the_orders_list_goes_back_to_it(app_env):
+    at = open_refunds("admin")
+    at.session_state["refunds.table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    at.switch_page("screens/orders.py").run()
+    at.session_state["orders.table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert at.title[0].value.startswith("Order ")
+    assert "Back to refunds" not in [b.label for b in at.button]
+    next(b for b in at.button if b.label == "Back to orders").click().run()
+    assert at.title[0].value == "Orders"
 
 
 def test_export_reads_back_with_the_rows_and_the_info_sheet(app_env):
