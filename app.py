@@ -13,11 +13,12 @@ import streamlit_authenticator as stauth
 
 from core import signin
 from core.errors import DataUnavailable, OrderdeskError, UsersFileError
-from core.i18n import N_, normal_language
+from core.i18n import N_, Message, normal_language
 from core.users import ROLES, authenticator_credentials
 from ui.context import current_user, get_settings, get_users
 from ui.filters import relabel_widgets
-from ui.i18n import LANGUAGE, _, adopt_language, choice_key, forget_language, language_names
+from ui.i18n import (LANGUAGE, _, adopt_language, browser_language, choice_key, forget_language,
+                     language_names, words)
 from ui.text import as_text
 from ui.signin import (NOTICE, RESTORED, SIGNED_IN_AT, WRONG_CREDENTIALS, build_authenticator,
                        request_client)
@@ -64,13 +65,17 @@ def _on_logout(details: dict) -> None:
 
 def _sign_in_form() -> None:
     """The only thing a signed-out visitor gets, whatever page the URL names."""
+    st.session_state[LANGUAGE] = browser_language()  # nobody is known yet: the browser's
     _left, middle, _right = st.columns([1, 1.3, 1])
     with middle:
         st.title("orderdesk")
-        st.caption("Orders desk of the merchant cabinet. Sign in to continue.")
-        authenticator.login(location="main")
+        st.caption(_("Orders desk of the merchant cabinet. Sign in to continue."))
+        authenticator.login(location="main", fields={
+            "Form name": _("Login"), "Username": _("Username"), "Password": _("Password"),
+            "Login": _("Login")})
         if st.session_state.get("authentication_status") is False:
-            st.error(st.session_state.get(NOTICE) or WRONG_CREDENTIALS)
+            notice = st.session_state.get(NOTICE) or WRONG_CREDENTIALS
+            st.error(notice.translated(words()) if isinstance(notice, Message) else _(notice))
 
 
 # Session-state key prefixes of what a user looks at (widget keys are "<page>.<name>").

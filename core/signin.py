@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 import bcrypt
 import jwt
 
+from core.i18n import N_, Message
 from core.users import User, check_password
 
 log = logging.getLogger("orderdesk")
@@ -116,7 +117,9 @@ class SignInThrottle(ThrottleLimits):
 def throttle_message(seconds: float) -> str:
     """The same words for every username, known or not."""
     minutes = max(1, math.ceil(seconds / 60))
-    return f"Too many attempts, try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    if minutes == 1:
+        return Message(N_("Too many attempts, try again in {minutes} minute."), minutes=minutes)
+    return Message(N_("Too many attempts, try again in {minutes} minutes."), minutes=minutes)
 
 
 # --- the password check ----------------------------------------------------------------------------

@@ -24,6 +24,13 @@ def current_language() -> str:
     return normal_language(st.session_state.get(LANGUAGE))
 
 
+def browser_language() -> str:
+    """The language of the visitor's browser when orderdesk speaks it (``pl-PL`` → ``pl``), else
+    English: the sign-in form's, before anybody is known."""
+    locale = getattr(st.context, "locale", None) or ""
+    return normal_language(locale.split("-")[0].split("_")[0].lower())
+
+
 def _(message: str) -> str:
     """``message`` in the session's language."""
     return i18n.translator(current_language())(message)

@@ -24,6 +24,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from core import signin
+from core.i18n import N_
 from core.settings import Settings
 from core.user_store import open_throttle
 from core.users import User
@@ -31,7 +32,7 @@ from core.users import User
 SIGNED_IN_AT = "signin.at"  # Unix time of this session's sign-in
 NOTICE = "signin.notice"  # the message under the form after a refused attempt
 RESTORED = "signin.restored"  # set by a run that signed in from the browser's cookie
-WRONG_CREDENTIALS = "Username or password is incorrect."
+WRONG_CREDENTIALS = N_("Username or password is incorrect.")
 
 
 @st.cache_resource

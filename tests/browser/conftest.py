@@ -70,6 +70,7 @@ def browser_context_args(browser_context_args):
         "viewport": {"width": 1280, "height": 800},
         "accept_downloads": True,
         "timezone_id": "Europe/Warsaw",
+        "locale": "en-US",  # the sign-in form speaks the browser's language: pinned to English
     }
 
 

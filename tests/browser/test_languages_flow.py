@@ -58,3 +58,28 @@ def test_orders_and_order_pages_in_polish_and_russian(page: Page, server, oracle
     # Back to English for the next sign-in of the module's admin.
     _choose_language(page, "en", t("Language"))
     expect(heading(page, "Overview")).to_be_visible(timeout=15_000)
+
+
+def test_the_sign_in_form_speaks_the_browsers_language(browser, browser_context_args, server):
+    """Before anybody is known the form follows the browser (pl-PL); once signed in, the desk
+    speaks the user's own language (the admin's is English)."""
+    context = browser.new_context(**{**browser_context_args, "locale": "pl-PL"})
+    page = context.new_page()
+    try:
+        t = translator("pl")
+        page.goto(server.url)
+        expect(page.get_by_text(t("Orders desk of the merchant cabinet. Sign in to continue."))
+               ).to_be_visible(timeout=20_000)
+        page.get_by_role("textbox", name=t("Username")).fill("admin")
+        page.get_by_role("textbox", name=t("Password")).fill("wrong-password")
+        page.wait_for_timeout(500)  # let the form register both values before the click
+        page.get_by_role("button", name=t("Login")).click()
+        expect(page.get_by_text(t("Username or password is incorrect."))).to_be_visible(
+            timeout=20_000)
+        screenshot(page, "signin-pl")
+        page.get_by_role("textbox", name=t("Password")).fill(server.password("admin"))
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name=t("Login")).click()
+        expect(heading(page, "Orders")).to_be_visible(timeout=20_000)
+    finally:
+        context.close()
