@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from core.columns import BY_KEY, PAGE_COLUMNS
-from core.query import PAGE_SIZE, page_count
+from core.query import page_count
 from core.status import is_partially_refunded
 from ui import exporting
+from ui.pager import pager, shown_rows
 from ui.context import (
     OPENED_FROM,
     data_as_of,
@@ -46,14 +47,6 @@ st.caption(_("Data as of {time} ({zone})").format(time=f"{data_as_of():%H:%M:%S}
 
 search_sort_bar()
 show_notices()
-
-
-def _go_to(target: int, pages: int) -> None:
-    st.session_state[PAGE] = min(max(1, target), pages)
-
-
-def _on_page_input(pages: int) -> None:
-    _go_to(int(st.session_state["orders.page_input"]), pages)
 
 
 def _table(result, query, page: int) -> None:
@@ -107,26 +100,14 @@ def _table(result, query, page: int) -> None:
 
 
 def _pager(result, page: int, pages: int) -> None:
-    first = (page - 1) * PAGE_SIZE + 1 if result.total else 0
-    last = min(page * PAGE_SIZE, result.total)
-    prev_col, page_col, next_col, caption_col = st.columns(
-        [1, 1.1, 1, 5], vertical_alignment="bottom"
-    )
-    prev_col.button(_("Previous"), on_click=_go_to, args=(page - 1, pages), disabled=page <= 1,
-                    width="stretch")
-    st.session_state["orders.page_input"] = page
-    page_col.number_input(_("Page"), min_value=1, max_value=pages, step=1, key="orders.page_input",
-                          on_change=_on_page_input, args=(pages,))
-    next_col.button(_("Next"), on_click=_go_to, args=(page + 1, pages), disabled=page >= pages,
-                    width="stretch")
-    caption_col.caption(
+    first, last = shown_rows(result.total, page)
+    pager(PAGE, page, pages, input_key="orders.page_input", caption=(
         # English keeps its one form (the screens read so before); the catalogues have all forms.
         ngettext("{first}–{last} of {total} orders · page {page} of {pages} · captured {amount}",
                  "{first}–{last} of {total} orders · page {page} of {pages} · captured {amount}",
                  result.total).format(first=count(first), last=count(last),
                                       total=count(result.total), page=count(page),
-                                      pages=count(pages), amount=money(result.total_amount))
-    )
+                                      pages=count(pages), amount=money(result.total_amount))))
 
 
 # A fragment: turning a page, clicking a row or exporting reruns the list alone, not the sidebar

@@ -13,6 +13,7 @@ from core.i18n import N_
 from core.query import page_count
 from core.refunds import COLUMNS
 from ui import exporting
+from ui.pager import pager, shown_rows
 from ui.context import (
     OPENED_FROM,
     data_as_of,
@@ -36,8 +37,6 @@ from ui.refund_view import (
     save_refund_view,
     search_sort_bar,
 )
-
-PAGE_SIZE = 15
 
 user = require_user()
 settings = get_settings()
@@ -71,14 +70,6 @@ search_sort_bar()
 show_notices()
 
 
-def _go_to(target: int, pages: int) -> None:
-    st.session_state[PAGE] = min(max(1, target), pages)
-
-
-def _on_page_input(pages: int) -> None:
-    _go_to(int(st.session_state["refunds.page_input"]), pages)
-
-
 def _table(result) -> None:
     """The page's rows; a click on one opens its order."""
     table = pd.DataFrame(
@@ -105,24 +96,18 @@ def _table(result) -> None:
 
 
 def _pager(result, page: int, pages: int) -> None:
-    first = (page - 1) * PAGE_SIZE + 1 if result.total else 0
-    last = min(page * PAGE_SIZE, result.total)
-    prev_col, page_col, next_col, caption_col = st.columns(
-        [1, 1.1, 1, 5], vertical_alignment="bottom")
-    prev_col.button(_("Previous"), on_click=_go_to, args=(page - 1, pages), disabled=page <= 1,
-                    width="stretch", key="refunds.previous")
-    st.session_state["refunds.page_input"] = page
-    page_col.number_input(_("Page"), min_value=1, max_value=pages, step=1,
-                          key="refunds.page_input", on_change=_on_page_input, args=(pages,))
-    next_col.button(_("Next"), on_click=_go_to, args=(page + 1, pages), disabled=page >= pages,
-                    width="stretch", key="refunds.next")
-    caption_col.caption(
-        # English keeps its one form (the screens read so before); the catalogues have all forms.
-        ngettext("{first}–{last} of {total} refunds · page {page} of {pages} · refunded {amount}",
-                 "{first}–{last} of {total} refunds · page {page} of {pages} · refunded {amount}",
-                 result.total).format(first=count(first), last=count(last),
-                                      total=count(result.total), page=count(page),
-                                      pages=count(pages), amount=format_amount(result.total_amount)))
+    first, last = shown_rows(result.total, page)
+    pager(PAGE, page, pages, input_key="refunds.page_input",
+          button_keys=("refunds.previous", "refunds.next"), caption=(
+              # English keeps its one form (as the Orders list); the catalogues have all forms.
+              ngettext("{first}–{last} of {total} refunds · page {page} of {pages} · refunded "
+                       "{amount}",
+                       "{first}–{last} of {total} refunds · page {page} of {pages} · refunded "
+                       "{amount}",
+                       result.total).format(first=count(first), last=count(last),
+                                            total=count(result.total), page=count(page),
+                                            pages=count(pages),
+                                            amount=format_amount(result.total_amount))))
 
 
 # A fragment, as the Orders list: a page turn, a row click or an export reruns the list alone.
