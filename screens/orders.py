@@ -10,7 +10,7 @@ from core.columns import BY_KEY, PAGE_COLUMNS
 from core.query import page_count
 from core.status import is_partially_refunded
 from ui import exporting
-from ui.pager import pager, shown_rows
+from ui.pager import pager, shown_page, shown_rows
 from ui.context import (
     OPENED_FROM,
     data_as_of,
@@ -121,11 +121,7 @@ def order_list() -> None:
     except Exception as exc:  # noqa: BLE001 - shown to the user by its kind, logged when a bug
         show_error(exc)
         return
-    if result.page != page:
-        if page > 1:
-            st.info(_("Page {page} is past the last page; showing page {shown}.").format(
-                page=count(page), shown=count(result.page)))
-        page = result.page
+    page = shown_page(page, result.page)
     save_view(query, page)
     pages = page_count(result.total)
     if result.total == 0:

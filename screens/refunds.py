@@ -13,7 +13,7 @@ from core.i18n import N_
 from core.query import page_count
 from core.refunds import COLUMNS
 from ui import exporting
-from ui.pager import pager, shown_rows
+from ui.pager import pager, shown_page, shown_rows
 from ui.context import (
     OPENED_FROM,
     data_as_of,
@@ -119,11 +119,7 @@ def refund_list() -> None:
     except Exception as exc:  # noqa: BLE001
         show_error(exc)
         return
-    if result.page != page:
-        if page > 1:
-            st.info(_("Page {page} is past the last page; showing page {shown}.").format(
-                page=count(page), shown=count(result.page)))
-        page = result.page
+    page = shown_page(page, result.page)
     save_refund_view(query, page)
     pages = page_count(result.total)
     if result.total == 0:

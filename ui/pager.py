@@ -5,7 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from core.query import PAGE_SIZE
-from ui.i18n import _
+from ui.i18n import _, count
+
+
+def shown_page(asked: int, shown: int) -> int:
+    """The page a list shows: the one asked for, or the last when it asked past the end (and
+    then says so)."""
+    if shown != asked and asked > 1:
+        st.info(_("Page {page} is past the last page; showing page {shown}.").format(
+            page=count(asked), shown=count(shown)))
+    return shown
 
 
 def shown_rows(total: int, page: int) -> tuple[int, int]:
