@@ -16,7 +16,6 @@ import streamlit as st
 
 from core import actions, refunds, rules
 from core.db import ItemLine, OrderDetails
-from core.db.refunds import fetch_event_reasons
 from core.errors import OrderdeskError, OrderNotFound
 from core.i18n import N_
 from core.status import Status, is_partially_refunded
@@ -57,7 +56,6 @@ try:
     order = database.fetch_order(user.scope, order_id, settings.tz)
     items = database.fetch_items(order)
     history = database.fetch_history(order, settings.tz)
-    reason_codes = fetch_event_reasons(database, order.order_id) if history else {}
 except OrderNotFound:
     st.title(_("Order"))
     st.error(_("Order not found"))
@@ -320,7 +318,7 @@ if history:
                     if event.kind == rules.REFUND else "",
                     _("Items"): ", ".join(f"{i['name']} × {i['quantity']}" for i in event.items),
                     # A refund's reason code and its comment; a cancel's reason is its text.
-                    _("Reason"): (_(refunds.shown_reason(reason_codes.get(event.event_id)))
+                    _("Reason"): (_(refunds.shown_reason(event.reason_code))
                                   if event.kind == rules.REFUND else event.reason or ""),
                     _("Comment"): (event.reason or "") if event.kind == rules.REFUND else "",
                     _("By"): event.username,

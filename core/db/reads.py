@@ -18,6 +18,7 @@ from core.columns import BY_KEY
 from core.db.filters import FROM_SQL, STORES, column_sql, order_by, where, where_clause
 from core.db.moments import InvalidDate, read_moment
 from core.db.paging import count_and_total, locate_page
+from core.db.refunds import REFUND_REASON_SQL
 from core.db.rows import (
     OrderPage,
     export_rows,
@@ -27,14 +28,19 @@ from core.db.rows import (
     typed_rows,
 )
 from core.db.schema import BIGINT_MAX
+from core.db.sql_text import sql_literal
 from core.db.views import resolve_view
 from core.errors import OrderNotFound
 from core.query import OrderQuery
 from core.query_filters import InScope
+from core.status import Action
 from core.users import Scope
 
 if TYPE_CHECKING:  # the connection calls these
     from core.db.connection import Database
+
+
+_REFUND = sql_literal(str(Action.REFUND))
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,10 @@ class OrderEvent:
     kind: str
     amount: Decimal
     items: list[dict]
-    reason: str | None
+    reason: str | None  # the text typed with it: a refund's comment, a cancel's reason
     username: str
     created_at: datetime | InvalidDate  # aware, in the display time zone
+    reason_code: str | None = None  # a refund's reason, as the register reads it
 
 
 def count_orders(db: Database, scope: Scope, query: OrderQuery,
@@ -203,14 +210,15 @@ def fetch_items(db: Database, order: OrderDetails) -> list[ItemLine]:
 def fetch_history(db: Database, order: OrderDetails, tz: ZoneInfo) -> list[OrderEvent]:
     with db.cursor() as cur:
         rows = cur.execute(
-            "SELECT event_id, kind, amount, items, reason, username, created_at::VARCHAR "
-            "FROM order_events WHERE order_id = ? ORDER BY created_at, event_id",
+            "SELECT e.event_id, e.kind, e.amount, e.items, e.reason, e.username, "
+            f"e.created_at::VARCHAR, CASE WHEN e.kind = {_REFUND} THEN {REFUND_REASON_SQL} END "
+            "FROM order_events e WHERE e.order_id = ? ORDER BY e.created_at, e.event_id",
             [order.order_id],
         ).fetchall()
     return [
         OrderEvent(eid, kind, amount, json.loads(items) if items else [], reason, user,
-                   read_moment(created, tz))
-        for eid, kind, amount, items, reason, user, created in rows
+                   read_moment(created, tz), code)
+        for eid, kind, amount, items, reason, user, created, code in rows
     ]
 
 

@@ -29,7 +29,7 @@ from core.db.moments import InvalidDate, read_moment
 from core.db.rows import read_stores
 from core.db.sql_text import sql_literal
 from core.importer.formats import IMPORT_USERNAME
-from core.query import END_READABLE, FIRST_READABLE, OrderQuery, clamp_page
+from core.query import END_READABLE, FIRST_READABLE, PAGE_SIZE, OrderQuery, clamp_page
 from core.refunds import IMPORTED, NOT_RECORDED, RefundQuery, items_text, reference
 from core.status import Action
 from core.users import Scope
@@ -37,11 +37,11 @@ from core.users import Scope
 if TYPE_CHECKING:
     from core.db.connection import Database
 
-PAGE_SIZE = 15
 _REFUND = sql_literal(str(Action.REFUND))
-# A refund event's reason: its code; one an import wrote before imports recorded theirs reads
+# A refund event's reason, as the register and the order's history read it: its code; one an
+# import wrote before imports recorded theirs reads
 # "Imported", any other stored before reasons were asked for "Not recorded".
-_REASON = (f"coalesce(e.reason_code, CASE WHEN e.username = {sql_literal(IMPORT_USERNAME)} "
+REFUND_REASON_SQL = (f"coalesce(e.reason_code, CASE WHEN e.username = {sql_literal(IMPORT_USERNAME)} "
            f"THEN {sql_literal(IMPORTED)} ELSE {sql_literal(NOT_RECORDED)} END)")
 # What an order's refund events add up to (a correlated subquery: DuckDB runs it as one join
 # limited to the orders at hand, PostgreSQL by the index on order_events.order_id).
@@ -142,7 +142,7 @@ def register_where(db: Database, scope: Scope, query: RefundQuery, tz: ZoneInfo)
     events.append(period)
     events_params.extend(period_params)
     if query.reasons:
-        events.append(f"{_REASON} IN ({_marks(query.reasons)})")
+        events.append(f"{REFUND_REASON_SQL} IN ({_marks(query.reasons)})")
         events_params.extend(query.reasons)
     if query.refunded_by:
         events.append(f"e.username IN ({_marks(query.refunded_by)})")
@@ -203,7 +203,7 @@ def _register_sql(db: Database, where: _Where, sort_key: str | None,
                   if full or where.events_need_orders or (sort and sort_key != "comment") else "")
         parts.append(
             "SELECT e.event_id AS rk, e.event_id AS event_id, e.order_id AS order_id, "
-            f"e.created_at AS refunded_at, e.amount AS amount, {_REASON} AS reason, "
+            f"e.created_at AS refunded_at, e.amount AS amount, {REFUND_REASON_SQL} AS reason, "
             "e.username AS username" + "".join(f", {x}" for x in extra) +
             " FROM order_events e" + orders + stores +
             f" WHERE e.kind = {_REFUND} AND {where.events[0]}")
@@ -366,7 +366,7 @@ def fetch_refunded_by_reason(db: Database, scope: Scope, query: OrderQuery,
     where, params = db.orders_where(scope, query, tz)
     sql = (
         f"SELECT reason, count(*), sum(amount) FROM ("
-        f"SELECT {_REASON} AS reason, e.amount AS amount FROM order_events e "
+        f"SELECT {REFUND_REASON_SQL} AS reason, e.amount AS amount FROM order_events e "
         f"JOIN orders o ON o.order_id = e.order_id WHERE e.kind = {_REFUND} AND {where} "
         f"UNION ALL SELECT {sql_literal(IMPORTED)} AS reason, i.amount AS amount FROM ("
         f"SELECT o.refunded_amount - {_EVENTS_SUM} AS amount FROM orders o "
@@ -376,12 +376,3 @@ def fetch_refunded_by_reason(db: Database, scope: Scope, query: OrderQuery,
     with db.cursor() as cur:
         rows = cur.execute(sql, [*params, *params]).fetchall()
     return [(reason, int(n), Decimal(amount)) for reason, n, amount in rows]
-
-
-def fetch_event_reasons(db: Database, order_id: int) -> dict[int, str | None]:
-    """The reason of each of an order's refund events, as the register reads it (its history
-    reads the rest)."""
-    with db.cursor() as cur:
-        rows = cur.execute(f"SELECT e.event_id, {_REASON} FROM order_events e "
-                           "WHERE e.order_id = ?", [order_id]).fetchall()
-    return {int(event_id): code for event_id, code in rows}
