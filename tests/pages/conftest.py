@@ -104,10 +104,7 @@ def fresh_throttle():
 @pytest.fixture
 def app_env(page_data, monkeypatch):
     root, sample = page_data
-    monkeypatch.setenv("ORDERDESK_DB", target_of(root))
-    monkeypatch.setenv("ORDERDESK_USERS", str(root / "users.yaml"))
-    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
-    monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
+    use_settings(monkeypatch, target_of(root), root / "users.yaml")
     st.cache_data.clear()
     yield root, sample
 
@@ -117,15 +114,22 @@ def writable(page_data, tmp_path, monkeypatch, request):
     """A private copy of the sample database and users file, opened afresh by the app."""
     root, sample = page_data
     shutil.copy(root / "users.yaml", tmp_path / "users.yaml")
-    monkeypatch.setenv("ORDERDESK_DB", private_database(page_data, tmp_path, request))
-    monkeypatch.setenv("ORDERDESK_USERS", str(tmp_path / "users.yaml"))
-    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
-    monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
+    use_settings(monkeypatch, private_database(page_data, tmp_path, request),
+                 tmp_path / "users.yaml")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield tmp_path, sample
     st.cache_resource.clear()  # later tests must not keep this copy as "the" store
     st.cache_data.clear()
+
+
+def use_settings(monkeypatch, database: str, users: Path) -> None:
+    """The app's settings for a page test: this database and users file, the tests' cookie key
+    and display zone."""
+    monkeypatch.setenv("ORDERDESK_DB", str(database))
+    monkeypatch.setenv("ORDERDESK_USERS", str(users))
+    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
+    monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
 
 
 def new_app(query_params: dict | None = None) -> AppTest:

@@ -13,7 +13,7 @@ from streamlit.testing.v1.element_tree import Block
 
 from core.db import open_database
 from tests.markdown_text import shown
-from tests.pages.conftest import COOKIE_KEY, new_app, private_database, sign_in
+from tests.pages.conftest import new_app, private_database, sign_in, use_settings
 
 BETA = "Beta Sp. z o.o."
 
@@ -22,10 +22,7 @@ BETA = "Beta Sp. z o.o."
 def writable(page_data, tmp_path, monkeypatch, request):
     """A private copy of the sample database, opened afresh by ``ui.context.get_store``."""
     root, sample = page_data
-    monkeypatch.setenv("ORDERDESK_DB", private_database(page_data, tmp_path, request))
-    monkeypatch.setenv("ORDERDESK_USERS", str(root / "users.yaml"))
-    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
-    monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
+    use_settings(monkeypatch, private_database(page_data, tmp_path, request), root / "users.yaml")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield sample

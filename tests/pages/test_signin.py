@@ -24,7 +24,7 @@ from core.cli import main
 from core.db.opening import open_database
 from core.db.postgres.users import DatabaseUsers
 from core.users import load_users
-from tests.pages.conftest import COOKIE_KEY, PASSWORDS, new_app, sign_in
+from tests.pages.conftest import COOKIE_KEY, PASSWORDS, new_app, sign_in, use_settings
 
 WRONG = "Username or password is incorrect."
 THROTTLED = "Too many attempts, try again in 15 minutes."
@@ -62,10 +62,7 @@ def on_postgres(page_data, database_target, tmp_path, monkeypatch):
     root, sample = page_data
     with open_database(database_target) as database:
         DatabaseUsers(database).replace_all(load_users(root / "users.yaml").values())
-    monkeypatch.setenv("ORDERDESK_DB", database_target)
-    monkeypatch.setenv("ORDERDESK_USERS", str(tmp_path / "no-such-users.yaml"))
-    monkeypatch.setenv("ORDERDESK_COOKIE_KEY", COOKIE_KEY)
-    monkeypatch.setenv("ORDERDESK_TZ", "Europe/Warsaw")
+    use_settings(monkeypatch, database_target, tmp_path / "no-such-users.yaml")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield tmp_path, sample
