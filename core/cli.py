@@ -18,6 +18,7 @@ from core.errors import (DatabaseBusy, DataUnavailable, ImportRejected, InvalidI
 # An import that lost a race with a refund (PostgreSQL) is tried again from the files this often.
 IMPORT_ATTEMPTS = 3
 from core.importer import IMPORT_MEMORY_LIMIT, ROW_NUMBER_HELP, import_files
+from core.importer.pace import FULL_SPEED, MIN_SHARE, Pace
 from core.settings import Settings
 from core.cli_users import demo_users as _demo_users, users_command
 from core.db import Database, after_bulk_write, display_target, open_database
@@ -102,7 +103,20 @@ def _import_command(commands) -> None:
     imp.add_argument("--stores", metavar="FILE", help="stores file")
     imp.add_argument("--orders", metavar="FILE", help="orders file")
     imp.add_argument("--items", metavar="FILE", help="item lines file")
+    imp.add_argument(
+        "--pace", metavar="SHARE", type=_share, default=FULL_SPEED,
+        help="write for this share of the time and pause for the rest (0.05 to 1, default 1: "
+             "at full speed), so that a large import into a server the app shares leaves the "
+             "CPU to the analysts; still one transaction")
     imp.set_defaults(run=_import)
+
+
+def _share(text: str) -> Pace:
+    try:
+        return Pace(float(text.replace(",", ".")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a share of the time from {MIN_SHARE} to 1 (e.g. 0.5)") from None
 
 
 def _positive_int(text: str) -> int:
@@ -168,7 +182,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         for attempt in range(IMPORT_ATTEMPTS):
             try:  # all or nothing: a write that lost to a concurrent refund left nothing behind
                 report = import_files(database, stores=args.stores, orders=args.orders,
-                                      items=args.items, progress=progress)
+                                      items=args.items, progress=progress, pace=args.pace)
                 break
             except WriteConflict:
                 if attempt == IMPORT_ATTEMPTS - 1:

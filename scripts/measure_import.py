@@ -85,6 +85,9 @@ def main() -> int:
                         help="the first order ID (default 1000000)")
     parser.add_argument("--store-prefix", default="S", help="the stores' IDs: PREFIX001… "
                         "(default S; another keeps the import out of the demo users' stores)")
+    parser.add_argument("--pace", help="the import's --pace (default: none, full speed)")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="run the import at this niceness, as a service's Nice= does")
     args = parser.parse_args()
     if not args.store_prefix.isalnum():
         parser.error("--store-prefix: letters and digits only")
@@ -98,15 +101,17 @@ def main() -> int:
             leftover.unlink(missing_ok=True)
     env = {**os.environ, "ORDERDESK_DB": str(db), "ORDERDESK_USERS": str(args.folder / "u.yaml")}
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "core", "import", "--stores", str(stores), "--orders", str(orders)],
-        cwd=ROOT, env=env, capture_output=True, text=True)
+    command = [sys.executable, "-m", "core", "import", "--stores", str(stores),
+               "--orders", str(orders), *(["--pace", args.pace] if args.pace else [])]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                            preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None)
     wall = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(result.stdout.strip())
     if result.returncode:
         print(result.stderr[-3000:], file=sys.stderr)
-    print(f"{args.orders:,} orders ({args.format}, {orders.stat().st_size / 2**20:,.0f} MB): "
+    print(f"{args.orders:,} orders ({args.format}, {orders.stat().st_size / 2**20:,.0f} MB, "
+          f"pace {args.pace or 1}, nice {args.nice}): "
           f"exit {result.returncode}, wall {wall:.1f} s, peak RSS {peak_mb:,.0f} MB, "
           f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return result.returncode

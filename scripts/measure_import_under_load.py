@@ -10,7 +10,9 @@ sessions and seed, ``--duration`` seconds each): the first alone, the second wit
 prefix``), outside the scopes of the load's users (refunder, viewer, viewer.store: not admin,
 whose every count the import changes), so that the sessions' counts stay checkable while it runs.
 The import's orders are new IDs from ``--first-id``: run the second measurement on a database
-that does not hold them yet (each run adds them). It prints each run's median and p95 per kind
+that does not hold them yet (each run adds them). The import runs as the service
+(deploy/systemd/orderdesk-import.service) runs it: ``--pace 0.6`` at niceness 10 (``--pace 1
+--nice 0``: at full speed). It prints each run's median and p95 per kind
 of interaction, their ratio, and the import's wall time; the exit code is 1 when a run had errors.
 """
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = "refunder,viewer,viewer.store"
+# How deploy/systemd/orderdesk-import.service runs the import.
+UNIT_PACE, UNIT_NICE = "0.6", 10
 
 
 def load_run(args, json_path: Path, duration: float) -> subprocess.Popen:
@@ -53,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--import-after", type=float, default=20.0)
+    parser.add_argument("--pace", default=UNIT_PACE,
+                        help=f"the import's --pace (default {UNIT_PACE}, as the service runs it)")
+    parser.add_argument("--nice", type=int, default=UNIT_NICE,
+                        help=f"the import's niceness (default {UNIT_NICE}, the service's Nice=)")
     parser.add_argument("--duration", type=float, default=300.0,
                         help="seconds of load per run (default 300: longer than the import)")
     args = parser.parse_args(argv)
@@ -66,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     importer = subprocess.run(
         [sys.executable, "scripts/measure_import.py", "--db", args.db, "--orders",
          str(args.orders), "--first-id", str(args.first_id), "--store-prefix",
-         args.store_prefix, "--folder", str(ROOT / "data" / "bench" / "import-under-load")],
+         args.store_prefix, "--folder", str(ROOT / "data" / "bench" / "import-under-load"),
+         "--pace", args.pace, "--nice", str(args.nice)],
         cwd=ROOT, capture_output=True, text=True)
     import_s = time.perf_counter() - started
     print(loaded.communicate()[0].strip().splitlines()[-1])

@@ -21,6 +21,7 @@ from core.db.importing.writing import apply, plan
 from core.errors import DataUnavailable, InvalidInput
 from core.importer.files import read_file
 from core.importer.formats import COLUMNS, KINDS
+from core.importer.pace import FULL_SPEED, Pace
 from core.importer.report import ImportProblem, ImportReport, Progress, rejected
 from core.importer.values import utc_now
 
@@ -31,12 +32,14 @@ def import_files(
     orders: Path | str | None = None,
     items: Path | str | None = None,
     progress: Progress | None = None,
+    pace: Pace = FULL_SPEED,
 ) -> ImportReport:
     """Check every row of the given files, then load them in one transaction.
 
     Raises ``ImportRejected`` (with ``problems``, one ``ImportProblem`` per bad row and column)
     when anything is wrong, having written nothing. ``progress(fraction, message)`` is called as
-    the work goes on, for a progress bar.
+    the work goes on, for a progress bar. ``pace`` slows the writes down to a share of the time,
+    so that a large import leaves the CPU to the analysts (``core.importer.pace``).
     """
     def step(fraction: float, message: str) -> None:
         if progress is not None:
@@ -49,7 +52,7 @@ def import_files(
             file_reader(database, Path(scratch)) as reader:
         staged = _read_files(reader, paths, step, Path(scratch))
         return _check_and_write(database, reader, staged, tuple(p.name for p in paths.values()),
-                                step, Path(scratch))
+                                step, Path(scratch), pace)
 
 
 def _read_files(reader, paths: dict[str, Path], step: Progress, scratch: Path
@@ -69,11 +72,11 @@ def _read_files(reader, paths: dict[str, Path], step: Progress, scratch: Path
 
 
 def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tuple[str, ...],
-                     step: Progress, scratch: Path) -> ImportReport:
+                     step: Progress, scratch: Path, pace: Pace) -> ImportReport:
     report = ImportReport(files=names)
     batch = str(uuid.uuid4())
     now = utc_now()
-    with import_transaction(database, reader, scratch) as session:
+    with import_transaction(database, reader, scratch, pace) as session:
         step(0.4, N_("Checking every row"))
         stage_files(session.checks, staged, now)
         session.load()  # the database's rows of the imported orders, locked until the commit
@@ -87,7 +90,8 @@ def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tup
         step(0.7, N_("Writing"))
         plan(session.checks, report)
         session.publish()
-        apply(session.target, report, staged["orders"].name if "orders" in staged else None, now)
+        apply(session.target, report, staged["orders"].name if "orders" in staged else None, now,
+              session.pace)
         mark_import(session.target, batch, now, names)
     if not import_saved(database, batch):
         raise DataUnavailable(

@@ -322,14 +322,15 @@ def test_list_without_a_users_file_says_so(env, capsys):
 
 # --- import --------------------------------------------------------------------------------------
 
-def test_import_prints_what_it_added(loaded_db, tmp_path, capsys):
+@pytest.mark.parametrize("pace", [[], ["--pace", "0.5"]], ids=["full speed", "paced"])
+def test_import_prints_what_it_added(loaded_db, tmp_path, capsys, pace):
     db, _ = loaded_db
     items = write_csv(tmp_path / "items.csv", [
         ["order_id", "line_no", "name", "quantity", "unit_price"], ["2", "1", "Cap", "1", "50.00"]])
     orders = write_csv(tmp_path / "sync.csv", [ORDERS[0], ORDERS[1],
                                                ORDERS[2][:4] + ["Cancel"] + ORDERS[2][5:]])
     capsys.readouterr()
-    assert main(["import", "--orders", str(orders), "--items", str(items)]) == 0
+    assert main(["import", "--orders", str(orders), "--items", str(items), *pace]) == 0
     out = capsys.readouterr().out
     assert "Imported sync.csv, items.csv:" in out
     assert "orders               0 added          1 updated          1 unchanged" in out
@@ -354,6 +355,19 @@ def test_import_with_bad_rows_lists_each_and_exits_1(loaded_db, tmp_path, capsys
         "  orders.csv, row 2, status: an offline order is never Pending",
         "  orders.csv, row 2, store_id: unknown store S3 (not in the stores file nor in the database)",
     ]
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("share", ["0", "0.01", "1.5", "half", "nan"])
+def test_import_at_a_pace_outside_0_05_to_1_is_a_usage_error(loaded_db, tmp_path, capsys, share):
+    db, _ = loaded_db
+    before = snapshot(db)
+    orders = write_csv(tmp_path / "orders.csv", [ORDERS[0], ORDERS[1]])
+    with pytest.raises(SystemExit) as exit_:
+        main(["import", "--orders", str(orders), "--pace", share])
+    assert exit_.value.code == 2
+    assert f"argument --pace: {share!r} is not a share of the time from 0.05 to 1 (e.g. 0.5)" in \
+        capsys.readouterr().err
     assert snapshot(db) == before
 
 

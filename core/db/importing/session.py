@@ -18,6 +18,7 @@ from core.db.importing.frame import raised_memory
 from core.db.importing.writing import WORK_TABLES
 from core.db.sql_text import sql_literal
 from core.importer.formats import IMPORT_MEMORY_LIMIT
+from core.importer.pace import FULL_SPEED, Pace
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,14 @@ class ImportSession:
     ``checks`` holds the staged rows, where they are checked and the merge planned (DuckDB);
     ``target`` is the database's, where the merge is written. ``load`` brings the database's rows
     of the imported orders beside the staged rows (locking them), ``publish`` the planned rows
-    beside the target; on a DuckDB file the two cursors are one and both steps do nothing."""
+    beside the target; on a DuckDB file the two cursors are one and both steps do nothing.
+    ``pace`` is how fast ``apply`` writes (``core.importer.pace``)."""
 
     checks: object
     target: object
     load: Callable[[], object]
     publish: Callable[[], None]
+    pace: Pace = FULL_SPEED
 
 
 @contextlib.contextmanager
@@ -51,12 +54,13 @@ def file_reader(database, scratch: Path) -> Iterator:
 
 
 @contextlib.contextmanager
-def import_transaction(database, reader, scratch: Path) -> Iterator[ImportSession]:
+def import_transaction(database, reader, scratch: Path,
+                       pace: Pace = FULL_SPEED) -> Iterator[ImportSession]:
     """One import's transaction: committed when the block ends, rolled back on any error (a
     refused import writes nothing)."""
     if database.backend != "postgresql":
         with database.transaction() as cur:
-            yield ImportSession(cur, cur, lambda: None, lambda: None)
+            yield ImportSession(cur, cur, lambda: None, lambda: None, pace)
         return
     from core.db.postgres.importing import load_database_rows, lock_imports, publish
     with reader.cursor() as duck_cur, database.transaction() as pg_cur:
@@ -64,5 +68,6 @@ def import_transaction(database, reader, scratch: Path) -> Iterator[ImportSessio
         yield ImportSession(
             duck_cur, pg_cur,
             lambda: load_database_rows(duck_cur, pg_cur, scratch),
-            lambda: publish(duck_cur, pg_cur, scratch, WORK_TABLES),
+            lambda: publish(duck_cur, pg_cur, scratch, WORK_TABLES, keyed=pace.sliced),
+            pace,
         )

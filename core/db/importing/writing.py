@@ -14,9 +14,11 @@ import datetime as dt
 from collections.abc import Iterable
 
 from core.db import index_orders
+from core.db.importing.slices import write_in_slices
 from core.db.sql_text import phone_digits_sql, sql_in, sql_literal
 from core.db.written import rows_written
 from core.importer.formats import IMPORT_USERNAME, STORE_COLUMNS
+from core.importer.pace import FULL_SPEED, Pace
 from core.importer.report import ImportReport
 from core.refunds import IMPORTED
 from core.status import ALL_REFUNDED, Status
@@ -50,8 +52,10 @@ def plan(cur, report: ImportReport) -> None:
         _counts(cur, "w_items")
 
 
-def apply(cur, report: ImportReport, orders_file: str | None, now: dt.datetime) -> None:
-    """Write the planned new and changed rows, the import's events and the search rows."""
+def apply(cur, report: ImportReport, orders_file: str | None, now: dt.datetime,
+          pace: Pace = FULL_SPEED) -> None:
+    """Write the planned new and changed rows, the import's events and the search rows; the
+    orders and lines at ``pace`` (``core.importer.pace``)."""
     # Foreign keys are checked eagerly (docs/stack-facts.md, DuckDB): stores first, then the
     # orders, updated and inserted before the events and lines that reference them; an update
     # never touches store_id.
@@ -62,23 +66,23 @@ def apply(cur, report: ImportReport, orders_file: str | None, now: dt.datetime) 
     cur.execute(f"""
         INSERT INTO stores ({', '.join(STORE_COLUMNS)})
         SELECT {', '.join(STORE_COLUMNS)} FROM w_stores WHERE is_new""")
-    cur.execute(f"""
+    write_in_slices(cur, pace, "w_orders", "w.is_changed", f"""
         UPDATE orders SET {', '.join(f'{c} = w.{c}' for c in _ORDER_VALUE_COLUMNS)}
-        FROM w_orders w WHERE orders.order_id = w.order_id AND w.is_changed""")
-    all_order_columns = ("order_id", *_ORDER_VALUE_COLUMNS, "store_id")
-    cur.execute(f"""
-        INSERT INTO orders ({', '.join(all_order_columns)})
-        SELECT {', '.join(all_order_columns)} FROM w_orders WHERE is_new""")
+        FROM w_orders w WHERE orders.order_id = w.order_id AND {{rows}}""")
+    all_order_columns = ", ".join(("order_id", *_ORDER_VALUE_COLUMNS, "store_id"))
+    write_in_slices(cur, pace, "w_orders", "w.is_new", f"""
+        INSERT INTO orders ({all_order_columns})
+        SELECT {all_order_columns} FROM w_orders w WHERE {{rows}}""")
     index_orders(cur, "o.order_id IN (SELECT order_id FROM w_orders WHERE is_new OR is_changed)")
     _write_events(cur, report, orders_file, now)
-    cur.execute(f"""
+    write_in_slices(cur, pace, "w_items", "w.is_changed", f"""
         UPDATE order_items SET {', '.join(f'{c} = w.{c}' for c in _ITEM_VALUE_COLUMNS)}
         FROM w_items w
         WHERE order_items.order_id = w.order_id AND order_items.line_no = w.line_no
-          AND w.is_changed""")
-    cur.execute("""
+          AND {{rows}}""")
+    write_in_slices(cur, pace, "w_items", "w.is_new", """
         INSERT INTO order_items (order_id, line_no, name, quantity, unit_price)
-        SELECT order_id, line_no, name, quantity, unit_price FROM w_items WHERE is_new""")
+        SELECT order_id, line_no, name, quantity, unit_price FROM w_items w WHERE {rows}""")
 
 
 def _counts(cur, table: str) -> tuple[int, int, int]:

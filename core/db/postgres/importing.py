@@ -61,9 +61,10 @@ def load_database_rows(duck_cur, pg_cur, folder: Path) -> int:
     return locked
 
 
-def publish(duck_cur, pg_cur, folder: Path, tables: tuple[str, ...]) -> None:
+def publish(duck_cur, pg_cur, folder: Path, tables: tuple[str, ...], keyed: bool = False) -> None:
     """Each work table's new and changed rows copied from DuckDB into a PostgreSQL temporary
-    table of the same name and columns, dropped at the commit."""
+    table of the same name and columns, dropped at the commit; ``keyed``: with an index of the
+    order IDs, which a paced write's slices select by (``core.db.importing.pace``)."""
     for table in tables:
         described = duck_cur.execute(f"DESCRIBE {table}").fetchall()
         columns = {name: postgres_type(kind) for name, kind, *_ in described}
@@ -73,6 +74,8 @@ def publish(duck_cur, pg_cur, folder: Path, tables: tuple[str, ...]) -> None:
         definition = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
         pg_cur.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
         copy_csv_in(pg_cur, table, list(columns), path)
+        if keyed and "order_id" in columns:
+            pg_cur.execute(f"CREATE INDEX ON {table} (order_id)")
         pg_cur.execute(f"ANALYZE {table}")
 
 
