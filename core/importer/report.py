@@ -20,12 +20,22 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class ImportProblem:
-    """One reason an import was refused: a bad row's column, or a problem of a whole file."""
+    """One reason an import was refused: a bad row's column, or a problem of a whole file.
+
+    ``reason`` is English (the command line's words), a ``core.i18n.Message`` that keeps its
+    template and values (the file's values, quoted and cut as the English text quotes them), so
+    that the Data page shows it in the user's language (``reason_in``)."""
 
     file: str
     row: int | None
     column: str | None
     reason: str
+
+    def reason_in(self, lang: str | None) -> str:
+        """The reason in ``lang`` (English, unknown or None: ``reason`` itself)."""
+        t = translator(lang)
+        translated = getattr(self.reason, "translated", None)
+        return translated(t) if translated else t(self.reason)
 
     def __str__(self) -> str:
         where = [self.file]

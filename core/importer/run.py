@@ -44,7 +44,7 @@ def import_files(
 
     paths = {k: Path(p) for k, p in (("stores", stores), ("orders", orders), ("items", items)) if p}
     if not paths:
-        raise InvalidInput("Give at least one file to import: stores, orders or items.")
+        raise InvalidInput(N_("Give at least one file to import: stores, orders or items."))
     with tempfile.TemporaryDirectory(prefix="orderdesk-import-") as scratch, \
             file_reader(database, Path(scratch)) as reader:
         staged = _read_files(reader, paths, step, Path(scratch))
@@ -90,9 +90,9 @@ def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tup
         apply(session.target, report, staged["orders"].name if "orders" in staged else None, now)
         mark_import(session.target, batch, now, names)
     if not import_saved(database, batch):
-        raise DataUnavailable(
+        raise DataUnavailable(N_(
             "The import was not saved: the database changed at the same time. Nothing was "
             "written; try again."
-        )
+        ))
     step(1.0, N_("Done"))
     return report
