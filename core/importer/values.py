@@ -2,9 +2,10 @@
 
 Each rule is a pure function that says why a text is not a valid value (or None when it is one),
 as a ``core.i18n.Message``: English text that keeps its template and values, translated where it
-is shown; the patterns and the date window are defined here once. ``core.db.importing`` applies the same
-patterns and window to whole files in SQL and words each bad value with these functions, so a
-million rows are checked in seconds; table tests keep the SQL and these functions equal.
+is shown; the patterns and the date window are defined here once. ``core.db.importing`` applies
+the same patterns and window to whole files in SQL and words each bad value with these
+functions, so a million rows are checked in seconds; table tests keep the SQL and these functions
+equal.
 """
 from __future__ import annotations
 

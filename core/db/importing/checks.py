@@ -183,7 +183,8 @@ def _check_status_sync(c: _Checker) -> None:
         SELECT o._row, order_id, db.amount::VARCHAR, o.amount::VARCHAR
         FROM v_orders o JOIN orders db USING (order_id)
         WHERE o.amount <> db.amount AND order_id IN (SELECT order_id FROM refunded_orders)""",
-              "amount", N_("order {order_id} has refunds: its amount cannot change ({old} → {new})"),
+              "amount",
+              N_("order {order_id} has refunds: its amount cannot change ({old} → {new})"),
               ("order_id", "old", "new"))
     # DuckDB cannot update the store_id of an order that has lines or events (its foreign keys
     # are checked as if the row were deleted), and an order does not move between stores anyway.
