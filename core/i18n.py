@@ -179,6 +179,12 @@ def fill(template: str, values: dict, t: "Translations | None" = None) -> str:
     ``Message``) translated too. Without ``t``: English."""
     if not values:
         return template
+    if t is None:
+        for value in values.values():
+            if type(value) is not str:
+                break
+        else:  # only text: the common case (a refused import's reasons), quickly
+            return template.format_map(values)
     lang = t.lang if t is not None else DEFAULT_LANGUAGE
     shown = {}
     for name, value in values.items():

@@ -78,10 +78,9 @@ def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tup
         stage_files(session.checks, staged, now)
         session.load()  # the database's rows of the imported orders, locked until the commit
         stage_refunded(session.checks)
-        found = run_checks(session.checks, [kind for kind in KINDS if kind in staged], now)
-        if found:
-            problems = [ImportProblem(staged[kind].name, row, column, reason)
-                        for kind, row, column, reason in found]
+        problems = run_checks(session.checks, {kind: staged[kind].name for kind in KINDS
+                                               if kind in staged}, now)
+        if problems:
             columns = [(staged[kind].name, COLUMNS[kind]) for kind in KINDS if kind in staged]
             raise rejected(problems, list(names), columns)
         step(0.7, N_("Writing"))

@@ -3,10 +3,10 @@
 The SQL finds the bad rows with the patterns and tables of ``core.importer.values`` and
 ``core.status``, set-based over whole files; where a rule has a pure function, that function
 words the reason, so the command line, the Data page and the table tests all read the same words.
-The other checks return the values their reason quotes, and Python puts them into the reason's
-one template (a ``core.i18n.Message``, translated where it is shown) — only for the bad rows the
-SQL found. ``run_checks`` returns every problem found as (kind, row, column, reason); none means
-the import may be written.
+The other checks return the values their reason quotes, which are kept beside the reason's one
+template (``core.importer.ImportProblem`` writes it in English or translates it) — only for the
+bad rows the SQL found. ``run_checks`` returns every problem found; none means the import may be
+written.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from core.db.importing.sql import sql_blank
 from core.db.schema import INTEGER_MAX
 from core.db.sql_text import sql_in
 from core.i18n import N_, Message
+from core.importer.report import ImportProblem
 from core.importer.values import (
     EMPTY, amount_problem, created_at_problem, shown, start_problem, status_change_problem,
     whole_number_problem,
@@ -25,31 +26,34 @@ from core.status import (
     ALL_REFUNDED, CHANNELS, IMPORT_MOVES, NOTHING_REFUNDED, STARTING_STATUSES, STATUSES,
 )
 
-Found = tuple[str, int, str, str]  # (kind, row, column, reason)
-
-
 class _Checker:
     """Runs every check over the staging tables in one cursor; collects what it finds."""
 
-    def __init__(self, cur, now: dt.datetime) -> None:
+    def __init__(self, cur, files: dict[str, str], now: dt.datetime) -> None:
         self.cur = cur
+        self.files = files  # each kind's file name
         self.now = now  # the import's time, where the window of order dates ends
-        self.found: list[Found] = []
+        self.found: list[ImportProblem] = []
 
     def rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return self.cur.execute(sql, list(params)).fetchall()
 
-    def add(self, kind: str, found: Iterable[tuple[int, str, str]]) -> None:
-        self.found.extend((kind, row, column, reason) for row, column, reason in found)
+    def add(self, kind: str, found: Iterable[tuple[int, str, Message]]) -> None:
+        """Problems whose reason a pure rule worded."""
+        name = self.files[kind]
+        self.found.extend(ImportProblem(name, row, column, reason) for row, column, reason in found)
 
     def reasons(self, kind: str, sql: str, column: str, template: str,
                 names: Sequence[str] = (), fixed: dict[str, str] | None = None) -> None:
         """A query returning ``_row`` and the values ``names`` of ``template``, in that order:
         each value as the text DuckDB writes it (amounts cast to VARCHAR in the query);
         ``fixed``: the template's values that are the same for every row."""
-        self.add(kind, ((row, column, Message(template, **(fixed or {}),
-                                              **dict(zip(names, map(str, values)))))
-                        for row, *values in self.rows(sql)))
+        name = self.files[kind]
+        for row, *values in self.rows(sql):
+            quoted = dict(zip(names, map(str, values)))
+            if fixed:
+                quoted.update(fixed)
+            self.found.append(ImportProblem(name, row, column, template, quoted))
 
     def explained(self, kind: str, table: str, column: str, typed: str,
                   explain: Callable[[str | None], str | None], *, required: bool = True) -> None:
@@ -65,13 +69,14 @@ class _Checker:
                          EMPTY)
 
 
-def run_checks(cur, kinds: Iterable[str], now: dt.datetime) -> list[Found]:
-    """Every problem of the staged files of ``kinds``, for an import made at ``now``."""
-    checker = _Checker(cur, now)
+def run_checks(cur, files: dict[str, str], now: dt.datetime) -> list[ImportProblem]:
+    """Every problem of the staged files (``files``: each kind's file name, in the kinds'
+    order), for an import made at ``now``."""
+    checker = _Checker(cur, files, now)
     checks = {"stores": (_check_stores,),
               "orders": (_check_order_values, _check_order_refunds, _check_status_sync),
               "items": (_check_items, _check_frozen_items)}
-    for kind in kinds:
+    for kind in files:
         for check in checks[kind]:
             check(checker)
     return checker.found
