@@ -29,7 +29,8 @@ class ImportProblem:
     quoted and cut as the English text quotes them) and its plural form, not its text: ``reason``
     writes it in English (the command line's words), ``reason_in`` in a user's language (the Data
     page). A refusal may hold a million problems: ``values`` is a dict of strings, which the
-    garbage collector does not track, and no English text is held (docs/design.md §10)."""
+    garbage collector does not track, and no English text is held (docs/stack-facts.md, Babel:
+    a ``Message`` per problem made a refusal of 400,000 problems 2.5 times as slow)."""
 
     file: str
     row: int | None
