@@ -13,8 +13,8 @@ from pathlib import Path
 from core.db.importing.files import (
     StagedFile, converted_source, read_with_duckdb, staged_file,
 )
-from core.importer.formats import COLUMNS, EXTENSIONS, Unreadable, header_problems
 from core.i18n import N_, Message
+from core.importer.formats import COLUMNS, EXTENSIONS, Unreadable, header_problems
 from core.importer.report import ImportProblem
 from core.importer.xlsx import read_xlsx
 

@@ -26,6 +26,7 @@ from core.status import (
     ALL_REFUNDED, CHANNELS, IMPORT_MOVES, NOTHING_REFUNDED, STARTING_STATUSES, STATUSES,
 )
 
+
 class _Checker:
     """Runs every check over the staging tables in one cursor; collects what it finds."""
 
