@@ -179,6 +179,12 @@ def fill(template: str, values: dict, t: "Translations | None" = None) -> str:
     ``Message``) translated too. Without ``t``: English."""
     if not values:
         return template
+    if t is None:
+        for value in values.values():
+            if type(value) is not str:
+                break
+        else:  # only text: the common case (a refused import's reasons), quickly
+            return template.format_map(values)
     lang = t.lang if t is not None else DEFAULT_LANGUAGE
     shown = {}
     for name, value in values.items():
@@ -200,10 +206,14 @@ class Count(int):
 class Message(str):
     """A message for a user that is its English text (a ``str``: compared, joined and logged as
     such) and keeps its template and values, to be shown in another language
-    (``translate_error``)."""
+    (``translate_error``). A value may itself be a ``Message``: it is translated with it.
+
+    ``Message(N_("…{value}…"), value=…)``; a message with a count in it is made by
+    ``N_plural``, which keeps both English forms so that each language picks its own."""
 
     template: str
     values: dict
+    plural: str | None = None  # the English plural form (``N_plural``), the template singular
 
     def __new__(cls, template: str, /, **values: object) -> "Message":
         message = super().__new__(cls, fill(template, values))
@@ -211,7 +221,19 @@ class Message(str):
         return message
 
     def translated(self, t: "Translations") -> str:
+        template = (t.ngettext(self.template, self.plural, self.values["count"])
+                    if self.plural is not None else t(self.template))
         try:
-            return fill(t(self.template), self.values, t)
+            return fill(template, self.values, t)
         except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
             return str(self)
+
+
+def N_plural(singular: str, plural: str, count: int, /, **values: object) -> Message:
+    """A ``Message`` with a count, marked for extraction as a plural pair (``{count}`` in both
+    forms): English picks the singular for 1, another language its own form for ``count``
+    (Polish and Russian have three). ``count`` as a ``Count`` is written with the language's
+    grouping."""
+    message = Message(singular if count == 1 else plural, count=count, **values)
+    message.template, message.plural = singular, plural
+    return message

@@ -109,7 +109,8 @@ if st.button(_("Import"), type="primary", icon=":material/upload:",
                 st.dataframe(
                     pd.DataFrame(
                         [{_("File"): p.file, _("Row"): "" if p.row is None else p.row,
-                          _("Column"): p.column or "", _("Reason"): p.reason}
+                          _("Column"): p.column or "",
+                          _("Reason"): p.reason_in(current_language())}
                          for p in exc.problems]
                     ),
                     hide_index=True, width="stretch",

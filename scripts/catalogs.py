@@ -5,7 +5,8 @@ language's ``locale/<lang>/LC_MESSAGES/orderdesk.po`` up to date with them.
     python scripts/catalogs.py --check  # list what is missing or empty; exit 1 if anything is
 
 Messages are marked with ``_("…")`` (ui, screens), ``N_("…")`` (core: kept in English, translated
-where shown), ``t("…")`` (a ``core.i18n.translator`` passed in) and ``ngettext`` for plurals.
+where shown), ``t("…")`` (a ``core.i18n.translator`` passed in) and ``ngettext`` for plurals
+(``N_plural`` in core: a plural message kept in English, translated where shown).
 The unit test ``tests/unit/test_catalogs.py`` fails on what ``--check`` lists.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from core.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, catalog_path  # noqa: E402
 
 SOURCES = ("app.py", "core", "ui", "screens")
-KEYWORDS = {**DEFAULT_KEYWORDS, "t": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "t": None, "N_plural": (1, 2)}
 
 
 def source_files() -> list[Path]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from core.db.importing.files import (
     StagedFile, converted_source, read_with_duckdb, staged_file,
 )
+from core.i18n import N_, Message
 from core.importer.formats import COLUMNS, EXTENSIONS, Unreadable, header_problems
 from core.importer.report import ImportProblem
 from core.importer.xlsx import read_xlsx
@@ -26,9 +27,9 @@ def csv_header(path: Path, kind: str) -> tuple[list[str], str]:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             first = fh.readline()
     except UnicodeDecodeError as exc:
-        raise Unreadable("is not UTF-8 text") from exc
+        raise Unreadable(Message(N_("is not UTF-8 text"))) from exc
     if not first.strip():
-        raise Unreadable("is empty: the first line must be the header")
+        raise Unreadable(Message(N_("is empty: the first line must be the header")))
     best: tuple[int, list[str], str] | None = None
     for delimiter in _CSV_DELIMITERS:
         names = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter))
@@ -62,19 +63,19 @@ def read_file(database, kind: str, path: Path, scratch: Path
     spreadsheet's converted rows, kept until the import ends."""
     name = path.name
     if path.suffix.lower() not in EXTENSIONS:
-        return None, [ImportProblem(
-            name, None, None,
-            "is not a .csv, .parquet or .xlsx file; the file type is chosen by its extension",
-        )]
+        return None, [ImportProblem(name, None, None, Message(N_(
+            "is not a .csv, .parquet or .xlsx file; the file type is chosen by its extension")))]
     if not path.is_file():
-        return None, [ImportProblem(name, None, None, f"no such file ({path})")]
+        return None, [ImportProblem(name, None, None,
+                                    Message(N_("no such file ({path})"), path=str(path)))]
     try:
         names, source, params, stray = _rows_source(database, kind, path, scratch)
     except Unreadable as exc:
-        return None, [ImportProblem(name, None, None, str(exc))]
-    problems = [ImportProblem(name, None, None, f"column {i} has no name")
+        return None, [ImportProblem(name, None, None, exc.reason)]
+    problems = [ImportProblem(name, None, None,
+                              Message(N_("column {number} has no name"), number=str(i)))
                 for i, n in enumerate(names, start=1) if not n.strip()]
-    problems += [ImportProblem(name, None, n, "this column appears more than once")
+    problems += [ImportProblem(name, None, n, Message(N_("this column appears more than once")))
                  for n in sorted({n for n in names if n.strip() and names.count(n) > 1})]
     problems += [ImportProblem(name, row, None, reason) for row, reason in stray]
     problems += header_problems(kind, name, [n for n in names if n.strip()])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.i18n import N_, Message
 from core.importer.report import ImportProblem
 
 STORE_COLUMNS = (
@@ -42,27 +43,32 @@ of memory: the indexes of their keys are held in it."""
 
 
 class Unreadable(Exception):
-    """A file that cannot be read at all; the message says why."""
+    """A file that cannot be read at all; the message says why (``reason``: a
+    ``core.i18n.Message``, or plain English text)."""
+
+    @property
+    def reason(self) -> str:
+        return self.args[0] if self.args else ""
 
 
 def header_problems(kind: str, name: str, names: Sequence[str]) -> list[ImportProblem]:
     """What is wrong with the header ``names`` of the ``kind`` file ``name``: missing columns,
     unexpected ones."""
-    expected = COLUMNS[kind]
+    expected, optional = COLUMNS[kind], OPTIONAL_COLUMNS[kind]
     problems = [
-        ImportProblem(name, None, column, "missing column")
+        ImportProblem(name, None, column, Message(N_("missing column")))
         for column in expected
-        if column not in names and column not in OPTIONAL_COLUMNS[kind]
+        if column not in names and column not in optional
     ]
-    problems += [
-        ImportProblem(
-            name, None, column,
-            f"unexpected column; {kind} files have exactly the columns {', '.join(expected)}"
-            + (f" ({', '.join(OPTIONAL_COLUMNS[kind])} optional)" if OPTIONAL_COLUMNS[kind] else ""),
-        )
-        for column in names
-        if column not in expected and column != "_row"
-    ]
+    if optional:
+        unexpected = Message(N_("unexpected column; {kind} files have exactly the columns "
+                                "{columns} ({optional} optional)"), kind=kind,
+                             columns=", ".join(expected), optional=", ".join(optional))
+    else:
+        unexpected = Message(N_("unexpected column; {kind} files have exactly the columns "
+                                "{columns}"), kind=kind, columns=", ".join(expected))
+    problems += [ImportProblem(name, None, column, unexpected)
+                 for column in names if column not in expected and column != "_row"]
     if "_row" in names:
-        problems.append(ImportProblem(name, None, "_row", "unexpected column"))
+        problems.append(ImportProblem(name, None, "_row", Message(N_("unexpected column"))))
     return problems

@@ -47,7 +47,7 @@ def import_files(
 
     paths = {k: Path(p) for k, p in (("stores", stores), ("orders", orders), ("items", items)) if p}
     if not paths:
-        raise InvalidInput("Give at least one file to import: stores, orders or items.")
+        raise InvalidInput(N_("Give at least one file to import: stores, orders or items."))
     with tempfile.TemporaryDirectory(prefix="orderdesk-import-") as scratch, \
             file_reader(database, Path(scratch)) as reader:
         staged = _read_files(reader, paths, step, Path(scratch))
@@ -81,10 +81,9 @@ def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tup
         stage_files(session.checks, staged, now)
         session.load()  # the database's rows of the imported orders, locked until the commit
         stage_refunded(session.checks)
-        found = run_checks(session.checks, [kind for kind in KINDS if kind in staged], now)
-        if found:
-            problems = [ImportProblem(staged[kind].name, row, column, reason)
-                        for kind, row, column, reason in found]
+        problems = run_checks(session.checks, {kind: staged[kind].name for kind in KINDS
+                                               if kind in staged}, now)
+        if problems:
             columns = [(staged[kind].name, COLUMNS[kind]) for kind in KINDS if kind in staged]
             raise rejected(problems, list(names), columns)
         step(0.7, N_("Writing"))
@@ -94,9 +93,9 @@ def _check_and_write(database, reader, staged: dict[str, StagedFile], names: tup
               session.pace)
         mark_import(session.target, batch, now, names)
     if not import_saved(database, batch):
-        raise DataUnavailable(
+        raise DataUnavailable(N_(
             "The import was not saved: the database changed at the same time. Nothing was "
             "written; try again."
-        )
+        ))
     step(1.0, N_("Done"))
     return report

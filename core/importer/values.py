@@ -1,9 +1,11 @@
 """The rules of an import file's values: amounts, whole numbers, order dates, statuses.
 
-Each rule is a pure function that says why a text is not a valid value (or None when it is one);
-the patterns and the date window are defined here once. ``core.db.importing`` applies the same
-patterns and window to whole files in SQL and words each bad value with these functions, so a
-million rows are checked in seconds; table tests keep the SQL and these functions equal.
+Each rule is a pure function that says why a text is not a valid value (or None when it is one),
+as a ``core.i18n.Message``: English text that keeps its template and values, translated where it
+is shown; the patterns and the date window are defined here once. ``core.db.importing`` applies
+the same patterns and window to whole files in SQL and words each bad value with these
+functions, so a million rows are checked in seconds; table tests keep the SQL and these functions
+equal.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.db.schema import BIGINT_MAX
+from core.i18n import N_, Message, N_plural
 from core.money import MAX_AMOUNT
 from core.status import FINAL_STATUSES, Status, may_import, may_start
 
@@ -43,31 +46,46 @@ def is_blank(text: object) -> bool:
     return text is None or (isinstance(text, str) and not text.strip())
 
 
-def amount_problem(text: str | None, *, zero_allowed: bool = False) -> str | None:
+EMPTY = N_("is empty")
+
+
+def amount_problem(text: str | None, *, zero_allowed: bool = False) -> Message | None:
     """Why ``text`` is not an amount of an import file, or None when it is one.
 
     An amount is digits with an optional '.' and at most 2 decimals, greater than 0 (an item's
     unit price and a refunded amount may be 0), at most ``MAX_AMOUNT``.
     """
     if is_blank(text):
-        return "is empty"
+        return Message(EMPTY)
     assert text is not None
+    value = shown(text)
     if not _AMOUNT_RE.fullmatch(text):
         if text != text.strip():
-            return f"has spaces around the number ('{shown(text)}')"
+            return Message(N_("has spaces around the number ('{value}')"), value=value)
         if many := _MANY_DECIMALS_RE.fullmatch(text):
-            return f"has {len(many.group(1))} decimal places ({shown(text)})"
+            return N_plural("has {count} decimal place ({value})",
+                            "has {count} decimal places ({value})", len(many.group(1)),
+                            value=value)
         if _NEGATIVE_RE.fullmatch(text):
-            return f"must be {'0 or more' if zero_allowed else 'greater than 0'} ({shown(text)})"
+            return _not_positive(value, zero_allowed)
         if re.fullmatch(r"[0-9]+,[0-9]+", text):
-            return f"uses a comma ({shown(text)}); write the decimal point as '.'"
-        return f"is not a number with at most 2 decimals, like 339.99 ({shown(text)})"
-    value = Decimal(text)
-    if value > MAX_AMOUNT:
-        return f"is too large: at most {MAX_AMOUNT} ({shown(text)})"
-    if value == 0 and not zero_allowed:
-        return f"must be greater than 0 ({shown(text)})"
+            return Message(N_("uses a comma ({value}); write the decimal point as '.'"),
+                           value=value)
+        return Message(N_("is not a number with at most 2 decimals, like 339.99 ({value})"),
+                       value=value)
+    amount = Decimal(text)
+    if amount > MAX_AMOUNT:
+        return Message(N_("is too large: at most {limit} ({value})"), limit=str(MAX_AMOUNT),
+                       value=value)
+    if amount == 0 and not zero_allowed:
+        return _not_positive(value, zero_allowed)
     return None
+
+
+def _not_positive(value: str, zero_allowed: bool) -> Message:
+    if zero_allowed:
+        return Message(N_("must be 0 or more ({value})"), value=value)
+    return Message(N_("must be greater than 0 ({value})"), value=value)
 
 
 def parse_import_amount(text: str | None, *, zero_allowed: bool = False) -> Decimal:
@@ -78,18 +96,18 @@ def parse_import_amount(text: str | None, *, zero_allowed: bool = False) -> Deci
     return Decimal(text).quantize(Decimal("0.01"))  # type: ignore[arg-type]
 
 
-def whole_number_problem(text: str | None, *, max_value: int = BIGINT_MAX) -> str | None:
+def whole_number_problem(text: str | None, *, max_value: int = BIGINT_MAX) -> Message | None:
     """Why ``text`` is not a whole number from 1 to ``max_value``, or None when it is one."""
     if is_blank(text):
-        return "is empty"
+        return Message(EMPTY)
     assert text is not None
     if not _WHOLE_RE.fullmatch(text):
-        return f"is not a whole number ({shown(text)})"
-    value = int(text)
-    if value < 1:
-        return f"must be 1 or more ({shown(text)})"
-    if value > max_value:
-        return f"is too large ({shown(text)})"
+        return Message(N_("is not a whole number ({value})"), value=shown(text))
+    number = int(text)
+    if number < 1:
+        return Message(N_("must be 1 or more ({value})"), value=shown(text))
+    if number > max_value:
+        return Message(N_("is too large ({value})"), value=shown(text))
     return None
 
 
@@ -104,9 +122,10 @@ class DateWindow:
     def latest(self, now: dt.datetime) -> dt.datetime:
         return now + self.ahead
 
-    def describe(self, now: dt.datetime) -> str:
-        return (f"{self.earliest:%Y-%m-%dT%H:%M:%S}Z to {self.latest(now):%Y-%m-%dT%H:%M:%S}Z "
-                f"(up to a day after the import)")
+    def describe(self, now: dt.datetime) -> Message:
+        return Message(N_("{earliest} to {latest} (up to a day after the import)"),
+                       earliest=f"{self.earliest:%Y-%m-%dT%H:%M:%S}Z",
+                       latest=f"{self.latest(now):%Y-%m-%dT%H:%M:%S}Z")
 
 
 CREATED_AT_WINDOW = DateWindow(earliest=dt.datetime(2000, 1, 1), ahead=dt.timedelta(days=1))
@@ -128,26 +147,27 @@ def parse_created_at(text: str | None, *, now: dt.datetime | None = None) -> dt.
     """An ISO 8601 date and time as a naive UTC datetime: no offset means UTC, an offset is applied.
 
     The moment must lie in ``CREATED_AT_WINDOW`` for an import made at ``now`` (naive UTC; by
-    default the current time). Raises ``ValueError(reason)`` for anything else.
+    default the current time). Raises ``ValueError(reason)`` for anything else, the reason a
+    ``Message`` (``created_at_problem``).
     """
     if is_blank(text):
-        raise ValueError("is empty")
+        raise ValueError(Message(EMPTY))
     assert text is not None
     match = _CREATED_AT_RE.fullmatch(text)
     if not match:
-        raise ValueError(
-            f"is not an ISO 8601 date and time like 2024-01-31T14:05:00Z ({shown(text)})"
-        )
+        raise ValueError(Message(
+            N_("is not an ISO 8601 date and time like 2024-01-31T14:05:00Z ({value})"),
+            value=shown(text)))
     year, month, day, hour, minute, second, fraction, offset = match.groups()
-    outside = ValueError(
-        f"is outside the order date window, {CREATED_AT_WINDOW.describe(now or utc_now())} "
-        f"({shown(text)})"
-    )
+    outside = ValueError(Message(N_("is outside the order date window, {window} ({value})"),
+                                 window=CREATED_AT_WINDOW.describe(now or utc_now()),
+                                 value=shown(text)))
     try:
         # The year 0 (1 BC) has the calendar of 2000: its February 29th is a valid date.
         dt.date(int(year) or 2000, int(month), int(day))
     except ValueError:
-        raise ValueError(f"is not a valid date ({shown(text)})") from None
+        raise ValueError(Message(N_("is not a valid date ({value})"), value=shown(text))) \
+            from None
     if int(year) == 0:
         raise outside
     moment = dt.datetime(
@@ -166,15 +186,16 @@ def parse_created_at(text: str | None, *, now: dt.datetime | None = None) -> dt.
     return moment
 
 
-def created_at_problem(text: str | None, *, now: dt.datetime | None = None) -> str | None:
+def created_at_problem(text: str | None, *, now: dt.datetime | None = None) -> Message | None:
+    """Why ``text`` is not an order date of an import made at ``now``, or None."""
     try:
         parse_created_at(text, now=now)
     except ValueError as exc:
-        return str(exc)
+        return exc.args[0]
     return None
 
 
-def status_change_problem(current: str, requested: str) -> str | None:
+def status_change_problem(current: str, requested: str) -> Message | None:
     """Why an order in status ``current`` cannot be imported as ``requested``, or None.
 
     The moves allowed are ``core.status.IMPORT_MOVES`` (docs/design.md §3). Return needs the
@@ -183,20 +204,24 @@ def status_change_problem(current: str, requested: str) -> str | None:
     """
     if may_import(current, requested):
         return None
+    # The statuses are the file's values (placeholders): a translation keeps them as written.
     if current in FINAL_STATUSES:
-        why = f"{current} is a final status"
+        why = Message(N_("{status} is a final status"), status=current)
     elif (current, requested) == (Status.COMPLETED, Status.CANCEL):
-        why = "a Completed order cannot be cancelled; it is refunded"
+        why = Message(N_("a {status} order cannot be cancelled; it is refunded"), status=current)
     elif current == Status.COMPLETED:
-        why = "a Completed order cannot go back to Pending"
+        why = Message(N_("a {status} order cannot go back to {requested}"), status=current,
+                      requested=requested)
     else:
-        why = "a Pending order can only become Completed or Cancel"
-    return f"cannot change from {current} to {requested}: {why}"
+        why = Message(N_("a {status} order can only become {first} or {second}"),
+                      status=current, first=Status.COMPLETED, second=Status.CANCEL)
+    return Message(N_("cannot change from {current} to {requested}: {why}"), current=current,
+                   requested=requested, why=why)
 
 
-def start_problem(status: str, channel: str) -> str | None:
+def start_problem(status: str, channel: str) -> Message | None:
     """Why an order of ``channel`` cannot be in ``status`` (an offline order is never Pending),
     or None; ``core.status.STARTING_STATUSES`` decides."""
     if may_start(status, channel):
         return None
-    return f"an {channel} order is never {status}"
+    return Message(N_("an {channel} order is never {status}"), channel=channel, status=status)

@@ -11,6 +11,7 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
+from core.i18n import N_, Count, Message, N_plural
 from core.importer.formats import Unreadable
 from core.importer.values import is_blank
 
@@ -31,6 +32,14 @@ An XLSX file is a zip archive: a few kilobytes can unpack to gigabytes. 100,000 
 columns unpack to about 80 MB."""
 
 _XLSX_BATCH_ROWS = 10_000  # rows held in Python at a time while a spreadsheet is converted
+
+
+_STRAY = Message(N_("has a value right of the last named column"))  # one for every such row
+
+
+def _not_xlsx(exc: Exception) -> Unreadable:
+    """A file openpyxl or the zip reader cannot read; their own words (English) are quoted."""
+    return Unreadable(Message(N_("cannot be read as XLSX: {error}"), error=str(exc)))
 
 
 def _text_cell(value: object) -> str | None:
@@ -64,13 +73,12 @@ def _check_unpacked_size(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise Unreadable(f"cannot be read as XLSX: {exc}") from exc
+        raise _not_xlsx(exc) from exc
     if unpacked > XLSX_MAX_UNPACKED_BYTES:
-        raise Unreadable(
-            f"unpacks to {unpacked / 2**20:,.0f} MB, more than the "
-            f"{XLSX_MAX_UNPACKED_BYTES // 2**20:,} MB a spreadsheet may hold: "
-            "import the data as CSV or Parquet"
-        )
+        raise Unreadable(Message(
+            N_("unpacks to {size} MB, more than the {limit} MB a spreadsheet may hold: import "
+               "the data as CSV or Parquet"),
+            size=Count(round(unpacked / 2**20)), limit=Count(XLSX_MAX_UNPACKED_BYTES // 2**20)))
 
 
 def read_xlsx(path: Path, target: Path) -> tuple[list[str], list[tuple[int, str]]]:
@@ -87,7 +95,7 @@ def read_xlsx(path: Path, target: Path) -> tuple[list[str], list[tuple[int, str]
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise Unreadable(f"cannot be read as XLSX: {exc}") from exc
+        raise _not_xlsx(exc) from exc
     try:
         sheet = book.worksheets[0]
         # The declared size is only a claim: read the rows and cells the file stores.
@@ -103,19 +111,19 @@ def read_xlsx(path: Path, target: Path) -> tuple[list[str], list[tuple[int, str]
     except Unreadable:
         raise
     except Exception as exc:  # a sheet damaged past its first rows
-        raise Unreadable(f"cannot be read as XLSX: {exc}") from exc
+        raise _not_xlsx(exc) from exc
     finally:
         book.close()
 
 
-def _write_rows(rows, width: int, target: Path) -> list[tuple[int, str]]:
+def _write_rows(rows, width: int, target: Path) -> list[tuple[int, Message]]:
     """The rows under the header, ``width`` columns each, written to ``target`` in batches;
     (row, reason) for values right of the last named column."""
     import pyarrow as pa  # imported here: only xlsx imports need them
     import pyarrow.parquet as pq
 
     schema = pa.schema([(f"_{i}", pa.string()) for i in range(width)] + [("_row", pa.int64())])
-    stray: list[tuple[int, str]] = []
+    stray: list[tuple[int, Message]] = []
     with pq.ParquetWriter(target, schema) as writer:
         batch: list[list[str | None]] = [[] for _ in range(width + 1)]
         row_number = 0
@@ -125,7 +133,7 @@ def _write_rows(rows, width: int, target: Path) -> list[tuple[int, str]]:
                 continue  # blank rows are not counted, as DuckDB skips blank CSV lines
             row_number += 1
             if any(not is_blank(c) for c in cells[width:]):
-                stray.append((row_number, "has a value right of the last named column"))
+                stray.append((row_number, _STRAY))
             cells += [None] * (width - len(cells))
             for column, cell in zip(batch, cells):
                 column.append(cell)
@@ -140,15 +148,17 @@ def _write_rows(rows, width: int, target: Path) -> list[tuple[int, str]]:
 def _row_cells(sheet_row: int, values: tuple) -> list[str | None]:
     """A stored row's cells as text; ``Unreadable`` beyond the row and column limits."""
     if sheet_row > XLSX_MAX_ROWS + 1:
-        raise Unreadable(
-            f"has more than {XLSX_MAX_ROWS:,} rows under the header, the most a "
-            f"spreadsheet may have (empty rows the file stores count too; row "
-            f"{sheet_row:,} is beyond it): import the data as CSV or Parquet"
-        )
+        raise Unreadable(N_plural(
+            "has more than {count} row under the header, the most a spreadsheet may have "
+            "(empty rows the file stores count too; row {row} is beyond it): import the data as "
+            "CSV or Parquet",
+            "has more than {count} rows under the header, the most a spreadsheet may have "
+            "(empty rows the file stores count too; row {row} is beyond it): import the data as "
+            "CSV or Parquet", Count(XLSX_MAX_ROWS), row=Count(sheet_row)))
     if len(values) > XLSX_MAX_COLUMNS:
-        raise Unreadable(
-            f"row {sheet_row:,} of the spreadsheet stores cells up to column "
-            f"{_column_letter(len(values))}; a spreadsheet may use the columns A to "
-            f"{_column_letter(XLSX_MAX_COLUMNS)}: delete the columns right of the data"
-        )
+        raise Unreadable(Message(
+            N_("row {row} of the spreadsheet stores cells up to column {column}; a spreadsheet "
+               "may use the columns A to {last}: delete the columns right of the data"),
+            row=Count(sheet_row), column=_column_letter(len(values)),
+            last=_column_letter(XLSX_MAX_COLUMNS)))
     return [_text_cell(v) for v in values]

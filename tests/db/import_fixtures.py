@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
+import string
 import subprocess
 import uuid
 from dataclasses import dataclass
@@ -152,14 +154,61 @@ def unchanged_store(base_db, tmp_path_factory):
         yield opened
 
 
-def rejected(database: Database, files: dict, *, progress=None) -> list[str]:
-    """Import ``files`` expecting a refusal; the database must be unchanged. The problems' text."""
+def refusal(database: Database, files: dict, *, progress=None) -> list:
+    """Import ``files`` expecting a refusal; the database must be unchanged. The problems."""
     before = snapshot(database)
     with pytest.raises(ImportRejected) as info:
         import_files(database, **files, progress=progress)
     assert snapshot(database) == before
     assert str(info.value).endswith("nothing was written.")
-    return [str(p) for p in info.value.problems]
+    return info.value.problems
+
+
+def rejected(database: Database, files: dict, *, progress=None) -> list[str]:
+    """Import ``files`` expecting a refusal; the database must be unchanged. The problems' text."""
+    return [str(p) for p in refusal(database, files, progress=progress)]
+
+
+# Words the translations share with English (Polish and Romanian "status", Romanian "import"
+# and "final").
+_SHARED_WORDS = {"final", "import", "status"}
+
+
+def _parts(message) -> tuple[list[str], list]:
+    """The literal words of a reason's template(s) and its values (a reason's values may be
+    reasons themselves: their words and values too)."""
+    from core.i18n import Message
+
+    words, values = [], []
+    templates = [message.template] + ([message.plural] if message.plural else [])
+    for template in templates:
+        for literal, *_ in string.Formatter().parse(template):
+            words += re.findall(r"(?<![\w.])[a-z]{4,}", literal)  # not ".parquet"
+    for value in message.values.values():
+        if isinstance(value, Message):
+            more_words, more_values = _parts(value)
+            words, values = words + more_words, values + more_values
+        else:
+            values.append(value)
+    return words, values
+
+
+def assert_translated(problems, langs=("pl", "ro", "ru")) -> None:
+    """Each problem's reason, in each of ``langs``, has none of its English template's words
+    left and keeps every value it quotes (a count in the language's grouping)."""
+    from core.i18n import Count, format_count
+
+    for problem in problems:
+        message = problem.message()  # from the template and values the problem keeps
+        assert problem.reason_in("en") == problem.reason == message
+        words, values = _parts(message)
+        for lang in langs:
+            text = problem.reason_in(lang)
+            left = {w for w in words if re.search(rf"(?<!\w){w}(?!\w)", text)} - _SHARED_WORDS
+            assert not left, (lang, str(problem), text, left)
+            for value in values:
+                shown = format_count(value, lang) if isinstance(value, Count) else str(value)
+                assert shown in text, (lang, str(problem), text, value)
 
 
 def refunds_match_events(database: Database) -> bool:

@@ -2,7 +2,8 @@
 may not make (docs/design.md §3, §7).
 
 Every refused import must leave the database exactly as it was: each case compares every table
-before and after. The base database (tests/db/import_fixtures.py: two stores, orders in every
+before and after. Each reason reads as it always has in English and, for the Data page, in Polish
+and Russian without an English word of its template, its values kept (``assert_translated``). The base database (tests/db/import_fixtures.py: two stores, orders in every
 status, one partial refund made by import and one item refund made "in the app") is built once
 and copied for each test; clean imports are tests/db/test_import_clean.py.
 """
@@ -16,8 +17,8 @@ import pytest
 from core.errors import InvalidInput
 from core.importer import ORDER_COLUMNS, import_files
 from tests.db.import_fixtures import (  # noqa: F401 (fixtures)
-    base_db, database, item_row, order, order_row, rejected, store_row, unchanged_store, write_csv,
-    write_files,
+    assert_translated, base_db, database, item_row, order, order_row, refusal, rejected, store_row,
+    unchanged_store, write_csv, write_files,
 )
 
 
@@ -140,7 +141,9 @@ BAD_ROWS = {
 
 @pytest.mark.parametrize("files,expected", BAD_ROWS.values(), ids=BAD_ROWS.keys())
 def test_bad_row_refuses_the_whole_import(unchanged_store, tmp_path, files, expected):
-    assert rejected(unchanged_store, write_files(tmp_path, **files)) == expected
+    problems = refusal(unchanged_store, write_files(tmp_path, **files))
+    assert [str(p) for p in problems] == expected
+    assert_translated(problems)
 
 
 # Dates DuckDB stores but Python cannot hold (1 BC, the year 10000), or that overflow once shown
@@ -154,7 +157,9 @@ def test_created_at_outside_the_window_is_refused_with_its_report_line(unchanged
                                                                        text):
     files = write_files(tmp_path, orders=[order_row(201), order_row(202, created_at=text)])
     started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    [line] = rejected(unchanged_store, files)
+    [problem] = refusal(unchanged_store, files)
+    assert_translated([problem])
+    line = str(problem)
     prefix = ("orders.csv, row 2, created_at: is outside the order date window, "
               "2000-01-01T00:00:00Z to ")
     assert line.startswith(prefix) and line.endswith(f"Z (up to a day after the import) ({text})")
@@ -183,8 +188,10 @@ def test_an_order_of_tomorrow_is_accepted_one_of_the_day_after_refused(database,
 ])
 def test_an_amount_above_the_limit_is_refused_naming_the_limit(unchanged_store, tmp_path, kind,
                                                                 row, column):
-    assert rejected(unchanged_store, write_files(tmp_path, **{kind: [row]})) == [
+    problems = refusal(unchanged_store, write_files(tmp_path, **{kind: [row]}))
+    assert [str(p) for p in problems] == [
         f"{kind}.csv, row 1, {column}: is too large: at most 999999999999.99 (1000000000000.00)"]
+    assert_translated(problems)
 
 
 def test_the_largest_amount_is_imported_exactly(database, tmp_path):
@@ -261,7 +268,9 @@ REFUSED_SYNC = {
 @pytest.mark.parametrize("files,expected", REFUSED_SYNC.values(), ids=REFUSED_SYNC.keys())
 def test_refused_status_sync_refuses_the_whole_import(unchanged_store, tmp_path, files,
                                                       expected):
-    assert rejected(unchanged_store, write_files(tmp_path, **files)) == expected
+    problems = refusal(unchanged_store, write_files(tmp_path, **files))
+    assert [str(p) for p in problems] == expected
+    assert_translated(problems)
 
 
 def test_report_lists_every_bad_row_of_every_file(unchanged_store, tmp_path):
@@ -286,7 +295,9 @@ def test_report_lists_every_bad_row_of_every_file(unchanged_store, tmp_path):
 def test_missing_and_extra_columns_are_named(unchanged_store, tmp_path):
     columns = [c for c in ORDER_COLUMNS if c != "amount"] + ["note"]
     path = write_csv(tmp_path / "orders.csv", [order_row(201, note="x")], columns)
-    assert rejected(unchanged_store, {"orders": path}) == [
+    problems = refusal(unchanged_store, {"orders": path})
+    assert_translated(problems)
+    assert [str(p) for p in problems] == [
         "orders.csv, amount: missing column",
         "orders.csv, note: unexpected column; orders files have exactly the columns order_id, "
         "created_at, merchant_order_id, amount, status, channel, email, phone, store_id, "
@@ -315,9 +326,10 @@ def test_unreadable_file_is_refused(unchanged_store, tmp_path, name, content, re
     path = tmp_path / name
     if content is not None:
         path.write_text(content)
-    problems = rejected(unchanged_store, {"orders": path})
+    problems = refusal(unchanged_store, {"orders": path})
     assert len(problems) == 1
-    assert problems[0].startswith(f"{name}: {reason_start}")
+    assert str(problems[0]).startswith(f"{name}: {reason_start}")
+    assert_translated(problems)
 
 
 def test_no_file_given_is_an_error(database):

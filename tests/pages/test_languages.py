@@ -78,8 +78,10 @@ def page_texts(at) -> list[str]:
     return texts
 
 
-def english_left(at, lang: str) -> list[str]:
-    texts = "\n".join(page_texts(at))
+def english_left(at, lang: str, also: list[str] = ()) -> list[str]:
+    """The English messages on the page (and in ``also``: a table's cells, which a page's texts
+    do not include), in whole words."""
+    texts = "\n".join([*page_texts(at), *also])
     # Whole words only: a file format's column "refunded_amount" is no English sentence.
     return sorted({piece for piece in _english_messages(lang)
                    if re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", texts)})
@@ -172,6 +174,41 @@ def test_the_language_box_applies_at_once_keeps_the_view_and_the_next_sign_in(wr
     assert again.title[0].value == "Zamówienia"
     again.selectbox(key="app.language_choice").set_value("en").run()
     assert again.title[0].value == "Orders"
+
+
+# One bad value of each of several kinds (file-level problems: tests/db/test_import.py). The
+# statuses are the file format's values, which a reason quotes as the file writes them.
+BAD_ORDERS = (
+    "order_id,created_at,merchant_order_id,amount,status,channel,email,phone,store_id,"
+    "salesperson_id,salesperson_name\n"
+    "9002,2026-05-01T10:00:00,B-1,10.505,Completed,online,,,S01,,\n"
+    "9003,not-a-date,B-2,5.00,Pending,offline,,,S01,,\n"
+    "9004,2026-05-01T10:00:00,B-3,\"339,99\",Completed,web,,,S99,,\n"
+    "9002,2026-05-01T10:00:00,B-4,0,Cancel,online,,,,,\n")
+BAD_ITEMS = "order_id,line_no,name,quantity,unit_price\n9999999,1,Socks,0,1.5.0\n"
+
+
+@pytest.mark.parametrize("lang", ("pl", "ru"))
+def test_a_refused_import_s_reasons_are_in_the_user_s_language(speaking, lang):
+    sign_in_in, _sample = speaking
+    at = _open(sign_in_in(lang), "screens/data.py")
+    t = translator(lang)
+    for label, name, content in ((t("Orders"), "orders.csv", BAD_ORDERS),
+                                 (t("Items"), "items.csv", BAD_ITEMS)):
+        next(u for u in at.get("file_uploader") if u.label == label).set_value(
+            (name, content.encode(), "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == t("Import")).click().run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert list(frame.columns) == [t("File"), t("Row"), t("Column"), t("Reason")]
+    reasons = [str(reason) for reason in frame[t("Reason")]]
+    assert len(reasons) >= 9, reasons
+    left = english_left(at, lang, also=reasons)
+    assert not left, f"the Data page's refusal in {lang}: English left: {left}"
+    # The values stay as the file holds them.
+    assert any("10.505" in r for r in reasons) and any("S99" in r for r in reasons)
+    assert any("9002" in r for r in reasons) and any("web" in r for r in reasons)
 
 
 def test_a_link_s_ignored_values_are_told_in_the_user_s_language(speaking):

@@ -320,3 +320,34 @@ HEADER = [
 @pytest.mark.parametrize("kind,names,expected", HEADER)
 def test_header_names_are_exact(kind, names, expected):
     assert [str(p) for p in header_problems(kind, "o.csv", names)] == expected
+
+
+# --- the reasons in the user's language (the Data page): one template, the values kept ---------
+
+@pytest.mark.parametrize("lang,text,expected", [
+    ("en", "1.001", "has 3 decimal places (1.001)"),
+    ("pl", "1.001", "ma 3 miejsca dziesiętne (1.001)"),
+    ("pl", "1.00001", "ma 5 miejsc dziesiętnych (1.00001)"),
+    ("ru", "1.001", "содержит 3 знака после запятой (1.001)"),
+    ("ru", "1.00001", "содержит 5 знаков после запятой (1.00001)"),
+    ("ro", "1.00001", "are 5 zecimale (1.00001)"),
+])
+def test_a_reason_with_a_count_takes_the_language_s_plural_form(lang, text, expected):
+    problem = ImportProblem("orders.csv", 1, "amount", amount_problem(text))
+    assert problem.reason_in(lang) == expected
+
+
+def test_a_reason_within_a_reason_is_translated_with_it_the_statuses_as_the_file_writes_them():
+    problem = ImportProblem("orders.csv", 1, "status", status_change_problem("Cancel", "Pending"))
+    assert str(problem) == ("orders.csv, row 1, status: cannot change from Cancel to Pending: "
+                            "Cancel is a final status")
+    assert problem.reason_in("pl") == ("nie można zmienić statusu z Cancel na Pending: Cancel to "
+                                       "status końcowy")
+    assert problem.reason_in("ru") == ("нельзя сменить статус Cancel на Pending: Cancel — "
+                                       "конечный статус")
+
+
+def test_a_reason_given_as_plain_english_text_is_looked_up_as_it_is():
+    assert ImportProblem("o.csv", None, "amount", "missing column").reason_in("pl") == (
+        "brak kolumny")
+    assert ImportProblem("o.csv", None, None, "not a message").reason_in("ru") == "not a message"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import DataUnavailable
+from core.i18n import N_, Message, N_plural
 from core.importer.formats import Unreadable
 
 
@@ -65,18 +66,22 @@ def read_with_duckdb(database, path: Path, csv_header: tuple[list[str], str] | N
     return names, source, params
 
 
-def _duckdb_reason(path: Path, text: str) -> str:
-    """Why DuckDB could not read the file, from its error's ``text``, in the report's words."""
+def _duckdb_reason(path: Path, text: str) -> Message:
+    """Why DuckDB could not read the file, from its error's ``text``, in the report's words
+    (DuckDB's own words, English, quoted where nothing better is known)."""
     kind_name = "CSV" if path.suffix.lower() == ".csv" else "Parquet"
     line = re.search(r"CSV Error on Line: ([0-9]+)", text)
     expected = re.search(r"Expected Number of Columns: ([0-9]+)", text)
     if line and expected:
-        return (f"cannot be read as CSV: line {line.group(1)} does not have the header's "
-                f"{expected.group(1)} values")
+        return N_plural("cannot be read as CSV: line {line} does not have the header's {count} "
+                        "value",
+                        "cannot be read as CSV: line {line} does not have the header's {count} "
+                        "values", int(expected.group(1)), line=line.group(1))
     if line:
-        return f"cannot be read as CSV: line {line.group(1)} is malformed"
+        return Message(N_("cannot be read as CSV: line {line} is malformed"), line=line.group(1))
     first = next((part for part in text.splitlines() if part.strip()), text)
-    return f"cannot be read as {kind_name}: {first.strip()}"
+    return Message(N_("cannot be read as {format}: {error}"), format=kind_name,
+                   error=first.strip())
 
 
 def converted_source(path: Path) -> tuple[str, list]:
