@@ -66,10 +66,18 @@ st.caption(_(
 ))
 # The upload limit is Streamlit's (server.maxUploadSize, in MB); the file is held in the server's
 # memory until it is written to a temporary file for the importer, which DuckDB reads from disk.
-st.caption(_(
+# On a DuckDB file the command line waits for the app to let go of the file; on PostgreSQL it
+# runs while the desk serves (README, "Running on PostgreSQL with several replicas").
+limits = (_(
     "Spreadsheets: at most {rows} rows; larger data as CSV or Parquet, files up to {size} MB. "
     "Millions of orders load faster with `python -m core import` while the app is stopped."
-).format(rows=count(XLSX_MAX_ROWS), size=count(st.get_option('server.maxUploadSize'))))
+) if get_database().backend != "postgresql" else _(
+    "Spreadsheets: at most {rows} rows; larger data as CSV or Parquet, files up to {size} MB. "
+    "Millions of orders load faster with `python -m core import`, which runs while the desk "
+    "serves."
+))
+st.caption(limits.format(rows=count(XLSX_MAX_ROWS),
+                         size=count(st.get_option('server.maxUploadSize'))))
 
 uploads = {}
 columns = st.columns(3)

@@ -101,6 +101,12 @@ def test_the_page_states_the_size_limits(writable):
     text = " ".join(c.value for c in at.caption)
     assert "Spreadsheets: at most 100,000 rows" in text
     assert "files up to 1,024 MB" in text
+    # the command line waits for the app on a DuckDB file; on PostgreSQL it runs beside it
+    if get_database().backend == "postgresql":
+        assert "`python -m core import`, which runs while the desk serves." in text
+        assert "stopped" not in text
+    else:
+        assert "`python -m core import` while the app is stopped." in text
 
 
 @pytest.mark.parametrize("page_data", ["duckdb"], indirect=True)  # DuckDB's memory limit
