@@ -15,12 +15,34 @@ from core.status import Action
 from core.users import ROLES
 
 # Of the PostgreSQL schema (2: reason codes; 3: the month and store-trigram indexes; 4: the users'
-# language); the DuckDB file counts its own.
-SCHEMA_VERSION = 4
+# language; 5: each event's store and the register's indexes); the DuckDB file counts its own.
+SCHEMA_VERSION = 5
 # The advisory lock every process takes to create or upgrade the schema (any fixed number).
 SCHEMA_LOCK = 7_201_101
 
 _STATUS_CHECKS = ",\n    ".join(f"CHECK ({check})" for check in check_constraints())
+
+# Added in schema 5: each event carries its order's store, so that the Refunds register starts
+# from the scope's stores in an index of the events instead of joining the period's events with
+# the scope's orders (docs/stack-facts.md, PostgreSQL, "Refunds register"). An order never moves
+# to another store (an import refuses to), so the copy never goes stale. A trigger fills it for
+# every new event, whoever writes it (a refund, a cancel, an import, ``COPY`` from a DuckDB
+# file); the events already there are filled once, by the upgrade, which holds their tables.
+EVENT_STORE = """
+ALTER TABLE order_events ADD COLUMN IF NOT EXISTS store_id VARCHAR;
+CREATE OR REPLACE FUNCTION order_event_store() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    IF NEW.store_id IS NULL THEN
+        SELECT o.store_id INTO NEW.store_id FROM orders o WHERE o.order_id = NEW.order_id;
+    END IF;
+    RETURN NEW;
+END $f$;
+CREATE OR REPLACE TRIGGER order_events_store BEFORE INSERT ON order_events
+    FOR EACH ROW EXECUTE FUNCTION order_event_store();
+UPDATE order_events e SET store_id = o.store_id FROM orders o
+    WHERE o.order_id = e.order_id AND e.store_id IS NULL;
+ALTER TABLE order_events ALTER COLUMN store_id SET NOT NULL;
+"""
 
 # The texts a page sorts by compare as DuckDB's do, by their bytes (``COLLATE "C"``), whatever
 # the database's default collation is.
@@ -83,11 +105,13 @@ CREATE TABLE IF NOT EXISTS order_events (
     username        VARCHAR NOT NULL,
     created_at      TIMESTAMP NOT NULL,
     idempotency_key VARCHAR NOT NULL UNIQUE,
-    reason_code     VARCHAR  -- a refund's reason (core.db.schema says more)
+    reason_code     VARCHAR,  -- a refund's reason (core.db.schema says more)
+    store_id        VARCHAR   -- the order's store (EVENT_STORE)
 );
 -- Added in schema 2: a refund's reason code.
 ALTER TABLE order_events ADD COLUMN IF NOT EXISTS reason_code VARCHAR;
 CREATE INDEX IF NOT EXISTS order_events_order ON order_events (order_id);
+{EVENT_STORE}
 """
 
 # The users, their revocation times and the sign-in throttle's failures (``core.db.postgres.users``):
@@ -177,6 +201,12 @@ DO $$ BEGIN EXECUTE format($f$
 END $$;
 CREATE INDEX IF NOT EXISTS orders_email_store_trgm
     ON orders USING gin (store_trigrams(store_id, lower(email COLLATE "default")));
+CREATE INDEX IF NOT EXISTS order_events_refund_store
+    ON order_events (store_id, created_at) INCLUDE (order_id, amount, username, reason_code)
+    WHERE kind = 'refund';
+CREATE INDEX IF NOT EXISTS order_events_refund_time
+    ON order_events (created_at) INCLUDE (order_id, amount, username, reason_code, store_id)
+    WHERE kind = 'refund';
 """
 
 
