@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from core.db.filters import orders_where
 from core.db.moments import InvalidDate, read_moment
 from core.db.rows import read_stores
 from core.db.sql_text import sql_literal
@@ -138,6 +139,9 @@ def register_where(db: Database, scope: Scope, query: RefundQuery, tz: ZoneInfo)
         events = [f"(({orders_sql}) OR (({plain_sql}) AND e.event_id = ?))"]
         events_params = [*orders_params, *plain_params, refund_id]
     need_orders = bool(events)
+    if db.backend == "postgresql" and need_orders and orders_sql != "FALSE":
+        events, events_params, need_orders = _events_by_store(
+            db, scope, query, tz, events, events_params, refund_id is not None)
     period, period_params = period_sql("e.created_at", query, tz)
     events.append(period)
     events_params.extend(period_params)
@@ -154,6 +158,24 @@ def register_where(db: Database, scope: Scope, query: RefundQuery, tz: ZoneInfo)
         imported = (f"{among} AND ({orders_sql}) AND {period}",
                     [*([] if found is None else found), *orders_params, *period_params])
     return _Where((" AND ".join(events), events_params), imported, need_orders)
+
+
+def _events_by_store(db: Database, scope: Scope, query: RefundQuery, tz: ZoneInfo,
+                     events: list[str], params: list,
+                     by_refund_id: bool) -> tuple[list[str], list, bool]:
+    """On PostgreSQL, the events' conditions (and whether they read the orders) led by the
+    events' own store (``order_events.store_id``, schema 5), so that the planner starts from the
+    index of the scope's refunds by store and time; when the view's only condition on the orders
+    is their stores, the events are read without them (docs/stack-facts.md, PostgreSQL,
+    "Refunds register")."""
+    view = db.resolve(scope, query.order_query(), tz)
+    if view is None or view.store_ids is None:
+        return events, params, True
+    by_store = [f"e.store_id IN ({_marks(view.store_ids)})"]
+    own, _ = orders_where(query.order_query(), tz, None, postgres=True)
+    if own == "TRUE" and not by_refund_id:
+        return by_store, list(view.store_ids), False
+    return [*by_store, *events], [*view.store_ids, *params], True
 
 
 # -- which orders have an imported refund --------------------------------------------------------
@@ -193,19 +215,24 @@ def _register_sql(db: Database, where: _Where, sort_key: str | None,
     sort = _SORT_SQL.get(sort_key)
     by_store = sort_key in ("store_name", "legal_entity")
     stores = " JOIN stores s ON s.store_id = o.store_id" if by_store else ""
+    # On PostgreSQL an event names its store itself (schema 5): a sort by store reads no orders.
+    own_store = db.backend == "postgresql"
     parts, params = [], []
     if where.events is not None:
         extra = [f"{sort[0]} AS k"] if sort else []
         if full:
             extra += ["e.reason AS comment", "e.items AS items", "o.merchant_order_id AS merchant",
                       "o.status AS status", "o.store_id AS store_id"]
+        sort_reads_orders = sort and sort_key != "comment" and not (by_store and own_store)
         orders = (" JOIN orders o ON o.order_id = e.order_id"
-                  if full or where.events_need_orders or (sort and sort_key != "comment") else "")
+                  if full or where.events_need_orders or sort_reads_orders else "")
+        event_stores = (" JOIN stores s ON s.store_id = e.store_id"
+                        if by_store and own_store else stores)
         parts.append(
             "SELECT e.event_id AS rk, e.event_id AS event_id, e.order_id AS order_id, "
             f"e.created_at AS refunded_at, e.amount AS amount, {REFUND_REASON_SQL} AS reason, "
             "e.username AS username" + "".join(f", {x}" for x in extra) +
-            " FROM order_events e" + orders + stores +
+            " FROM order_events e" + orders + event_stores +
             f" WHERE e.kind = {_REFUND} AND {where.events[0]}")
         params += where.events[1]
     if where.imported is not None:
