@@ -65,9 +65,14 @@ def _write_csv(source: Path, folder: Path,
         con.execute("SET TimeZone = 'UTC'")
         for table in TABLES:
             path = folder / f"{table}.csv"
-            select = ", ".join(f'"{c}"' for c in columns[table])
+            # A column only PostgreSQL has (``order_events.store_id``) is filled by its trigger.
+            own = {row[0] for row in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                [table]).fetchall()}
+            shared = [c for c in columns[table] if c in own]
+            select = ", ".join(f'"{c}"' for c in shared)
             con.execute(f"COPY (SELECT {select} FROM {table}) TO '{path}' (HEADER false)")
-            files[table] = (columns[table], path)
+            files[table] = (shared, path)
     except duckdb.Error as exc:
         raise translate_duckdb(exc, source) from exc
     finally:
