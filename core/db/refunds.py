@@ -25,8 +25,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from core.db.filters import orders_where
 from core.db.moments import InvalidDate, read_moment
+from core.db.postgres import register as pg_register
 from core.db.rows import read_stores
 from core.db.sql_text import sql_literal
 from core.importer.formats import IMPORT_USERNAME
@@ -60,6 +60,7 @@ _SORT_SQL = {
 # The narrow set's own columns a sort key names.
 _NARROW_SORT = {"refunded_at": "refunded_at", "refund_id": "event_id", "order_id": "order_id",
                 "amount": "amount", "reason": "reason", "username": "username"}
+_NEVER_EMPTY = {"refunded_at", "order_id", "amount", "reason"}
 _TEXT_KEYS = {"merchant_order_id", "comment", "status", "store_name", "legal_entity", "reason",
               "username"}
 
@@ -120,6 +121,7 @@ class _Where:
     events: tuple[str, list] | None
     imported: tuple[str, list] | None
     events_need_orders: bool = True
+    every_store: bool = False  # no condition on the events' orders
 
 
 def _marks(values) -> str:
@@ -139,8 +141,9 @@ def register_where(db: Database, scope: Scope, query: RefundQuery, tz: ZoneInfo)
         events = [f"(({orders_sql}) OR (({plain_sql}) AND e.event_id = ?))"]
         events_params = [*orders_params, *plain_params, refund_id]
     need_orders = bool(events)
+    every_store = not events
     if db.backend == "postgresql" and need_orders and orders_sql != "FALSE":
-        events, events_params, need_orders = _events_by_store(
+        events, events_params, need_orders = pg_register.events_by_store(
             db, scope, query, tz, events, events_params, refund_id is not None)
     period, period_params = period_sql("e.created_at", query, tz)
     events.append(period)
@@ -157,25 +160,7 @@ def register_where(db: Database, scope: Scope, query: RefundQuery, tz: ZoneInfo)
         among = "TRUE" if found is None else f"o.order_id IN ({_marks(found)})"
         imported = (f"{among} AND ({orders_sql}) AND {period}",
                     [*([] if found is None else found), *orders_params, *period_params])
-    return _Where((" AND ".join(events), events_params), imported, need_orders)
-
-
-def _events_by_store(db: Database, scope: Scope, query: RefundQuery, tz: ZoneInfo,
-                     events: list[str], params: list,
-                     by_refund_id: bool) -> tuple[list[str], list, bool]:
-    """On PostgreSQL, the events' conditions (and whether they read the orders) led by the
-    events' own store (``order_events.store_id``, schema 5), so that the planner starts from the
-    index of the scope's refunds by store and time; when the view's only condition on the orders
-    is their stores, the events are read without them (docs/stack-facts.md, PostgreSQL,
-    "Refunds register")."""
-    view = db.resolve(scope, query.order_query(), tz)
-    if view is None or view.store_ids is None:
-        return events, params, True
-    by_store = [f"e.store_id IN ({_marks(view.store_ids)})"]
-    own, _ = orders_where(query.order_query(), tz, None, postgres=True)
-    if own == "TRUE" and not by_refund_id:
-        return by_store, list(view.store_ids), False
-    return [*by_store, *events], [*view.store_ids, *params], True
+    return _Where((" AND ".join(events), events_params), imported, need_orders, every_store)
 
 
 # -- which orders have an imported refund --------------------------------------------------------
@@ -259,6 +244,8 @@ def _order_by(db: Database, query: RefundQuery, prefix: str = "") -> str:
     if key in _TEXT_KEYS and db.backend == "postgresql":
         column += ' COLLATE "C"'  # as DuckDB compares texts: by their bytes
     tie = f"{prefix}rk {direction}"
+    if db.backend == "postgresql" and key in _NEVER_EMPTY:
+        return f"{column} {direction}, {tie}"  # the same order, which an index can give
     return f"{column} {direction} NULLS LAST, {tie}"
 
 
@@ -282,6 +269,10 @@ def fetch_refund_page(db: Database, scope: Scope, query: RefundQuery, tz: ZoneIn
         f"ON TRUE ORDER BY {_order_by(db, query, 'p.')}"
     )
     generation = db.cache.generation
+    if db.backend == "postgresql" and where.every_store:
+        count_sql, _ = _register_sql(db, where, None, full=False)
+        return _page_in_two(db, pg_register.page_statements(rows_sql, count_sql, _order_by(
+            db, query, "r.")), params, page, tz, generation)
     with db.snapshot() as cur:
         found = cur.execute(sql, [*params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE]).fetchall()
         total = int(found[0][0])
@@ -291,6 +282,19 @@ def fetch_refund_page(db: Database, scope: Scope, query: RefundQuery, tz: ZoneIn
         ranked = [row[2:] for row in found if row[3] is not None]
         rows = _page_rows(cur, db, ranked, tz, generation)
     return RefundPage(rows, total, shown, Decimal(found[0][1]))
+
+
+def _page_in_two(db: Database, statements: tuple[str, str], params: list, page: int,
+                 tz: ZoneInfo, generation: int) -> RefundPage:
+    """The page of a register of every store on PostgreSQL, counted and ranked apart
+    (``core.db.postgres.register``), in one snapshot."""
+    count_sql, page_sql = statements
+    with db.snapshot() as cur:
+        total, amount = cur.execute(count_sql, params).fetchone()
+        shown = clamp_page(page, int(total), PAGE_SIZE)
+        ranked = cur.execute(page_sql, [*params, PAGE_SIZE, (shown - 1) * PAGE_SIZE]).fetchall()
+        rows = _page_rows(cur, db, ranked, tz, generation)
+    return RefundPage(rows, int(total), shown, Decimal(amount))
 
 
 def _page_rows(cur, db: Database, ranked: list[tuple], tz: ZoneInfo,

@@ -205,7 +205,8 @@ CREATE INDEX IF NOT EXISTS order_events_refund_store
     ON order_events (store_id, created_at) INCLUDE (order_id, amount, username, reason_code)
     WHERE kind = 'refund';
 CREATE INDEX IF NOT EXISTS order_events_refund_time
-    ON order_events (created_at) INCLUDE (order_id, amount, username, reason_code, store_id)
+    ON order_events (created_at, event_id)
+    INCLUDE (order_id, amount, username, reason_code, store_id)
     WHERE kind = 'refund';
 """
 
