@@ -271,8 +271,9 @@ def fetch_refund_page(db: Database, scope: Scope, query: RefundQuery, tz: ZoneIn
     generation = db.cache.generation
     if db.backend == "postgresql" and where.every_store:
         count_sql, _ = _register_sql(db, where, None, full=False)
-        return _page_in_two(db, pg_register.page_statements(rows_sql, count_sql, _order_by(
-            db, query, "r.")), params, page, tz, generation)
+        return RefundPage(*pg_register.page_in_two(
+            db, pg_register.page_statements(rows_sql, count_sql, _order_by(db, query, "r.")),
+            params, page, lambda cur, ranked: _page_rows(cur, db, ranked, tz, generation)))
     with db.snapshot() as cur:
         found = cur.execute(sql, [*params, PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE]).fetchall()
         total = int(found[0][0])
@@ -282,19 +283,6 @@ def fetch_refund_page(db: Database, scope: Scope, query: RefundQuery, tz: ZoneIn
         ranked = [row[2:] for row in found if row[3] is not None]
         rows = _page_rows(cur, db, ranked, tz, generation)
     return RefundPage(rows, total, shown, Decimal(found[0][1]))
-
-
-def _page_in_two(db: Database, statements: tuple[str, str], params: list, page: int,
-                 tz: ZoneInfo, generation: int) -> RefundPage:
-    """The page of a register of every store on PostgreSQL, counted and ranked apart
-    (``core.db.postgres.register``), in one snapshot."""
-    count_sql, page_sql = statements
-    with db.snapshot() as cur:
-        total, amount = cur.execute(count_sql, params).fetchone()
-        shown = clamp_page(page, int(total), PAGE_SIZE)
-        ranked = cur.execute(page_sql, [*params, PAGE_SIZE, (shown - 1) * PAGE_SIZE]).fetchall()
-        rows = _page_rows(cur, db, ranked, tz, generation)
-    return RefundPage(rows, int(total), shown, Decimal(amount))
 
 
 def _page_rows(cur, db: Database, ranked: list[tuple], tz: ZoneInfo,

@@ -12,9 +12,12 @@ register").
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from core.db.filters import orders_where
+from core.query import PAGE_SIZE, clamp_page
 
 
 def events_by_store(db, scope, query, tz: ZoneInfo, events: list[str], params: list,
@@ -40,3 +43,15 @@ def page_statements(rows_sql: str, count_sql: str, order_by: str) -> tuple[str, 
     page = (f"SELECT r.event_id, r.order_id, CAST(r.refunded_at AS VARCHAR), r.amount, r.reason, "
             f"r.username FROM ({rows_sql}) r ORDER BY {order_by} LIMIT ? OFFSET ?")
     return count, page
+
+
+def page_in_two(db, statements: tuple[str, str], params: list, page: int,
+                read_rows: Callable) -> tuple[list, int, int, Decimal]:
+    """A register of every store's page (its rows read in full by ``read_rows(cur, ranked)``),
+    count, clamped page number and total, by ``page_statements``, in one snapshot."""
+    count_sql, page_sql = statements
+    with db.snapshot() as cur:
+        total, amount = cur.execute(count_sql, params).fetchone()
+        shown = clamp_page(page, int(total), PAGE_SIZE)
+        ranked = cur.execute(page_sql, [*params, PAGE_SIZE, (shown - 1) * PAGE_SIZE]).fetchall()
+        return read_rows(cur, ranked), int(total), shown, Decimal(amount)
