@@ -119,7 +119,8 @@ def test_an_upgrade_from_schema_4_fills_the_events_stores(postgres_cluster):
     with database.transaction() as cur:
         cur.execute("DROP TRIGGER order_events_store ON order_events")
         cur.execute("DROP FUNCTION order_event_store()")
-        cur.execute("DROP INDEX order_events_refund_store, order_events_refund_time")
+        cur.execute("DROP INDEX order_events_refund_store, order_events_refund_time, "
+                    "order_events_refund_amount, order_events_refund_reason")
         cur.execute("ALTER TABLE order_events DROP COLUMN store_id")
         cur.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     database.close()
@@ -138,3 +139,10 @@ def test_an_upgrade_from_schema_4_fills_the_events_stores(postgres_cluster):
         actions.refund_order(database, ADMIN, completed[40]["order_id"], idempotency_key="n1",
                              amount="1.00", reason="note", reason_code="Goods returned", tz=WARSAW)
         assert all(own == order for _, _, own, order in stores_of_events(database))
+
+
+def test_the_reason_index_is_the_register_s_reason():
+    """The sort by reason walks ``order_events_refund_reason`` only while its expression is the
+    register's own."""
+    from core.db.postgres.schema import INDEXES
+    assert register.REFUND_REASON_SQL.replace("e.", "") in INDEXES

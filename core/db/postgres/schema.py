@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from core.db.postgres import summary
 from core.db.schema import check_constraints, sql_list
+from core.db.sql_text import sql_literal
 from core.i18n import LANGUAGES
+from core.importer.formats import IMPORT_USERNAME
 from core.money import MAX_AMOUNT
+from core.refunds import IMPORTED, NOT_RECORDED
 from core.status import Action
 from core.users import ROLES
 
@@ -162,6 +165,10 @@ CREATE INDEX IF NOT EXISTS signin_failures_at ON signin_failures (at);
 # and is one expression (no subquery), so that PostgreSQL inlines it: 8 µs an order, 12 µs as
 # ``ARRAY(SELECT … FROM unnest(…))``. (A trigram never holds "|".)
 _COVER = "INCLUDE (created_at, store_id, status, channel)"
+# A refund's reason as the register reads and sorts it: ``core.db.refunds.REFUND_REASON_SQL``
+# over the events' own columns (the register's sort by reason walks its index).
+_REFUND_REASON = (f"coalesce(reason_code, CASE WHEN username = {sql_literal(IMPORT_USERNAME)} "
+                  f"THEN {sql_literal(IMPORTED)} ELSE {sql_literal(NOT_RECORDED)} END)")
 INDEXES = f"""
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX IF NOT EXISTS orders_time ON orders (created_at, order_id)
@@ -208,6 +215,10 @@ CREATE INDEX IF NOT EXISTS order_events_refund_time
     ON order_events (created_at, event_id)
     INCLUDE (order_id, amount, username, reason_code, store_id)
     WHERE kind = 'refund';
+CREATE INDEX IF NOT EXISTS order_events_refund_amount ON order_events (amount, event_id)
+    WHERE kind = 'refund';
+CREATE INDEX IF NOT EXISTS order_events_refund_reason
+    ON order_events (({_REFUND_REASON} COLLATE "C"), event_id) WHERE kind = 'refund';
 """
 
 
