@@ -208,6 +208,8 @@ DO $$ BEGIN EXECUTE format($f$
 END $$;
 CREATE INDEX IF NOT EXISTS orders_email_store_trgm
     ON orders USING gin (store_trigrams(store_id, lower(email COLLATE "default")));
+-- The Refunds register's (core.db.postgres.register): the refunds by store and time, by time,
+-- by amount and by reason, each walked in the screen's order.
 CREATE INDEX IF NOT EXISTS order_events_refund_store
     ON order_events (store_id, created_at) INCLUDE (order_id, amount, username, reason_code)
     WHERE kind = 'refund';
