@@ -280,8 +280,12 @@ def test_a_demo_on_postgresql_holds_the_rows_of_the_same_demo_on_duckdb(demo, da
                 database, "SELECT column_name FROM information_schema.columns "
                 "WHERE table_name = ? AND table_schema = current_schema() "
                 "ORDER BY ordinal_position", [table])]
-            sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}"
+            # PostgreSQL's events also name their order's store (schema 5), DuckDB's do not
+            shared = [c for c in columns if not (table == "order_events" and c == "store_id")]
+            sql = f"SELECT {', '.join(shared)} FROM {table} ORDER BY {key}"
             assert _all(database, sql) == _all(duck, sql), table
+        assert _all(database, "SELECT count(*) FROM order_events e JOIN orders o USING (order_id) "
+                    "WHERE e.store_id IS DISTINCT FROM o.store_id") == [(0,)]
         # the next event continues after the demo's, as on DuckDB
         with database.transaction() as cur:
             cur.execute("INSERT INTO order_events (order_id, kind, username, created_at, "
